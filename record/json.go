@@ -1,0 +1,342 @@
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Field names one key of a record's JSON object.
+type Field uint8
+
+// The keys of a record, in the order the response lists them.
+const (
+	FieldID Field = iota
+	FieldBizID
+	FieldExpression
+	FieldInnerIP
+	FieldInnerIPv6
+	FieldAgentID
+	FieldCloudID
+	FieldCloudName
+	FieldSetEnv
+	FieldSetID
+	FieldModuleID
+	FieldSetName
+	FieldModuleName
+	FieldServiceTemplateID
+	FieldServiceInstanceID
+	FieldServiceName
+	FieldProcessName
+	FieldProcessID
+	FieldProcessTemplateID
+	FieldProcessStatus
+	FieldIsAuto
+	FieldConfigTemplates
+	FieldProcInstInfos
+	numFields
+)
+
+var fieldNames = [numFields]string{
+	"id", "bk_biz_id", "expression", "bk_host_innerip", "bk_host_innerip_v6",
+	"bk_agent_id", "bk_cloud_id", "bk_cloud_name", "bk_set_env", "bk_set_id",
+	"bk_module_id", "bk_set_name", "bk_module_name", "service_template_id",
+	"service_instance_id", "bk_service_name", "bk_process_name", "bk_process_id",
+	"process_template_id", "process_status", "is_auto", "config_templates",
+	"proc_inst_infos",
+}
+
+// String returns the JSON key of f.
+func (f Field) String() string {
+	if f < numFields {
+		return fieldNames[f]
+	}
+	return "Field(" + strconv.Itoa(int(f)) + ")"
+}
+
+// FieldByName returns the field whose JSON key is name.
+func FieldByName(name string) (Field, bool) {
+	for i, n := range fieldNames {
+		if n == name {
+			return Field(i), true
+		}
+	}
+	return 0, false
+}
+
+// FieldSet is a set of fields; the zero value means every field.
+type FieldSet uint32
+
+// AllFields is the set holding every field.
+const AllFields = FieldSet(1<<numFields - 1)
+
+// With returns s with f added.
+func (s FieldSet) With(f Field) FieldSet { return s | 1<<f }
+
+// Has reports whether f is in s.
+func (s FieldSet) Has(f Field) bool { return s&(1<<f) != 0 }
+
+// AppendJSON appends r as a JSON object holding the fields of s (all when s
+// is zero), keys in response order.
+func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
+	if s == 0 {
+		s = AllFields
+	}
+	b = append(b, '{')
+	first := true
+	key := func(f Field) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, fieldNames[f]...)
+		b = append(b, '"', ':')
+	}
+	for f := Field(0); f < numFields; f++ {
+		if !s.Has(f) {
+			continue
+		}
+		key(f)
+		switch f {
+		case FieldID:
+			b = strconv.AppendInt(b, r.ID, 10)
+		case FieldBizID:
+			b = strconv.AppendInt(b, r.BizID, 10)
+		case FieldExpression:
+			b = appendString(b, r.Expression)
+		case FieldInnerIP:
+			b = appendString(b, r.InnerIP)
+		case FieldInnerIPv6:
+			b = appendString(b, r.InnerIPv6)
+		case FieldAgentID:
+			b = appendString(b, r.AgentID)
+		case FieldCloudID:
+			b = strconv.AppendInt(b, r.CloudID, 10)
+		case FieldCloudName:
+			b = appendString(b, r.CloudName)
+		case FieldSetEnv:
+			b = appendString(b, r.SetEnv)
+		case FieldSetID:
+			b = strconv.AppendInt(b, r.SetID, 10)
+		case FieldModuleID:
+			b = strconv.AppendInt(b, r.ModuleID, 10)
+		case FieldSetName:
+			b = appendString(b, r.SetName)
+		case FieldModuleName:
+			b = appendString(b, r.ModuleName)
+		case FieldServiceTemplateID:
+			if r.HasServiceTemplate {
+				b = strconv.AppendInt(b, r.ServiceTemplateID, 10)
+			} else {
+				b = append(b, "null"...)
+			}
+		case FieldServiceInstanceID:
+			b = strconv.AppendInt(b, r.ServiceInstanceID, 10)
+		case FieldServiceName:
+			b = appendString(b, r.ServiceName)
+		case FieldProcessName:
+			b = appendString(b, r.ProcessName)
+		case FieldProcessID:
+			b = strconv.AppendInt(b, r.ProcessID, 10)
+		case FieldProcessTemplateID:
+			b = strconv.AppendInt(b, r.ProcessTemplateID, 10)
+		case FieldProcessStatus:
+			b = strconv.AppendInt(b, r.ProcessStatus, 10)
+		case FieldIsAuto:
+			b = strconv.AppendBool(b, r.IsAuto)
+		case FieldConfigTemplates:
+			b = append(b, '[')
+			for i, c := range r.ConfigTemplates {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"config_template_id":`...)
+				b = strconv.AppendInt(b, c.ConfigTemplateID, 10)
+				b = append(b, `,"template_name":`...)
+				b = appendString(b, c.TemplateName)
+				b = append(b, `,"file_name":`...)
+				b = appendString(b, c.FileName)
+				b = append(b, '}')
+			}
+			b = append(b, ']')
+		case FieldProcInstInfos:
+			b = append(b, '[')
+			for i, p := range r.ProcInstInfos {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"bk_process_id":`...)
+				b = strconv.AppendInt(b, p.ProcessID, 10)
+				b = append(b, `,"local_inst_id":`...)
+				b = strconv.AppendInt(b, p.LocalInstID, 10)
+				b = append(b, `,"inst_id":`...)
+				b = strconv.AppendInt(b, p.InstID, 10)
+				b = append(b, `,"process_status":`...)
+				b = strconv.AppendInt(b, p.ProcessStatus, 10)
+				b = append(b, `,"is_auto":`...)
+				b = strconv.AppendBool(b, p.IsAuto)
+				b = append(b, '}')
+			}
+			b = append(b, ']')
+		}
+	}
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string: UTF-8 kept as is, quotes,
+// backslashes and control characters escaped, invalid bytes as U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// jsonRecord is the wire shape used to decode one imported line.
+type jsonRecord struct {
+	ID                *int64         `json:"id"`
+	BizID             *int64         `json:"bk_biz_id"`
+	Expression        *string        `json:"expression"`
+	InnerIP           string         `json:"bk_host_innerip"`
+	InnerIPv6         string         `json:"bk_host_innerip_v6"`
+	AgentID           string         `json:"bk_agent_id"`
+	CloudID           int64          `json:"bk_cloud_id"`
+	CloudName         string         `json:"bk_cloud_name"`
+	SetEnv            string         `json:"bk_set_env"`
+	SetID             int64          `json:"bk_set_id"`
+	ModuleID          int64          `json:"bk_module_id"`
+	SetName           string         `json:"bk_set_name"`
+	ModuleName        string         `json:"bk_module_name"`
+	ServiceTemplateID *int64         `json:"service_template_id"`
+	ServiceInstanceID int64          `json:"service_instance_id"`
+	ServiceName       string         `json:"bk_service_name"`
+	ProcessName       string         `json:"bk_process_name"`
+	ProcessID         *int64         `json:"bk_process_id"`
+	ProcessTemplateID int64          `json:"process_template_id"`
+	ProcessStatus     int64          `json:"process_status"`
+	IsAuto            bool           `json:"is_auto"`
+	ConfigTemplates   []jsonConfig   `json:"config_templates"`
+	ProcInstInfos     []jsonProcInst `json:"proc_inst_infos"`
+}
+
+type jsonConfig struct {
+	ConfigTemplateID int64  `json:"config_template_id"`
+	TemplateName     string `json:"template_name"`
+	FileName         string `json:"file_name"`
+}
+
+type jsonProcInst struct {
+	ProcessID     int64 `json:"bk_process_id"`
+	LocalInstID   int64 `json:"local_inst_id"`
+	InstID        int64 `json:"inst_id"`
+	ProcessStatus int64 `json:"process_status"`
+	IsAuto        bool  `json:"is_auto"`
+}
+
+// ErrInvalid is wrapped by every error UnmarshalJSON returns for a record
+// that is well-formed JSON but not a valid record.
+var ErrInvalid = errors.New("invalid record")
+
+// UnmarshalJSON decodes one record in the SPEC's JSON shape. bk_process_id
+// is required and must be positive; an absent expression is derived from
+// the name fields. Unknown keys are ignored.
+func (r *Record) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return fmt.Errorf("%w: not a JSON object", ErrInvalid)
+	}
+	var j jsonRecord
+	if err := json.Unmarshal(data, &j); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("%w: %s: must be %s, got %s", ErrInvalid, te.Field, te.Type, te.Value)
+		}
+		return err
+	}
+	if j.ProcessID == nil {
+		return fmt.Errorf("%w: bk_process_id is missing", ErrInvalid)
+	}
+	if *j.ProcessID <= 0 {
+		return fmt.Errorf("%w: bk_process_id must be > 0, got %d", ErrInvalid, *j.ProcessID)
+	}
+	*r = Record{
+		InnerIP: j.InnerIP, InnerIPv6: j.InnerIPv6, AgentID: j.AgentID,
+		CloudID: j.CloudID, CloudName: j.CloudName, SetEnv: j.SetEnv,
+		SetID: j.SetID, ModuleID: j.ModuleID, SetName: j.SetName, ModuleName: j.ModuleName,
+		ServiceInstanceID: j.ServiceInstanceID, ServiceName: j.ServiceName,
+		ProcessName: j.ProcessName, ProcessID: *j.ProcessID,
+		ProcessTemplateID: j.ProcessTemplateID, ProcessStatus: j.ProcessStatus, IsAuto: j.IsAuto,
+	}
+	if j.ID != nil {
+		r.ID = *j.ID
+	}
+	if j.BizID != nil {
+		r.BizID = *j.BizID
+	}
+	if j.ServiceTemplateID != nil {
+		r.ServiceTemplateID, r.HasServiceTemplate = *j.ServiceTemplateID, true
+	}
+	if len(j.ConfigTemplates) > 0 {
+		r.ConfigTemplates = make([]ConfigTemplate, len(j.ConfigTemplates))
+		for i, c := range j.ConfigTemplates {
+			r.ConfigTemplates[i] = ConfigTemplate(c)
+		}
+	}
+	if len(j.ProcInstInfos) > 0 {
+		r.ProcInstInfos = make([]ProcInstInfo, len(j.ProcInstInfos))
+		for i, p := range j.ProcInstInfos {
+			r.ProcInstInfos[i] = ProcInstInfo(p)
+		}
+	}
+	if j.Expression != nil {
+		r.Expression = *j.Expression
+	} else {
+		r.Expression = r.DerivedExpression()
+	}
+	return nil
+}
+
+// MarshalJSON encodes r with every field.
+func (r *Record) MarshalJSON() ([]byte, error) {
+	return r.AppendJSON(nil, 0), nil
+}
