@@ -143,19 +143,22 @@ func present(obj map[string]json.RawMessage, key string) (json.RawMessage, bool)
 func parse(body []byte) (*Query, *Error) {
 	const bodyPath = "request body"
 	body = bytes.Trim(body, " \t\r\n")
+	if len(body) == 0 {
+		return nil, invalid(bodyPath, "is empty, must be a JSON object")
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
 			return nil, invalid(bodyPath, "malformed JSON at byte "+strconv.FormatInt(syn.Offset, 10)+": "+syn.Error())
 		}
-		if len(body) == 0 || body[0] == '{' {
+		if body[0] == '{' {
 			// Not reachable with valid JSON; kept so no input is accepted
 			// unchecked.
 			return nil, invalid(bodyPath, "malformed JSON: "+err.Error())
 		}
 	}
-	if len(body) == 0 || body[0] != '{' {
+	if body[0] != '{' {
 		return nil, invalid(bodyPath, "must be an object, got "+kindOf(body))
 	}
 	var e *Error
