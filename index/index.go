@@ -1,0 +1,259 @@
+// Package index holds the read-only, in-memory indexes over a set of process
+// records: rows numbered densely in topology order, an inverted index
+// (value → RoaringBitmap of rows) per filterable field, term dictionaries
+// for name matching and substring search, and presorted row orders for
+// every sort key. An Index never changes after Build, so any number of
+// goroutines may read it at once.
+package index
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"procq/record"
+)
+
+// Span is a half-open range of rows [Lo, Hi).
+type Span struct{ Lo, Hi uint32 }
+
+// Len returns the number of rows in s.
+func (s Span) Len() int { return int(s.Hi - s.Lo) }
+
+// Index is the set of indexes over records in row order.
+type Index struct {
+	// Rows holds the records, row i at Rows[i], in topology order:
+	// business, set env, set, module, service instance, bk_process_id.
+	Rows []*record.Record
+
+	biz     map[int64]Span
+	bizRows map[int64]*roaring.Bitmap
+
+	Env               *StrTerms
+	SetID             *IntTerms
+	ModuleID          *IntTerms
+	ServiceInstanceID *IntTerms
+	CloudID           *IntTerms
+	Status            *IntTerms
+	IsAuto            *IntTerms // 1 for true, 0 for false
+
+	SetName     *StrTerms
+	ModuleName  *StrTerms
+	ServiceName *StrTerms
+	ProcessName *StrTerms
+	InnerIP     *StrTerms
+	CloudName   *StrTerms
+
+	// pids holds every bk_process_id ascending; pidRows the row of each.
+	pids    []int64
+	pidRows []uint32
+
+	orders [NumKeys]Order
+}
+
+// Build numbers the records in topology order and indexes them. recs is
+// reordered in place and kept; bk_process_id must be unique (the caller
+// checks).
+func Build(recs []*record.Record) *Index {
+	slices.SortFunc(recs, compareTopology)
+	ix := &Index{Rows: recs, biz: make(map[int64]Span), bizRows: make(map[int64]*roaring.Bitmap)}
+	n := len(recs)
+	for lo := 0; lo < n; {
+		hi := lo + 1
+		for hi < n && recs[hi].BizID == recs[lo].BizID {
+			hi++
+		}
+		ix.biz[recs[lo].BizID] = Span{uint32(lo), uint32(hi)}
+		b := roaring.New()
+		b.AddRange(uint64(lo), uint64(hi))
+		ix.bizRows[recs[lo].BizID] = b
+		lo = hi
+	}
+
+	var wg sync.WaitGroup
+	run := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	run(func() { ix.Env = buildStrTerms(n, func(i int) string { return recs[i].SetEnv }, false) })
+	run(func() { ix.SetID = buildIntTerms(n, func(i int) int64 { return recs[i].SetID }) })
+	run(func() { ix.ModuleID = buildIntTerms(n, func(i int) int64 { return recs[i].ModuleID }) })
+	run(func() {
+		ix.ServiceInstanceID = buildIntTerms(n, func(i int) int64 { return recs[i].ServiceInstanceID })
+	})
+	run(func() { ix.CloudID = buildIntTerms(n, func(i int) int64 { return recs[i].CloudID }) })
+	run(func() { ix.Status = buildIntTerms(n, func(i int) int64 { return recs[i].ProcessStatus }) })
+	run(func() {
+		ix.IsAuto = buildIntTerms(n, func(i int) int64 {
+			if recs[i].IsAuto {
+				return 1
+			}
+			return 0
+		})
+	})
+	run(func() { ix.SetName = buildStrTerms(n, func(i int) string { return recs[i].SetName }, true) })
+	run(func() { ix.ModuleName = buildStrTerms(n, func(i int) string { return recs[i].ModuleName }, true) })
+	run(func() { ix.ServiceName = buildStrTerms(n, func(i int) string { return recs[i].ServiceName }, true) })
+	run(func() { ix.CloudName = buildStrTerms(n, func(i int) string { return recs[i].CloudName }, false) })
+	wg.Wait()
+	// The string sort keys take their ranks from their dictionaries.
+	run(func() { ix.ProcessName = buildStrTerms(n, func(i int) string { return recs[i].ProcessName }, true) })
+	run(func() { ix.InnerIP = buildStrTerms(n, func(i int) string { return recs[i].InnerIP }, false) })
+	var pidRank, pidSorted []uint32
+	run(func() { pidRank, pidSorted = intRanks(n, func(i int) int64 { return recs[i].ProcessID }) })
+	var ranks [NumKeys][]uint32
+	run(func() { ranks[KeyID], _ = intRanks(n, func(i int) int64 { return recs[i].ID }) })
+	wg.Wait()
+	run(func() { ranks[KeySetID], _ = intRanks(n, func(i int) int64 { return recs[i].SetID }) })
+	run(func() { ranks[KeyModuleID], _ = intRanks(n, func(i int) int64 { return recs[i].ModuleID }) })
+	ranks[KeyProcessID] = pidRank
+	ranks[KeyProcessName] = ix.ProcessName.rowTerm
+	ranks[KeyInnerIP] = ipRanks(ix.InnerIP)
+	ix.pids = make([]int64, n)
+	ix.pidRows = pidSorted
+	for i, row := range pidSorted {
+		ix.pids[i] = recs[row].ProcessID
+	}
+	wg.Wait()
+
+	// Row → business number, for the business-major counting sort.
+	bizOf := make([]uint32, n)
+	var nbiz uint32
+	for i := range n {
+		if i > 0 && recs[i].BizID != recs[i-1].BizID {
+			nbiz++
+		}
+		bizOf[i] = nbiz
+	}
+	for k := range NumKeys {
+		run(func() {
+			rank := ranks[k]
+			byKey := countingSort(pidSorted, maxRank(rank)+1, func(r uint32) uint32 { return rank[r] })
+			ix.orders[k] = Order{
+				Perm: countingSort(byKey, int(nbiz)+1, func(r uint32) uint32 { return bizOf[r] }),
+				Rank: rank,
+			}
+		})
+	}
+	wg.Wait()
+	return ix
+}
+
+func maxRank(rank []uint32) int {
+	m := uint32(0)
+	for _, r := range rank {
+		m = max(m, r)
+	}
+	return int(m)
+}
+
+// ipRanks ranks each row by its IP in address order.
+func ipRanks(ips *StrTerms) []uint32 {
+	order := make([]uint32, len(ips.terms))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(a, b uint32) int { return CompareIP(ips.terms[a], ips.terms[b]) })
+	termRank := make([]uint32, len(order))
+	var r uint32
+	for i, id := range order {
+		if i > 0 && CompareIP(ips.terms[order[i-1]], ips.terms[id]) != 0 {
+			r++
+		}
+		termRank[id] = r
+	}
+	rank := make([]uint32, len(ips.rowTerm))
+	for row, id := range ips.rowTerm {
+		rank[row] = termRank[id]
+	}
+	return rank
+}
+
+func compareTopology(a, b *record.Record) int {
+	if c := cmp.Compare(a.BizID, b.BizID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.SetEnv, b.SetEnv); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.SetID, b.SetID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.ModuleID, b.ModuleID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.ServiceInstanceID, b.ServiceInstanceID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ProcessID, b.ProcessID)
+}
+
+// Len returns the number of rows.
+func (ix *Index) Len() int { return len(ix.Rows) }
+
+// Biz returns the span of rows of business id.
+func (ix *Index) Biz(id int64) (Span, bool) {
+	s, ok := ix.biz[id]
+	return s, ok
+}
+
+// BizRows returns the rows of business id as a bitmap, or nil. Shared.
+func (ix *Index) BizRows(id int64) *roaring.Bitmap { return ix.bizRows[id] }
+
+// Order returns the presorted order of key k.
+func (ix *Index) Order(k Key) *Order { return &ix.orders[k] }
+
+// RowOfProcess returns the row of the process with bk_process_id pid.
+func (ix *Index) RowOfProcess(pid int64) (uint32, bool) {
+	i := sort.Search(len(ix.pids), func(i int) bool { return ix.pids[i] >= pid })
+	if i < len(ix.pids) && ix.pids[i] == pid {
+		return ix.pidRows[i], true
+	}
+	return 0, false
+}
+
+// ProcessesIn returns the rows whose bk_process_id lies in [lo, hi].
+func (ix *Index) ProcessesIn(lo, hi int64) *roaring.Bitmap {
+	b := roaring.New()
+	if lo > hi {
+		return b
+	}
+	i := sort.Search(len(ix.pids), func(i int) bool { return ix.pids[i] >= lo })
+	j := sort.Search(len(ix.pids), func(i int) bool { return ix.pids[i] > hi })
+	if i < j {
+		b.AddMany(slices.Sorted(slices.Values(ix.pidRows[i:j])))
+	}
+	return b
+}
+
+// Sizes reports the bytes held by each index, by name, excluding the
+// records themselves.
+func (ix *Index) Sizes() map[string]uint64 {
+	s := map[string]uint64{
+		"env": ix.Env.sizeInBytes(), "set_id": ix.SetID.sizeInBytes(),
+		"module_id": ix.ModuleID.sizeInBytes(), "service_instance_id": ix.ServiceInstanceID.sizeInBytes(),
+		"cloud_id": ix.CloudID.sizeInBytes(), "process_status": ix.Status.sizeInBytes(),
+		"is_auto": ix.IsAuto.sizeInBytes(), "set_name": ix.SetName.sizeInBytes(),
+		"module_name": ix.ModuleName.sizeInBytes(), "service_name": ix.ServiceName.sizeInBytes(),
+		"process_name": ix.ProcessName.sizeInBytes(), "innerip": ix.InnerIP.sizeInBytes(),
+		"cloud_name": ix.CloudName.sizeInBytes(),
+		"process_id": uint64(len(ix.pids)*8 + len(ix.pidRows)*4),
+	}
+	var biz uint64
+	for _, b := range ix.bizRows {
+		biz += b.GetSizeInBytes() + 32
+	}
+	s["biz"] = biz
+	var orders uint64
+	for k := range NumKeys {
+		orders += uint64(len(ix.orders[k].Perm) * 4)
+		if k != KeyProcessName { // shares the process-name dictionary's column
+			orders += uint64(len(ix.orders[k].Rank) * 4)
+		}
+	}
+	s["orders"] = orders
+	return s
+}

@@ -1,0 +1,188 @@
+package index
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"testing"
+
+	"procq/record"
+)
+
+func TestCompareIP(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"10.0.0.2", "10.0.0.10", -1},
+		{"9.255.255.255", "10.0.0.0", -1},
+		{"10.0.0.1", "10.0.0.1", 0},
+		{"255.255.255.255", "abc", -1},
+		{"10.0.0.01", "10.0.0.1", 1}, // leading zero: text, after addresses
+		{"300.1.1.1", "1.1.1.1", 1},
+		{"1.2.3", "1.2.3.4", 1},
+		{"1.2.3.4.5", "1.2.3.4", 1},
+		{"abc", "", -1},
+		{"", "abc", 1},
+		{"", "", 0},
+		{"", "1.1.1.1", 1},
+		{"abc", "abd", -1},
+		{"0.0.0.0", "0.0.0.1", -1},
+	}
+	for _, tc := range tests {
+		if got := CompareIP(tc.a, tc.b); got != tc.want {
+			t.Errorf("CompareIP(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+		if got := CompareIP(tc.b, tc.a); got != -tc.want {
+			t.Errorf("CompareIP(%q, %q) = %d, want %d", tc.b, tc.a, got, -tc.want)
+		}
+	}
+}
+
+func testRecords() []*record.Record {
+	var recs []*record.Record
+	names := []string{"nginx", "gse_agent", "mysql", "进程A"}
+	ips := []string{"10.0.0.10", "10.0.0.9", "", "abc"}
+	for i := range 40 {
+		recs = append(recs, &record.Record{
+			ID:          int64(i % 7),
+			BizID:       int64(i%3 + 1),
+			SetEnv:      []string{"1", "3"}[i%2],
+			SetID:       int64(i % 5),
+			ModuleID:    int64(i % 4 * 10),
+			ProcessID:   int64(1000 - i*13),
+			ProcessName: names[i%len(names)],
+			ServiceName: ips[i%len(ips)] + "_" + names[i%len(names)],
+			InnerIP:     ips[i%len(ips)],
+		})
+	}
+	return recs
+}
+
+func TestBuildInvertedIndexes(t *testing.T) {
+	recs := testRecords()
+	ix := Build(slices.Clone(recs))
+	if ix.Len() != len(recs) {
+		t.Fatalf("Len = %d", ix.Len())
+	}
+	tests := []struct {
+		name  string
+		rows  []uint32
+		match func(*record.Record) bool
+	}{
+		{"set 2", ix.SetID.Get(2).ToArray(), func(r *record.Record) bool { return r.SetID == 2 }},
+		{"modules 0,30", ix.ModuleID.Union([]int64{0, 30}).ToArray(), func(r *record.Record) bool { return r.ModuleID == 0 || r.ModuleID == 30 }},
+		{"name nginx", ix.ProcessName.Get("nginx").ToArray(), func(r *record.Record) bool { return r.ProcessName == "nginx" }},
+		{"empty ip", ix.InnerIP.Get("").ToArray(), func(r *record.Record) bool { return r.InnerIP == "" }},
+		{"env 3", ix.Env.Get("3").ToArray(), func(r *record.Record) bool { return r.SetEnv == "3" }},
+		{"biz 2", ix.BizRows(2).ToArray(), func(r *record.Record) bool { return r.BizID == 2 }},
+		{"pids 700..900", ix.ProcessesIn(700, 900).ToArray(), func(r *record.Record) bool { return r.ProcessID >= 700 && r.ProcessID <= 900 }},
+	}
+	for _, tc := range tests {
+		var want []uint32
+		for row, r := range ix.Rows {
+			if tc.match(r) {
+				want = append(want, uint32(row))
+			}
+		}
+		if !slices.Equal(tc.rows, want) {
+			t.Errorf("%s: rows %v, want %v", tc.name, tc.rows, want)
+		}
+	}
+	if ix.SetID.Get(99) != nil || ix.ProcessName.Get("none") != nil {
+		t.Error("absent values should have no rows")
+	}
+	for _, r := range recs {
+		row, ok := ix.RowOfProcess(r.ProcessID)
+		if !ok || ix.Rows[row] != r {
+			t.Fatalf("RowOfProcess(%d) = %d, %v", r.ProcessID, row, ok)
+		}
+	}
+	if _, ok := ix.RowOfProcess(5); ok {
+		t.Error("RowOfProcess found an absent id")
+	}
+}
+
+func TestDictionaryRanges(t *testing.T) {
+	ix := Build(testRecords())
+	d := ix.ServiceName
+	lo, hi := d.PrefixRange("10.0.0.1")
+	for id := range uint32(d.Len()) {
+		in := id >= lo && id < hi
+		if in != strings.HasPrefix(d.Term(id), "10.0.0.1") {
+			t.Errorf("prefix range [%d,%d) wrong for %q", lo, hi, d.Term(id))
+		}
+	}
+	got := map[string]bool{}
+	for _, id := range d.SuffixTerms("_nginx") {
+		got[d.Term(id)] = true
+	}
+	for id := range uint32(d.Len()) {
+		if got[d.Term(id)] != strings.HasSuffix(d.Term(id), "_nginx") {
+			t.Errorf("suffix terms wrong for %q", d.Term(id))
+		}
+	}
+}
+
+// TestOrders checks every presorted order against a plain sort.
+func TestOrders(t *testing.T) {
+	ix := Build(testRecords())
+	value := map[Key]func(r *record.Record) int{
+		KeyID:          func(r *record.Record) int { return int(r.ID) },
+		KeySetID:       func(r *record.Record) int { return int(r.SetID) },
+		KeyModuleID:    func(r *record.Record) int { return int(r.ModuleID) },
+		KeyProcessID:   func(r *record.Record) int { return int(r.ProcessID) },
+		KeyProcessName: nil,
+		KeyInnerIP:     nil,
+	}
+	for k := range NumKeys {
+		o := ix.Order(k)
+		compare := func(a, b uint32) int {
+			ra, rb := ix.Rows[a], ix.Rows[b]
+			if c := cmp.Compare(ra.BizID, rb.BizID); c != 0 {
+				return c
+			}
+			var c int
+			switch k {
+			case KeyProcessName:
+				c = strings.Compare(ra.ProcessName, rb.ProcessName)
+			case KeyInnerIP:
+				c = CompareIP(ra.InnerIP, rb.InnerIP)
+			default:
+				c = cmp.Compare(value[k](ra), value[k](rb))
+			}
+			if c != 0 {
+				return c
+			}
+			return cmp.Compare(ra.ProcessID, rb.ProcessID)
+		}
+		want := make([]uint32, ix.Len())
+		for i := range want {
+			want[i] = uint32(i)
+		}
+		slices.SortFunc(want, compare)
+		if !slices.Equal(o.Perm, want) {
+			t.Errorf("key %d: perm %v, want %v", k, o.Perm, want)
+		}
+		// Ranks compare like values, across businesses too.
+		for a := range uint32(ix.Len()) {
+			for b := range uint32(ix.Len()) {
+				ra, rb := *ix.Rows[a], *ix.Rows[b]
+								c := compare2(k, &ra, &rb, value)
+				if got := cmp.Compare(o.Rank[a], o.Rank[b]); got != c {
+					t.Fatalf("key %d: rank order %d, value order %d for rows %d, %d", k, got, c, a, b)
+				}
+			}
+		}
+	}
+}
+
+func compare2(k Key, a, b *record.Record, value map[Key]func(r *record.Record) int) int {
+	switch k {
+	case KeyProcessName:
+		return strings.Compare(a.ProcessName, b.ProcessName)
+	case KeyInnerIP:
+		return CompareIP(a.InnerIP, b.InnerIP)
+	}
+	return cmp.Compare(value[k](a), value[k](b))
+}

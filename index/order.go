@@ -1,0 +1,151 @@
+package index
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"procq/record"
+)
+
+// Key is a sort key of the ordering clause.
+type Key uint8
+
+// The sort keys, one per orderable field.
+const (
+	KeyID Key = iota
+	KeySetID
+	KeyModuleID
+	KeyProcessName
+	KeyProcessID
+	KeyInnerIP
+	NumKeys
+)
+
+// KeyOf returns the sort key of a record field, if the field is orderable.
+func KeyOf(f record.Field) (Key, bool) {
+	switch f {
+	case record.FieldID:
+		return KeyID, true
+	case record.FieldSetID:
+		return KeySetID, true
+	case record.FieldModuleID:
+		return KeyModuleID, true
+	case record.FieldProcessName:
+		return KeyProcessName, true
+	case record.FieldProcessID:
+		return KeyProcessID, true
+	case record.FieldInnerIP:
+		return KeyInnerIP, true
+	}
+	return 0, false
+}
+
+// Order is one sort key presorted: Perm lists all rows ordered by
+// (business, key value, bk_process_id) ascending, so each business's rows
+// are the same contiguous span of positions as in row order; Rank gives
+// each row's dense rank of the key value (equal values, equal ranks).
+type Order struct {
+	Perm []uint32
+	Rank []uint32
+}
+
+type intPair struct {
+	v   int64
+	row uint32
+}
+
+// intRanks returns the dense rank of each row's value and the rows sorted
+// by (value, row).
+func intRanks(n int, value func(row int) int64) (rank, sorted []uint32) {
+	pairs := make([]intPair, n)
+	for i := range pairs {
+		pairs[i] = intPair{value(i), uint32(i)}
+	}
+	slices.SortFunc(pairs, func(a, b intPair) int {
+		if c := cmp.Compare(a.v, b.v); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.row, b.row)
+	})
+	rank = make([]uint32, n)
+	sorted = make([]uint32, n)
+	var r uint32
+	for i, p := range pairs {
+		if i > 0 && p.v != pairs[i-1].v {
+			r++
+		}
+		rank[p.row] = r
+		sorted[i] = p.row
+	}
+	return rank, sorted
+}
+
+// countingSort returns rows stably reordered by key(row) ascending, where
+// keys lie in [0, k).
+func countingSort(rows []uint32, k int, key func(row uint32) uint32) []uint32 {
+	counts := make([]int, k+1)
+	for _, r := range rows {
+		counts[key(r)+1]++
+	}
+	for i := 1; i <= k; i++ {
+		counts[i] += counts[i-1]
+	}
+	out := make([]uint32, len(rows))
+	for _, r := range rows {
+		c := key(r)
+		out[counts[c]] = r
+		counts[c]++
+	}
+	return out
+}
+
+// CompareIP orders bk_host_innerip values: IPv4 addresses numerically,
+// then other non-empty text byte-wise, then the empty string.
+func CompareIP(a, b string) int {
+	av, aok := parseIPv4(a)
+	bv, bok := parseIPv4(b)
+	switch {
+	case aok && bok:
+		return cmp.Compare(av, bv)
+	case aok:
+		return -1
+	case bok:
+		return 1
+	case a == "" && b == "":
+		return 0
+	case a == "":
+		return 1
+	case b == "":
+		return -1
+	}
+	return strings.Compare(a, b)
+}
+
+// parseIPv4 reads four decimal octets 0-255 without leading zeros.
+func parseIPv4(s string) (uint32, bool) {
+	var v uint32
+	parts := 0
+	i := 0
+	for parts < 4 {
+		start := i
+		var oct uint32
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' && i-start < 3 {
+			oct = oct*10 + uint32(s[i]-'0')
+			i++
+		}
+		n := i - start
+		if n == 0 || oct > 255 || (n > 1 && s[start] == '0') {
+			return 0, false
+		}
+		v = v<<8 | oct
+		parts++
+		if parts < 4 {
+			if i >= len(s) || s[i] != '.' {
+				return 0, false
+			}
+			i++
+		}
+	}
+	return v, i == len(s)
+}
