@@ -168,7 +168,7 @@ func TestOrders(t *testing.T) {
 		for a := range uint32(ix.Len()) {
 			for b := range uint32(ix.Len()) {
 				ra, rb := *ix.Rows[a], *ix.Rows[b]
-								c := compare2(k, &ra, &rb, value)
+				c := compare2(k, &ra, &rb, value)
 				if got := cmp.Compare(o.Rank[a], o.Rank[b]); got != c {
 					t.Fatalf("key %d: rank order %d, value order %d for rows %d, %d", k, got, c, a, b)
 				}
