@@ -69,3 +69,14 @@ func TestFixture(t *testing.T) {
 		t.Error("fixture holds no validation failure")
 	}
 }
+
+// BenchmarkParseRequest parses every request of the conformance fixture.
+func BenchmarkParseRequest(b *testing.B) {
+	reqs := readLines(b, "../testdata/requests.jsonl")
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, r := range reqs {
+			_, _ = ParseRequest(r)
+		}
+	}
+}

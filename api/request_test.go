@@ -43,6 +43,8 @@ var parseCases = []parseCase{
 	{name: "body null", body: `null`, field: "request body"},
 	{name: "body number", body: `1`, field: "request body"},
 	{name: "body surrounded by white space", body: " \t\r\n" + req("") + "\n"},
+	{name: "white space everywhere", body: " { \"bk_biz_id\" : \"7\" ,\n\t\"page\" : 2 , \"pagesize\" : 3 , \"scope\" : { \"bk_set_ids\" : [ 1 , \"2\" ] } } "},
+	{name: "white space in shown value", body: req(` , "page" : [ 1 , { "a" : 2 } ] `), field: "page", msg: `page: must be an integer, got list [1, {"a": 2}]`},
 
 	// bk_biz_id and the integer forms.
 	{name: "biz missing", body: `{"page":1,"pagesize":10,"scope":{}}`, field: "bk_biz_id", msg: "bk_biz_id: is required"},
