@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"procq/record"
+	"procq/snapshot"
+	"procq/synth"
+)
+
+// progress prints a counter on stderr when it is a terminal.
+type progress struct {
+	label string
+	total int
+	on    bool
+	last  time.Time
+}
+
+func newProgress(label string, total int) *progress {
+	return &progress{label: label, total: total, on: isTerminal(os.Stderr)}
+}
+
+func (p *progress) step(done int) {
+	if !p.on || (done != p.total && time.Since(p.last) < 200*time.Millisecond) {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(os.Stderr, "\r%s: %d/%d (%d%%)", p.label, done, p.total, done*100/max(p.total, 1))
+	if done == p.total {
+		fmt.Fprintln(os.Stderr)
+	}
+}
+
+func runGen(args []string) error {
+	fs := newFlags("gen")
+	out := fs.String("out", "", "snapshot file to write")
+	n := fs.Int("processes", 100000, "number of processes")
+	seed := fs.Int64("seed", 1, "random seed")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required("out", *out); err != nil {
+		return err
+	}
+	if *n < 0 {
+		return fmt.Errorf("--processes must be >= 0, got %d", *n)
+	}
+	start := time.Now()
+	w, err := snapshot.Create(*out)
+	if err != nil {
+		return err
+	}
+	pr := newProgress("gen", *n)
+	done := 0
+	err = synth.Generate(synth.Options{Processes: *n, Seed: *seed}, func(r *record.Record) error {
+		done++
+		pr.step(done)
+		return w.Append(r)
+	})
+	if err != nil {
+		return errors.Join(err, w.Abort())
+	}
+	if err := w.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "gen: wrote %d processes to %s in %s\n", *n, *out, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func runImport(args []string) error {
+	fs := newFlags("import")
+	in := fs.String("in", "", "JSON Lines file of records")
+	out := fs.String("out", "", "snapshot file to write")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required("in", *in); err != nil {
+		return err
+	}
+	if err := required("out", *out); err != nil {
+		return err
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := snapshot.Create(*out)
+	if err != nil {
+		return err
+	}
+	if err := importLines(f, *in, w); err != nil {
+		return errors.Join(err, w.Abort())
+	}
+	return w.Commit()
+}
+
+// importLines appends each record line of r to w, naming file and line in
+// any error. Blank lines are skipped.
+func importLines(r io.Reader, name string, w *snapshot.Writer) error {
+	br := bufio.NewReaderSize(r, 1<<20)
+	seen := make(map[int64]int)
+	for line := 1; ; line++ {
+		b, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(b)) > 0 {
+			rec := new(record.Record)
+			if jerr := json.Unmarshal(b, rec); jerr != nil {
+				return fmt.Errorf("%s:%d: %w", name, line, jerr)
+			}
+			if first, dup := seen[rec.ProcessID]; dup {
+				return fmt.Errorf("%s:%d: duplicate bk_process_id %d (first on line %d)", name, line, rec.ProcessID, first)
+			}
+			seen[rec.ProcessID] = line
+			if aerr := w.Append(rec); aerr != nil {
+				return aerr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+	}
+}
+
+func runExport(args []string) error {
+	fs := newFlags("export")
+	path := fs.String("snapshot", "", "snapshot file to read")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required("snapshot", *path); err != nil {
+		return err
+	}
+	var recs []*record.Record
+	if _, err := snapshot.Read(*path, func(r *record.Record) error {
+		recs = append(recs, r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	slices.SortFunc(recs, func(a, b *record.Record) int { return cmp.Compare(a.ProcessID, b.ProcessID) })
+	bw := bufio.NewWriterSize(os.Stdout, 1<<20)
+	var buf []byte
+	for _, r := range recs {
+		buf = append(r.AppendJSON(buf[:0], 0), '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}

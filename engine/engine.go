@@ -1,0 +1,150 @@
+// Package engine answers GSEKit process_status requests from records held
+// in memory: it loads a snapshot, builds the indexes, and turns each
+// validated request into bitmap algebra over them, then orders and pages
+// the result. An Engine is immutable once built, so any number of
+// goroutines may query it at once.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"procq/api"
+	"procq/index"
+	"procq/record"
+	"procq/snapshot"
+)
+
+// ErrDuplicateProcess is returned when two records share a bk_process_id.
+var ErrDuplicateProcess = errors.New("duplicate bk_process_id")
+
+// Engine answers queries over one immutable set of records.
+type Engine struct {
+	ix *index.Index
+	// Built is when the indexes were built.
+	built time.Time
+	// buildTime is how long building the indexes took.
+	buildTime time.Duration
+}
+
+// New indexes recs, which the engine keeps and reorders; the caller must
+// not change them afterwards.
+func New(recs []*record.Record) (*Engine, error) {
+	start := time.Now()
+	ix := index.Build(recs)
+	if err := checkUnique(ix); err != nil {
+		return nil, err
+	}
+	return &Engine{ix: ix, built: time.Now(), buildTime: time.Since(start)}, nil
+}
+
+func checkUnique(ix *index.Index) error {
+	seen := make(map[int64]struct{}, ix.Len())
+	for _, r := range ix.Rows {
+		if _, dup := seen[r.ProcessID]; dup {
+			return fmt.Errorf("%w: %d", ErrDuplicateProcess, r.ProcessID)
+		}
+		seen[r.ProcessID] = struct{}{}
+	}
+	return nil
+}
+
+// Load reads a snapshot file and indexes its records.
+func Load(path string) (*Engine, error) {
+	var recs []*record.Record
+	if _, err := snapshot.Read(path, func(r *record.Record) error {
+		recs = append(recs, r)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	e, err := New(recs)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	return e, nil
+}
+
+// Len returns the number of records.
+func (e *Engine) Len() int { return e.ix.Len() }
+
+// BuildTime returns how long building the indexes took.
+func (e *Engine) BuildTime() time.Duration { return e.buildTime }
+
+// IndexSizes returns the bytes held by each index, by name.
+func (e *Engine) IndexSizes() map[string]uint64 { return e.ix.Sizes() }
+
+// Records calls fn with every record in ascending bk_process_id order
+// until fn returns false.
+func (e *Engine) Records(fn func(*record.Record) bool) {
+	perm := e.ix.Order(index.KeyProcessID).Perm
+	// Perm is business-major; a global id order needs the id ranks.
+	rows := make([]uint32, len(perm))
+	rank := e.ix.Order(index.KeyProcessID).Rank
+	for row, r := range rank {
+		rows[r] = uint32(row)
+	}
+	for _, row := range rows {
+		if !fn(e.ix.Rows[row]) {
+			return
+		}
+	}
+}
+
+// Result is the answer to a query: the number of matches and one page.
+type Result struct {
+	Count  uint64
+	Rows   []*record.Record
+	Fields record.FieldSet
+}
+
+// Query answers a validated request. Its error is an *api.Error for an
+// expression or slice syntax error.
+func (e *Engine) Query(q *api.Query) (*Result, error) {
+	res := &Result{Fields: q.Fields}
+	plan, err := e.plan(q)
+	if err != nil {
+		return nil, err
+	}
+	if plan.empty {
+		return res, nil
+	}
+	bm := plan.execute()
+	if bm == nil {
+		return res, nil
+	}
+	res.Count = bm.GetCardinality()
+	keys := make([]sortKey, 0, len(q.Ordering))
+	for _, k := range q.Ordering {
+		key, ok := index.KeyOf(k.Field)
+		if !ok {
+			return nil, &api.Error{Code: api.CodeValidation, Message: fmt.Sprintf("ordering: unknown key %q", k.Field)}
+		}
+		keys = append(keys, sortKey{key: key, desc: k.Desc})
+	}
+	p := pager{ix: e.ix, keys: normalizeOrdering(keys)}
+	rows := p.page(bm, res.Count, plan.span, q.Offset, q.Limit)
+	res.Rows = make([]*record.Record, len(rows))
+	for i, row := range rows {
+		res.Rows[i] = e.ix.Rows[row]
+	}
+	return res, nil
+}
+
+// Do answers a raw request body with the response envelope, and reports
+// whether the answer is a success.
+func (e *Engine) Do(body []byte) ([]byte, bool) {
+	q, err := api.ParseRequest(body)
+	if err == nil {
+		var res *Result
+		if res, err = e.Query(q); err == nil {
+			return api.AppendSuccess(nil, int(res.Count), res.Rows, res.Fields), true
+		}
+	}
+	var ae *api.Error
+	if !errors.As(err, &ae) {
+		ae = &api.Error{Code: api.CodeValidation, Message: err.Error()}
+	}
+	return api.AppendError(nil, ae), false
+}

@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"strconv"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"procq/api"
+	"procq/expr"
+	"procq/index"
+)
+
+// compiledExpr is an expression_scope with its five expressions parsed.
+type compiledExpr struct {
+	env        string
+	setName    *expr.Pattern
+	moduleName *expr.Pattern
+	service    *expr.Pattern
+	process    *expr.Pattern
+	pid        *expr.Pattern // nil when the bk_process_id field is a slice
+	slice      *expr.Slice
+}
+
+// compileExpr parses the five expressions. Syntax errors (4111001) in any
+// field come before a slice error (4111003).
+func compileExpr(s *api.ExprScope) (*compiledExpr, error) {
+	c := &compiledExpr{env: s.Env}
+	fields := []struct {
+		name string
+		text string
+		dst  **expr.Pattern
+	}{
+		{"bk_set_name", s.SetName, &c.setName},
+		{"bk_module_name", s.ModuleName, &c.moduleName},
+		{"service_instance_name", s.ServiceInstanceName, &c.service},
+		{"bk_process_name", s.ProcessName, &c.process},
+	}
+	for _, f := range fields {
+		p, err := expr.Parse(f.text)
+		if err != nil {
+			return nil, exprError(api.CodeExprSyntax, f.name, err)
+		}
+		*f.dst = p
+	}
+	sl, isSlice, err := expr.ParseSlice(s.ProcessID)
+	if !isSlice && err == nil {
+		p, perr := expr.Parse(s.ProcessID)
+		if perr != nil {
+			return nil, exprError(api.CodeExprSyntax, "bk_process_id", perr)
+		}
+		c.pid = p
+		return c, nil
+	}
+	if err != nil {
+		return nil, exprError(api.CodeSlice, "bk_process_id", err)
+	}
+	c.slice = &sl
+	return c, nil
+}
+
+func exprError(code int, field string, err error) *api.Error {
+	return &api.Error{Code: code, Message: "expression_scope." + field + ": " + err.Error()}
+}
+
+// eval returns the rows of the business (span, rows) that match the env,
+// the expressions and the slice.
+func (c *compiledExpr) eval(ix *index.Index, span index.Span, bizRows *roaring.Bitmap) *roaring.Bitmap {
+	cand := bizRows
+	if c.env != "0" {
+		env := ix.Env.Get(c.env)
+		if env == nil {
+			return nil
+		}
+		cand = roaring.And(cand, env)
+	}
+	// Literal lists first: they are hash lookups and usually narrow most.
+	names := []struct {
+		dict *index.StrTerms
+		p    *expr.Pattern
+	}{
+		{ix.SetName, c.setName}, {ix.ModuleName, c.moduleName},
+		{ix.ServiceName, c.service}, {ix.ProcessName, c.process},
+	}
+	for pass := range 2 {
+		for _, n := range names {
+			if n.p.MatchesAll() {
+				continue
+			}
+			lits, isLit := n.p.Literals()
+			if isLit != (pass == 0) {
+				continue
+			}
+			var b *roaring.Bitmap
+			if isLit {
+				b = n.dict.Union(lits)
+			} else {
+				b = matchTerms(n.dict, n.p, cand)
+			}
+			cand = roaring.And(cand, b)
+			if cand.IsEmpty() {
+				return nil
+			}
+		}
+	}
+	if c.pid != nil && !c.pid.MatchesAll() {
+		cand = roaring.And(cand, matchProcessIDs(ix, c.pid, cand))
+	}
+	if c.slice != nil {
+		n := cand.GetCardinality()
+		start, end := c.slice.Bounds(int(n))
+		p := pager{ix: ix, keys: normalizeOrdering(nil)}
+		rows := p.page(cand, n, span, uint64(start), end-start)
+		cand = roaring.BitmapOf(rows...)
+	}
+	return cand
+}
+
+// matchTerms returns rows whose value in dict matches p, testing either the
+// candidate rows or the dictionary terms, whichever are fewer. Terms are
+// narrowed to the pattern's literal prefix or suffix range first.
+func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap) *roaring.Bitmap {
+	lo, hi := uint32(0), uint32(dict.Len())
+	var bySuffix []uint32
+	useSuffix := false
+	if pre := p.Prefix(); pre != "" {
+		lo, hi = dict.PrefixRange(pre)
+	}
+	if suf := p.Suffix(); suf != "" {
+		if ids := dict.SuffixTerms(suf); len(ids) < int(hi-lo) {
+			bySuffix, useSuffix = ids, true
+		}
+	}
+	nTerms := int(hi - lo)
+	if useSuffix {
+		nTerms = len(bySuffix)
+	}
+	if cand.GetCardinality() <= uint64(nTerms) {
+		var rows []uint32
+		last, lastOK := ^uint32(0), false
+		it := cand.Iterator()
+		for it.HasNext() {
+			row := it.Next()
+			id := dict.RowTerm(row)
+			if id != last {
+				last, lastOK = id, p.Match(dict.Term(id))
+			}
+			if lastOK {
+				rows = append(rows, row)
+			}
+		}
+		return roaring.BitmapOf(rows...)
+	}
+	var bms []*roaring.Bitmap
+	test := func(id uint32) {
+		if p.Match(dict.Term(id)) {
+			bms = append(bms, dict.Rows(id))
+		}
+	}
+	if useSuffix {
+		for _, id := range bySuffix {
+			test(id)
+		}
+	} else {
+		for id := lo; id < hi; id++ {
+			test(id)
+		}
+	}
+	if len(bms) == 0 {
+		return roaring.New()
+	}
+	return roaring.FastOr(bms...)
+}
+
+// matchProcessIDs returns rows whose bk_process_id text matches p: integer
+// ranges by binary search on the sorted ids, otherwise by testing the
+// candidate rows.
+func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *roaring.Bitmap {
+	if ranges, ok := p.IntRanges(); ok {
+		bms := make([]*roaring.Bitmap, 0, len(ranges))
+		for _, r := range ranges {
+			bms = append(bms, ix.ProcessesIn(r.Lo, r.Hi))
+		}
+		return union(bms)
+	}
+	var rows []uint32
+	var buf [20]byte
+	it := cand.Iterator()
+	for it.HasNext() {
+		row := it.Next()
+		if p.Match(string(strconv.AppendInt(buf[:0], ix.Rows[row].ProcessID, 10))) {
+			rows = append(rows, row)
+		}
+	}
+	return roaring.BitmapOf(rows...)
+}
+
+func union(bms []*roaring.Bitmap) *roaring.Bitmap {
+	switch len(bms) {
+	case 0:
+		return roaring.New()
+	case 1:
+		return bms[0]
+	}
+	return roaring.FastOr(bms...)
+}

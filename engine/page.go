@@ -1,0 +1,221 @@
+package engine
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"procq/index"
+)
+
+// sortKey is one key of a normalized ordering.
+type sortKey struct {
+	key  index.Key
+	desc bool
+}
+
+// normalizeOrdering drops repeated keys, drops everything after
+// bk_process_id (it is unique, so later keys never decide), and ends the
+// list with bk_process_id ascending, the tie-break.
+func normalizeOrdering(keys []sortKey) []sortKey {
+	out := make([]sortKey, 0, len(keys)+1)
+	var seen [index.NumKeys]bool
+	for _, k := range keys {
+		if seen[k.key] {
+			continue
+		}
+		seen[k.key] = true
+		out = append(out, k)
+		if k.key == index.KeyProcessID {
+			return out
+		}
+	}
+	return append(out, sortKey{key: index.KeyProcessID})
+}
+
+// pager selects one page of a result in a given order.
+type pager struct {
+	ix   *index.Index
+	keys []sortKey // normalized: ends with bk_process_id
+}
+
+// compare orders two rows by the keys.
+func (p *pager) compare(a, b uint32) int {
+	for _, k := range p.keys {
+		rank := p.ix.Order(k.key).Rank
+		if c := cmp.Compare(rank[a], rank[b]); c != 0 {
+			if k.desc {
+				return -c
+			}
+			return c
+		}
+	}
+	return 0
+}
+
+// page returns the rows of res (r of them, all inside span) at positions
+// [off, off+limit) of the order, without sorting the whole result.
+func (p *pager) page(res *roaring.Bitmap, r uint64, span index.Span, off uint64, limit int) []uint32 {
+	if off >= r || limit <= 0 {
+		return nil
+	}
+	need := min(off+uint64(limit), r)
+	// Cost model, in row visits: walking a presorted order visits about
+	// need·|span|/r rows (each a bitmap Contains); scanning visits every
+	// result row and sorts or heaps them, a few times dearer per row.
+	walkCost := float64(need) * float64(span.Len()) / float64(r)
+	scanCost := 4 * float64(r)
+	if walkCost <= scanCost {
+		// Deep pages are cheaper to reach from the far end.
+		if off > r/2 {
+			rows := p.walk(res, span, r-need, r-off, true)
+			slices.Reverse(rows)
+			return rows
+		}
+		return p.walk(res, span, off, need, false)
+	}
+	return p.scan(res, r, off, need)
+}
+
+// walk visits the presorted order of the first key (from its far end when
+// reverse) and returns the result rows at positions [from, to) of that
+// traversal. Rows with equal first keys form a group; a group is
+// ordered by the remaining keys before its rows are counted.
+func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reverse bool) []uint32 {
+	first := p.keys[0]
+	o := p.ix.Order(first.key)
+	perm := o.Perm[span.Lo:span.Hi]
+	rank := o.Rank
+	groupsForward := first.desc == reverse
+	sub := &pager{ix: p.ix, keys: p.keys[1:]}
+	// Within a group the presorted order is ascending bk_process_id; any
+	// other remaining keys need a sort.
+	subSort := len(p.keys) > 2 || p.keys[len(p.keys)-1].desc
+	out := make([]uint32, 0, to-from)
+	var group []uint32
+	var seen uint64
+	n := len(perm)
+	for done := 0; done < n && seen < to; {
+		// The next group is perm[lo:hi].
+		var lo, hi int
+		if groupsForward {
+			lo = done
+			hi = lo + 1
+			for hi < n && rank[perm[hi]] == rank[perm[lo]] {
+				hi++
+			}
+		} else {
+			hi = n - done
+			lo = hi - 1
+			for lo > 0 && rank[perm[lo-1]] == rank[perm[hi-1]] {
+				lo--
+			}
+		}
+		done += hi - lo
+		group = group[:0]
+		if reverse {
+			for i := hi - 1; i >= lo; i-- {
+				if res.Contains(perm[i]) {
+					group = append(group, perm[i])
+				}
+			}
+		} else {
+			for i := lo; i < hi; i++ {
+				if res.Contains(perm[i]) {
+					group = append(group, perm[i])
+				}
+			}
+		}
+		g := uint64(len(group))
+		if seen+g <= from {
+			seen += g
+			continue
+		}
+		if subSort {
+			slices.SortFunc(group, func(a, b uint32) int {
+				if reverse {
+					return sub.compare(b, a)
+				}
+				return sub.compare(a, b)
+			})
+		}
+		start := uint64(0)
+		if from > seen {
+			start = from - seen
+		}
+		end := min(g, to-seen)
+		out = append(out, group[start:end]...)
+		seen += g
+	}
+	return out
+}
+
+// scan orders every result row and returns positions [from, to).
+func (p *pager) scan(res *roaring.Bitmap, r, from, to uint64) []uint32 {
+	rows := make([]uint32, 0, r)
+	it := res.ManyIterator()
+	buf := make([]uint32, 256)
+	for {
+		k := it.NextMany(buf)
+		if k == 0 {
+			break
+		}
+		rows = append(rows, buf[:k]...)
+	}
+	if to*8 < r {
+		return p.topK(rows, from, to)
+	}
+	slices.SortFunc(rows, p.compare)
+	return rows[from:to]
+}
+
+// topK keeps the first `to` rows in a bounded max-heap, then sorts them.
+func (p *pager) topK(rows []uint32, from, to uint64) []uint32 {
+	k := int(to)
+	heap := make([]uint32, 0, k)
+	less := func(i, j int) bool { return p.compare(heap[i], heap[j]) > 0 } // max-heap
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(heap) {
+				return
+			}
+			m := l
+			if r := l + 1; r < len(heap) && less(r, l) {
+				m = r
+			}
+			if !less(m, i) {
+				return
+			}
+			heap[i], heap[m] = heap[m], heap[i]
+			i = m
+		}
+	}
+	up := func(i int) {
+		for i > 0 {
+			parent := (i - 1) / 2
+			if !less(i, parent) {
+				return
+			}
+			heap[i], heap[parent] = heap[parent], heap[i]
+			i = parent
+		}
+	}
+	for _, row := range rows {
+		if len(heap) < k {
+			heap = append(heap, row)
+			up(len(heap) - 1)
+			continue
+		}
+		if p.compare(row, heap[0]) < 0 {
+			heap[0] = row
+			down(0)
+		}
+	}
+	slices.SortFunc(heap, p.compare)
+	if from >= uint64(len(heap)) {
+		return nil
+	}
+	return heap[from:]
+}

@@ -1,0 +1,182 @@
+package engine
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"procq/api"
+	"procq/index"
+)
+
+// plan is one query's filters: bitmaps to intersect, then search terms to
+// test against the intersection.
+type plan struct {
+	ix   *index.Index
+	span index.Span
+	// empty is set once some filter is known to match nothing.
+	empty bool
+	// filters are ANDed; they may be shared index bitmaps: read only.
+	filters  []*roaring.Bitmap
+	searches []string
+}
+
+// add records one filter; nil or empty makes the whole answer empty.
+func (p *plan) add(b *roaring.Bitmap) {
+	if b == nil || b.IsEmpty() {
+		p.empty = true
+		return
+	}
+	p.filters = append(p.filters, b)
+}
+
+// plan compiles the request into filters. Expression and slice syntax
+// errors come first, whatever the data.
+func (e *Engine) plan(q *api.Query) (*plan, error) {
+	var ex *compiledExpr
+	if q.Scope == nil && q.Expr != nil {
+		var err error
+		if ex, err = compileExpr(q.Expr); err != nil {
+			return nil, err
+		}
+	}
+	ix := e.ix
+	p := &plan{ix: ix, searches: q.Searches}
+	span, ok := ix.Biz(q.BizID)
+	if !ok {
+		p.empty = true
+		return p, nil
+	}
+	p.span = span
+	bizRows := ix.BizRows(q.BizID)
+	p.add(bizRows)
+	if s := q.Scope; s != nil {
+		if s.Env != "0" {
+			p.add(ix.Env.Get(s.Env))
+		}
+		if len(s.SetIDs) > 0 {
+			p.add(ix.SetID.Union(s.SetIDs))
+		}
+		if len(s.ModuleIDs) > 0 {
+			p.add(ix.ModuleID.Union(s.ModuleIDs))
+		}
+		if len(s.ServiceIDs) > 0 {
+			p.add(ix.ServiceInstanceID.Union(s.ServiceIDs))
+		}
+		if len(s.ProcessNames) > 0 {
+			p.add(ix.ProcessName.Union(s.ProcessNames))
+		}
+		if len(s.ProcessIDs) > 0 {
+			b := roaring.New()
+			for _, pid := range s.ProcessIDs {
+				if row, ok := ix.RowOfProcess(pid); ok {
+					b.Add(row)
+				}
+			}
+			p.add(b)
+		}
+	} else if ex != nil {
+		p.add(ex.eval(ix, span, bizRows))
+	}
+	if len(q.CloudIDs) > 0 {
+		p.add(ix.CloudID.Union(q.CloudIDs))
+	}
+	if len(q.InnerIPs) > 0 {
+		p.add(ix.InnerIP.Union(q.InnerIPs))
+	}
+	if q.Status != nil {
+		p.add(ix.Status.Union(q.Status))
+	}
+	if len(q.StatusList) > 0 {
+		p.add(ix.Status.Union(q.StatusList))
+	}
+	if q.IsAuto != nil {
+		p.add(ix.IsAuto.Union(boolTerms(q.IsAuto)))
+	}
+	if len(q.IsAutoList) > 0 {
+		p.add(ix.IsAuto.Union(boolTerms(q.IsAutoList)))
+	}
+	return p, nil
+}
+
+func boolTerms(bs []bool) []int64 {
+	out := make([]int64, len(bs))
+	for i, b := range bs {
+		if b {
+			out[i] = 1
+		}
+	}
+	return out
+}
+
+// execute intersects the filters, smallest first, stopping at empty, then
+// applies the searches. It returns nil for an empty answer. The result
+// may be a shared index bitmap: read only.
+func (p *plan) execute() *roaring.Bitmap {
+	if p.empty || len(p.filters) == 0 {
+		return nil
+	}
+	fs := p.filters
+	cards := make([]uint64, len(fs))
+	for i, f := range fs {
+		cards[i] = f.GetCardinality()
+	}
+	order := make([]int, len(fs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(cards[a], cards[b]) })
+	res := fs[order[0]]
+	if len(order) > 1 {
+		res = roaring.And(res, fs[order[1]])
+		for _, i := range order[2:] {
+			if res.IsEmpty() {
+				return nil
+			}
+			res.And(fs[i])
+		}
+	}
+	for _, t := range p.searches {
+		if res.IsEmpty() {
+			return nil
+		}
+		res = p.search(t, res)
+	}
+	if res.IsEmpty() {
+		return nil
+	}
+	return res
+}
+
+// search returns the rows of within whose IP or cloud-area name contains
+// term. It tests the distinct values (the dictionaries) or the rows
+// themselves, whichever are fewer.
+func (p *plan) search(term string, within *roaring.Bitmap) *roaring.Bitmap {
+	ips, clouds := p.ix.InnerIP, p.ix.CloudName
+	if within.GetCardinality() < uint64(ips.Len()+clouds.Len()) {
+		var rows []uint32
+		it := within.Iterator()
+		for it.HasNext() {
+			row := it.Next()
+			r := p.ix.Rows[row]
+			if strings.Contains(r.InnerIP, term) || strings.Contains(r.CloudName, term) {
+				rows = append(rows, row)
+			}
+		}
+		return roaring.BitmapOf(rows...)
+	}
+	var bms []*roaring.Bitmap
+	for _, d := range []*index.StrTerms{ips, clouds} {
+		for id := range uint32(d.Len()) {
+			if strings.Contains(d.Term(id), term) {
+				bms = append(bms, d.Rows(id))
+			}
+		}
+	}
+	if len(bms) == 0 {
+		return roaring.New()
+	}
+	return roaring.And(roaring.FastOr(bms...), within)
+}
