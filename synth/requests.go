@@ -180,6 +180,8 @@ type request struct {
 	Fields            []string         `json:"fields,omitempty"`
 	Page              int64            `json:"page"`
 	Pagesize          int64            `json:"pagesize"`
+	AppCode           string           `json:"bk_app_code,omitempty"`
+	Username          string           `json:"bk_username,omitempty"`
 }
 
 type scope struct {
@@ -312,6 +314,10 @@ func (rb *reqBuilder) next() *request {
 	if rb.pick(10) < 2 {
 		req.Ordering = rb.ordering()
 	}
+	if rb.pick(10) == 0 {
+		// As sent through the API gateway; the engine ignores these.
+		req.AppCode, req.Username = "bk_gsekit", "admin"
+	}
 	sc := &scope{Env: rb.env()}
 	req.Scope = sc
 	switch rb.pick(numKinds) {
@@ -392,7 +398,12 @@ func (rb *reqBuilder) next() *request {
 		}
 	case kIPs:
 		sc.Env = "0"
-		req.IPs = sampleOf(rb, &b.ips, 1+rb.pick(100))
+		for _, ip := range sampleOf(rb, &b.ips, 1+rb.pick(100)) {
+			// Hosts carry several service instances, so the sample repeats IPs.
+			if !slices.Contains(req.IPs, ip) {
+				req.IPs = append(req.IPs, ip)
+			}
+		}
 		if req.IPs == nil || rb.pick(20) == 0 {
 			req.IPs = append(req.IPs, "")
 		}
