@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"testing"
@@ -59,7 +60,7 @@ func TestConformance(t *testing.T) {
 	}
 	failed := 0
 	for i := range reqs {
-		got, _ := e.Do(reqs[i])
+		got, _ := e.Do(context.Background(), reqs[i])
 		if !sameAnswer(t, got, exps[i]) {
 			failed++
 			if failed <= 10 {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -428,7 +429,7 @@ func TestDifferentialRandom(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _ := e.Do(body)
+			got, _ := e.Do(context.Background(), body)
 			want := answer(oracleRecs, body)
 			if !sameAnswer(t, got, want) {
 				t.Fatalf("seed %d request %d differs\nrequest: %s\nengine:  %.2000s\noracle:  %.2000s", seed, i, body, got, want)

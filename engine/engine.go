@@ -6,6 +6,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -100,8 +101,12 @@ type Result struct {
 }
 
 // Query answers a validated request. Its error is an *api.Error for an
-// expression or slice syntax error.
-func (e *Engine) Query(q *api.Query) (*Result, error) {
+// expression or slice syntax error, or the context's error when ctx ends
+// before the answer is ready.
+func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	res := &Result{Fields: q.Fields}
 	plan, err := e.plan(q)
 	if err != nil {
@@ -113,6 +118,9 @@ func (e *Engine) Query(q *api.Query) (*Result, error) {
 	bm := plan.execute()
 	if bm == nil {
 		return res, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	res.Count = bm.GetCardinality()
 	keys := make([]sortKey, 0, len(q.Ordering))
@@ -132,19 +140,25 @@ func (e *Engine) Query(q *api.Query) (*Result, error) {
 	return res, nil
 }
 
-// Do answers a raw request body with the response envelope, and reports
-// whether the answer is a success.
-func (e *Engine) Do(body []byte) ([]byte, bool) {
+// Do answers a raw request body with the response envelope. The error is
+// nil on success; an *api.Error when the envelope reports a validation or
+// expression error; anything else (such as the context's error) is an
+// unexpected failure, and the envelope then says so with result false.
+func (e *Engine) Do(ctx context.Context, body []byte) ([]byte, error) {
 	q, err := api.ParseRequest(body)
 	if err == nil {
 		var res *Result
-		if res, err = e.Query(q); err == nil {
-			return api.AppendSuccess(nil, int(res.Count), res.Rows, res.Fields), true
+		if res, err = e.Query(ctx, q); err == nil {
+			return api.AppendSuccess(nil, int(res.Count), res.Rows, res.Fields), nil
 		}
 	}
 	var ae *api.Error
-	if !errors.As(err, &ae) {
-		ae = &api.Error{Code: api.CodeValidation, Message: err.Error()}
+	if errors.As(err, &ae) {
+		return api.AppendError(nil, ae), err
 	}
-	return api.AppendError(nil, ae), false
+	return api.AppendError(nil, &api.Error{Code: CodeInternal, Message: "internal error: " + err.Error()}), err
 }
+
+// CodeInternal is the envelope code of an unexpected failure; the SPEC
+// gives none, so procq uses the HTTP status it goes with.
+const CodeInternal = 500

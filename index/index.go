@@ -107,8 +107,8 @@ func Build(recs []*record.Record) *Index {
 	var ranks [NumKeys][]uint32
 	run(func() { ranks[KeyID], _ = intRanks(n, func(i int) int64 { return recs[i].ID }) })
 	wg.Wait()
-	run(func() { ranks[KeySetID], _ = intRanks(n, func(i int) int64 { return recs[i].SetID }) })
-	run(func() { ranks[KeyModuleID], _ = intRanks(n, func(i int) int64 { return recs[i].ModuleID }) })
+	run(func() { ranks[KeySetID] = termRanks(n, func(i int) int64 { return recs[i].SetID }, ix.SetID) })
+	run(func() { ranks[KeyModuleID] = termRanks(n, func(i int) int64 { return recs[i].ModuleID }, ix.ModuleID) })
 	ranks[KeyProcessID] = pidRank
 	ranks[KeyProcessName] = ix.ProcessName.rowTerm
 	ranks[KeyInnerIP] = ipRanks(ix.InnerIP)
@@ -140,6 +140,29 @@ func Build(recs []*record.Record) *Index {
 	}
 	wg.Wait()
 	return ix
+}
+
+// termRanks ranks each row's value among the distinct values of t.
+func termRanks(n int, value func(row int) int64, t *IntTerms) []uint32 {
+	keys := t.sortedKeys()
+	pos := make(map[int64]uint32, len(keys))
+	for i, k := range keys {
+		pos[k] = uint32(i)
+	}
+	rank := make([]uint32, n)
+	for lo := 0; lo < n; {
+		v := value(lo)
+		hi := lo + 1
+		for hi < n && value(hi) == v {
+			hi++
+		}
+		r := pos[v]
+		for row := lo; row < hi; row++ {
+			rank[row] = r
+		}
+		lo = hi
+	}
+	return rank
 }
 
 func maxRank(rank []uint32) int {

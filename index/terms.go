@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -39,32 +40,81 @@ func (t *IntTerms) sizeInBytes() uint64 {
 	return n
 }
 
+// buildIntTerms indexes value(row) for rows [0, n). Rows are visited as
+// runs of equal values, which topology order makes long for the topology
+// fields, so most rows cost no map lookup.
 func buildIntTerms(n int, value func(row int) int64) *IntTerms {
-	lists := make(map[int64][]uint32)
-	for row := range n {
-		v := value(row)
-		lists[v] = append(lists[v], uint32(row))
+	ids := make(map[int64]uint32)
+	var values []int64
+	rowTerm := make([]uint32, n)
+	for lo := 0; lo < n; {
+		v := value(lo)
+		hi := lo + 1
+		for hi < n && value(hi) == v {
+			hi++
+		}
+		id, ok := ids[v]
+		if !ok {
+			id = uint32(len(values))
+			ids[v] = id
+			values = append(values, v)
+		}
+		for row := lo; row < hi; row++ {
+			rowTerm[row] = id
+		}
+		lo = hi
 	}
-	t := &IntTerms{rows: make(map[int64]*roaring.Bitmap, len(lists))}
-	for v, rows := range lists {
-		t.rows[v] = bitmapOf(rows)
+	bms := bitmapsOf(rowTerm, len(values))
+	t := &IntTerms{rows: make(map[int64]*roaring.Bitmap, len(values))}
+	for id, v := range values {
+		t.rows[v] = bms[id]
 	}
 	return t
 }
 
+// bitmapsOf returns, for each term id in [0, nTerms), the bitmap of the
+// rows whose rowTerm is that id. Rows are grouped by term in one flat
+// array first, so each bitmap is built from an ascending list in one go.
+func bitmapsOf(rowTerm []uint32, nTerms int) []*roaring.Bitmap {
+	start := make([]uint32, nTerms+1)
+	for _, id := range rowTerm {
+		start[id+1]++
+	}
+	for i := 1; i <= nTerms; i++ {
+		start[i] += start[i-1]
+	}
+	flat := make([]uint32, len(rowTerm))
+	next := slices.Clone(start[:nTerms])
+	for row, id := range rowTerm {
+		flat[next[id]] = uint32(row)
+		next[id]++
+	}
+	bms := make([]*roaring.Bitmap, nTerms)
+	for id := range bms {
+		bms[id] = bitmapOf(flat[start[id]:start[id+1]])
+	}
+	return bms
+}
+
+// sortedKeys returns the distinct values ascending.
+func (t *IntTerms) sortedKeys() []int64 {
+	keys := make([]int64, 0, len(t.rows))
+	for k := range t.rows {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 // StrTerms is an inverted index of a string field: a sorted dictionary of
 // the distinct values (term ids are positions in it), the rows of each term,
-// the term of each row, and the dictionary sorted by reversed value for
-// suffix lookups.
+// the term of each row, and, for suffix lookups, the term ids ordered by
+// their values read backwards.
 type StrTerms struct {
-	terms   []string
-	ids     map[string]uint32
-	rows    []*roaring.Bitmap
-	rowTerm []uint32
-	// bySuffix lists term ids ordered by their reversed value; revTerms
-	// holds those reversed values in the same order.
+	terms    []string
+	rows     []*roaring.Bitmap
+	rowTerm  []uint32
 	bySuffix []uint32
-	revTerms []string
 }
 
 // Len returns the number of distinct values.
@@ -81,13 +131,13 @@ func (t *StrTerms) RowTerm(row uint32) uint32 { return t.rowTerm[row] }
 
 // Lookup returns the term id of v.
 func (t *StrTerms) Lookup(v string) (uint32, bool) {
-	id, ok := t.ids[v]
-	return id, ok
+	i, ok := slices.BinarySearch(t.terms, v)
+	return uint32(i), ok
 }
 
 // Get returns the rows holding v, or nil. Shared: read only.
 func (t *StrTerms) Get(v string) *roaring.Bitmap {
-	if id, ok := t.ids[v]; ok {
+	if id, ok := t.Lookup(v); ok {
 		return t.rows[id]
 	}
 	return nil
@@ -116,44 +166,54 @@ func (t *StrTerms) PrefixRange(p string) (lo, hi uint32) {
 // SuffixTerms returns the ids of the terms whose values end with s, in no
 // particular order. The slice is shared: read only.
 func (t *StrTerms) SuffixTerms(s string) []uint32 {
-	r := reverse(s)
-	l := sort.SearchStrings(t.revTerms, r)
-	h := l + sort.Search(len(t.revTerms)-l, func(i int) bool {
-		return !strings.HasPrefix(t.revTerms[l+i], r)
-	})
-	return t.bySuffix[l:h]
+	ids := t.bySuffix
+	l := sort.Search(len(ids), func(i int) bool { return compareReversed(t.terms[ids[i]], s) >= 0 })
+	h := l + sort.Search(len(ids)-l, func(i int) bool { return !strings.HasSuffix(t.terms[ids[l+i]], s) })
+	return ids[l:h]
+}
+
+// compareReversed compares a and b as if both were written backwards,
+// byte by byte.
+func compareReversed(a, b string) int {
+	i, j := len(a)-1, len(b)-1
+	for ; i >= 0 && j >= 0; i, j = i-1, j-1 {
+		if a[i] != b[j] {
+			return cmp.Compare(a[i], b[j])
+		}
+	}
+	return cmp.Compare(i, j)
 }
 
 func (t *StrTerms) sizeInBytes() uint64 {
 	n := uint64(len(t.rowTerm)*4 + len(t.bySuffix)*4)
 	for i, term := range t.terms {
-		n += t.rows[i].GetSizeInBytes() + 8 + uint64(2*len(term)+2*16) + 16
+		n += t.rows[i].GetSizeInBytes() + 8 + uint64(len(term)+16)
 	}
 	return n
 }
 
-// reverse reverses s byte by byte: for suffix order only, never shown.
-func reverse(s string) string {
-	b := make([]byte, len(s))
-	for i := range len(s) {
-		b[len(s)-1-i] = s[i]
-	}
-	return string(b)
-}
-
+// buildStrTerms indexes value(row) for rows [0, n), optionally with the
+// suffix order. Like buildIntTerms it works run by run.
 func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
 	ids := make(map[string]uint32)
 	var terms []string
 	rowTerm := make([]uint32, n)
-	for row := range n {
-		v := value(row)
+	for lo := 0; lo < n; {
+		v := value(lo)
+		hi := lo + 1
+		for hi < n && value(hi) == v {
+			hi++
+		}
 		id, ok := ids[v]
 		if !ok {
 			id = uint32(len(terms))
 			ids[v] = id
 			terms = append(terms, v)
 		}
-		rowTerm[row] = id
+		for row := lo; row < hi; row++ {
+			rowTerm[row] = id
+		}
+		lo = hi
 	}
 	// Renumber terms in sorted order so that term ids compare like values.
 	order := make([]uint32, len(terms))
@@ -166,30 +226,17 @@ func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
 	for pos, old := range order {
 		newID[old] = uint32(pos)
 		sorted[pos] = terms[old]
-		ids[terms[old]] = uint32(pos)
 	}
-	lists := make([][]uint32, len(terms))
-	for row := range rowTerm {
-		id := newID[rowTerm[row]]
-		rowTerm[row] = id
-		lists[id] = append(lists[id], uint32(row))
+	for row, id := range rowTerm {
+		rowTerm[row] = newID[id]
 	}
-	t := &StrTerms{terms: sorted, ids: ids, rowTerm: rowTerm, rows: make([]*roaring.Bitmap, len(terms))}
-	for id, rows := range lists {
-		t.rows[id] = bitmapOf(rows)
-	}
+	t := &StrTerms{terms: sorted, rowTerm: rowTerm, rows: bitmapsOf(rowTerm, len(sorted))}
 	if suffixes {
 		t.bySuffix = make([]uint32, len(sorted))
-		rev := make([]string, len(sorted))
 		for i := range t.bySuffix {
 			t.bySuffix[i] = uint32(i)
-			rev[i] = reverse(sorted[i])
 		}
-		slices.SortFunc(t.bySuffix, func(a, b uint32) int { return strings.Compare(rev[a], rev[b]) })
-		t.revTerms = make([]string, len(rev))
-		for i, id := range t.bySuffix {
-			t.revTerms[i] = rev[id]
-		}
+		slices.SortFunc(t.bySuffix, func(a, b uint32) int { return compareReversed(sorted[a], sorted[b]) })
 	}
 	return t
 }

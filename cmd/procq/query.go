@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -40,11 +41,11 @@ func runQuery(args []string) error {
 	if err != nil {
 		return err
 	}
-	resp, ok := e.Do(body)
+	resp, qerr := e.Do(context.Background(), body)
 	if _, err := os.Stdout.Write(append(resp, '\n')); err != nil {
 		return err
 	}
-	if !ok {
+	if qerr != nil {
 		return errQueryFailed
 	}
 	return nil
@@ -62,7 +63,7 @@ func answerBatch(e *engine.Engine, path string) error {
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(b)) > 0 {
-			resp, _ := e.Do(b)
+			resp, _ := e.Do(context.Background(), b)
 			if _, werr := bw.Write(append(resp, '\n')); werr != nil {
 				return werr
 			}
