@@ -135,25 +135,18 @@ func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap) *ro
 		nTerms = len(bySuffix)
 	}
 	if cand.GetCardinality() <= uint64(nTerms) {
-		var rows []uint32
 		last, lastOK := ^uint32(0), false
-		it := cand.Iterator()
-		for it.HasNext() {
-			row := it.Next()
-			id := dict.RowTerm(row)
-			if id != last {
+		return filterRows(cand, func(row uint32) bool {
+			if id := dict.RowTerm(row); id != last {
 				last, lastOK = id, p.Match(dict.Term(id))
 			}
-			if lastOK {
-				rows = append(rows, row)
-			}
-		}
-		return roaring.BitmapOf(rows...)
+			return lastOK
+		})
 	}
-	var bms []*roaring.Bitmap
+	set := &termSet{dict: dict}
 	test := func(id uint32) {
 		if p.Match(dict.Term(id)) {
-			bms = append(bms, dict.Rows(id))
+			set.ids = append(set.ids, id)
 		}
 	}
 	if useSuffix {
@@ -165,10 +158,7 @@ func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap) *ro
 			test(id)
 		}
 	}
-	if len(bms) == 0 {
-		return roaring.New()
-	}
-	return roaring.FastOr(bms...)
+	return rowsWithin(cand, set)
 }
 
 // matchProcessIDs returns rows whose bk_process_id text matches p: integer
@@ -182,16 +172,10 @@ func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *ro
 		}
 		return union(bms)
 	}
-	var rows []uint32
 	var buf [20]byte
-	it := cand.Iterator()
-	for it.HasNext() {
-		row := it.Next()
-		if p.Match(string(strconv.AppendInt(buf[:0], ix.Rows[row].ProcessID, 10))) {
-			rows = append(rows, row)
-		}
-	}
-	return roaring.BitmapOf(rows...)
+	return filterRows(cand, func(row uint32) bool {
+		return p.Match(string(strconv.AppendInt(buf[:0], ix.Rows[row].ProcessID, 10)))
+	})
 }
 
 func union(bms []*roaring.Bitmap) *roaring.Bitmap {

@@ -156,27 +156,18 @@ func (p *plan) execute() *roaring.Bitmap {
 func (p *plan) search(term string, within *roaring.Bitmap) *roaring.Bitmap {
 	ips, clouds := p.ix.InnerIP, p.ix.CloudName
 	if within.GetCardinality() < uint64(ips.Len()+clouds.Len()) {
-		var rows []uint32
-		it := within.Iterator()
-		for it.HasNext() {
-			row := it.Next()
+		return filterRows(within, func(row uint32) bool {
 			r := p.ix.Rows[row]
-			if strings.Contains(r.InnerIP, term) || strings.Contains(r.CloudName, term) {
-				rows = append(rows, row)
-			}
-		}
-		return roaring.BitmapOf(rows...)
+			return strings.Contains(r.InnerIP, term) || strings.Contains(r.CloudName, term)
+		})
 	}
-	var bms []*roaring.Bitmap
-	for _, d := range []*index.StrTerms{ips, clouds} {
-		for id := range uint32(d.Len()) {
-			if strings.Contains(d.Term(id), term) {
-				bms = append(bms, d.Rows(id))
+	sets := []*termSet{{dict: ips}, {dict: clouds}}
+	for _, s := range sets {
+		for id := range uint32(s.dict.Len()) {
+			if strings.Contains(s.dict.Term(id), term) {
+				s.ids = append(s.ids, id)
 			}
 		}
 	}
-	if len(bms) == 0 {
-		return roaring.New()
-	}
-	return roaring.And(roaring.FastOr(bms...), within)
+	return rowsWithin(within, sets...)
 }

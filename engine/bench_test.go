@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+
+	"procq/record"
+	"procq/synth"
+)
+
+// benchEngine is built once per test binary from a synth data set of
+// PROCQ_BENCH_PROCESSES processes (default 100000).
+var benchEngine = sync.OnceValues(func() (*Engine, error) {
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
+		n = v
+	}
+	var recs []*record.Record
+	if err := synth.Generate(synth.Options{Processes: n, Seed: 1}, func(r *record.Record) error {
+		recs = append(recs, r)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return New(recs)
+})
+
+// benchQueries are representative requests on the large business.
+var benchQueries = []struct{ name, body string }{
+	{"env_only", `{"bk_biz_id":2,"scope":{"bk_set_env":"3"},"page":1,"pagesize":50}`},
+	{"status_auto_order_ip", `{"bk_biz_id":2,"scope":{"bk_set_env":"0"},"process_status":1,"is_auto":true,"ordering":"-bk_host_innerip","page":3,"pagesize":50}`},
+	{"search_ip", `{"bk_biz_id":2,"scope":{"bk_set_env":"3"},"searches":["10.0.1"],"page":1,"pagesize":50}`},
+	{"search_cloud", `{"bk_biz_id":2,"scope":{"bk_set_env":"0"},"searches":["云区域"],"ordering":"bk_process_name","page":1,"pagesize":50}`},
+	{"deep_page", `{"bk_biz_id":2,"scope":{"bk_set_env":"0"},"ordering":"bk_set_id,-bk_module_id","page":2000,"pagesize":100}`},
+	{"expr_all", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0"},"page":1,"pagesize":50}`},
+	{"expr_suffix", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","service_instance_name":"*_gse_agent"},"page":1,"pagesize":50}`},
+	{"expr_pid_range", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_process_id":"[1000-900000]"},"page":1,"pagesize":50}`},
+	{"expr_pathological", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_set_name":"[1-1000000000]*","bk_process_id":"[1-1000000000]"},"page":1,"pagesize":50}`},
+	{"expr_slice", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","bk_module_name":"*","bk_process_id":"[0:100]"},"ordering":"-bk_host_innerip","page":1,"pagesize":50}`},
+	{"expr_ten_groups", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_module_name":"[a-z][a-z,1][a-z,2][a-z,3]*[a-z,4]*[!x][a,b,c,d]*[e-z]*[1-9,n]*[a-z]"},"page":1,"pagesize":50}`},
+}
+
+func BenchmarkQuery(b *testing.B) {
+	e, err := benchEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, q := range benchQueries {
+		b.Run(q.name, func(b *testing.B) {
+			body := []byte(q.body)
+			if _, err := e.Do(ctx, body); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.Do(ctx, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

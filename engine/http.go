@@ -1,0 +1,326 @@
+// Package engine is also the library a Go API process links to answer the
+// request itself. Load (or New) builds an Engine; Engine.Query answers a
+// parsed request and Engine.Do a raw body, both with a context.Context
+// that cancels the work. NewHandler turns an engine source into the
+// http.Handler of `POST /v2/gsekit/api/process/process_status/`, and
+// Route puts it in front of an existing mux so that every accepted
+// spelling of the path reaches it. A Live holds the engine being served so
+// that a reload swaps in a new one atomically: requests already running
+// finish on the engine they started with.
+//
+// Over HTTP the handler answers the SPEC's envelope in every case:
+//
+//	200  result true
+//	400  a validation (4100001), expression (4111001) or slice (4111003) error
+//	401  bad bk_app_code/bk_app_secret, when HandlerOptions.Authorize is set (code 401)
+//	405  any method but POST (code 405)
+//	413  a body over HandlerOptions.MaxBodyBytes (code 4100001)
+//	500  an unexpected failure or a recovered panic (code 500, no stack trace)
+//	503  no engine loaded yet, or the query timed out (code 503)
+//
+// Codes the SPEC does not give are the HTTP status itself, like
+// CodeInternal.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"procq/api"
+)
+
+// Path is the path of the process_status endpoint. The handler Route
+// installs also answers it with a doubled leading slash and without the
+// trailing slash.
+const Path = "/v2/gsekit/api/process/process_status/"
+
+// DefaultMaxBodyBytes is the request body limit of a handler whose
+// HandlerOptions.MaxBodyBytes is zero.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Envelope codes of HTTP failures the SPEC gives no code for; each is the
+// HTTP status it goes with.
+const (
+	// CodeUnauthorized answers a request whose app credentials do not match.
+	CodeUnauthorized = http.StatusUnauthorized
+	// CodeNotFound answers a path that is not an endpoint.
+	CodeNotFound = http.StatusNotFound
+	// CodeMethodNotAllowed answers any method but POST.
+	CodeMethodNotAllowed = http.StatusMethodNotAllowed
+	// CodeUnavailable answers while no engine is loaded, and a query that
+	// ran out of time.
+	CodeUnavailable = http.StatusServiceUnavailable
+)
+
+// Live holds the engine currently serving requests. It is safe for
+// concurrent use; the zero value holds no engine.
+type Live struct {
+	p atomic.Pointer[Engine]
+}
+
+// NewLive returns a Live holding e, which may be nil.
+func NewLive(e *Engine) *Live {
+	l := new(Live)
+	l.p.Store(e)
+	return l
+}
+
+// Load returns the engine held now, or nil when none is.
+func (l *Live) Load() *Engine { return l.p.Load() }
+
+// Store makes e the engine held.
+func (l *Live) Store(e *Engine) { l.p.Store(e) }
+
+// Swap makes e the engine held and returns the one it replaces.
+func (l *Live) Swap(e *Engine) *Engine { return l.p.Swap(e) }
+
+// HandlerOptions tunes the handler NewHandler returns. The zero value is
+// ready to use.
+type HandlerOptions struct {
+	// MaxBodyBytes caps the request body; 0 means DefaultMaxBodyBytes.
+	// A larger body answers 413.
+	MaxBodyBytes int64
+	// Timeout, when positive, bounds the time one query may take; a query
+	// that runs out of it answers 503.
+	Timeout time.Duration
+	// Authorize, when set, is asked about the bk_app_code and
+	// bk_app_secret of every request body (empty when absent or not
+	// strings) before it is answered; false answers 401.
+	Authorize func(appCode, appSecret string) bool
+	// Observe, when set, is called once per request after the answer is
+	// written, from the request's goroutine.
+	Observe func(r *http.Request, o *Outcome)
+}
+
+// Outcome describes how one request was answered.
+type Outcome struct {
+	// Status is the HTTP status.
+	Status int
+	// Code is the envelope's code: 0 on success.
+	Code int
+	// Duration is the time from the start of the handler to the end of
+	// the write.
+	Duration time.Duration
+	// Bytes is the size of the response body.
+	Bytes int
+	// Err is nil on success; otherwise why the request failed: an
+	// *api.Error for a validation or expression error, anything else for
+	// an unexpected failure.
+	Err error
+	// Engine is the engine that answered, nil when none did.
+	Engine *Engine
+	// Stack is the goroutine's stack when the request panicked, for the
+	// log; it is never sent to the client.
+	Stack []byte
+}
+
+// NewHandler returns the handler of the process_status endpoint. Every
+// request gets the engine src returns at its start (typically a Live's
+// Load), so swapping engines never interrupts a request; src returning
+// nil answers 503. The handler does not look at the path: mount it with
+// Route, or at Path in a mux. A panic while answering is recovered and
+// answers 500.
+func NewHandler(src func() *Engine, opts HandlerOptions) http.Handler {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return &handler{src: src, opts: opts}
+}
+
+type handler struct {
+	src  func() *Engine
+	opts HandlerOptions
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	o := &Outcome{}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			o.Stack = debug.Stack()
+			o.Err = fmt.Errorf("panic: %v", v)
+			if o.Status == 0 {
+				// Nothing was written yet: the answer is still ours to give.
+				h.fail(w, o, http.StatusInternalServerError, CodeInternal, "internal error")
+			}
+		}
+		o.Duration = time.Since(start)
+		if h.opts.Observe != nil {
+			h.opts.Observe(r, o)
+		}
+	}()
+	h.serve(w, r, o)
+}
+
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.fail(w, o, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+			fmt.Sprintf("method %s not allowed: use POST", r.Method))
+		return
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.fail(w, o, http.StatusRequestEntityTooLarge, api.CodeValidation,
+				fmt.Sprintf("request body larger than %d bytes", tooBig.Limit))
+			return
+		}
+		// The client went away or timed out mid-body: say so, though it is
+		// unlikely to be read.
+		h.fail(w, o, http.StatusBadRequest, api.CodeValidation, "reading request body: "+err.Error())
+		return
+	}
+	if h.opts.Authorize != nil {
+		code, secret := appCredentials(body)
+		if !h.opts.Authorize(code, secret) {
+			msg := "bk_app_code/bk_app_secret: app authentication failed"
+			if code == "" {
+				msg = "bk_app_code: missing; app authentication failed"
+			}
+			h.fail(w, o, http.StatusUnauthorized, CodeUnauthorized, msg)
+			return
+		}
+	}
+	e := h.src()
+	if e == nil {
+		h.fail(w, o, http.StatusServiceUnavailable, CodeUnavailable, "no data loaded yet")
+		return
+	}
+	o.Engine = e
+	ctx := r.Context()
+	if h.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.opts.Timeout)
+		defer cancel()
+	}
+	resp, err := e.Do(ctx, body)
+	var ae *api.Error
+	switch {
+	case err == nil:
+		h.write(w, o, http.StatusOK, 0, resp)
+	case errors.As(err, &ae):
+		o.Err = err
+		h.write(w, o, http.StatusBadRequest, ae.Code, resp)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		h.fail(w, o, http.StatusServiceUnavailable, CodeUnavailable, "query not answered in time: "+err.Error())
+		o.Err = err
+	default:
+		o.Err = err
+		h.write(w, o, http.StatusInternalServerError, CodeInternal, resp)
+	}
+}
+
+// readBody reads the whole body, at most MaxBodyBytes of it.
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	limit := h.opts.MaxBodyBytes
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength >= 0 {
+		// Known length: one allocation, then a read that must hit EOF.
+		buf := make([]byte, 0, r.ContentLength+1)
+		for {
+			n, err := rd.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err == io.EOF {
+				return buf, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			if len(buf) == cap(buf) {
+				buf = append(buf, 0)[:len(buf)]
+			}
+		}
+	}
+	return io.ReadAll(rd)
+}
+
+// fail writes an error envelope with a message of the handler's own.
+func (h *handler) fail(w http.ResponseWriter, o *Outcome, status, code int, msg string) {
+	if o.Err == nil {
+		o.Err = &api.Error{Code: code, Message: msg}
+	}
+	h.write(w, o, status, code, api.AppendError(nil, &api.Error{Code: code, Message: msg}))
+}
+
+func (h *handler) write(w http.ResponseWriter, o *Outcome, status, code int, body []byte) {
+	o.Status, o.Code, o.Bytes = status, code, len(body)
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body) //nolint:errcheck // the client may be gone; nothing to do about it
+}
+
+// appCredentials returns the string members bk_app_code and bk_app_secret
+// of a JSON object body, "" for each that is absent or not a string.
+func appCredentials(body []byte) (code, secret string) {
+	var v struct {
+		Code   json.RawMessage `json:"bk_app_code"`
+		Secret json.RawMessage `json:"bk_app_secret"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return "", ""
+	}
+	return jsonString(v.Code), jsonString(v.Secret)
+}
+
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// IsPath reports whether p is an accepted spelling of Path: as is, with a
+// doubled leading slash, or without the trailing slash.
+func IsPath(p string) bool {
+	if strings.HasPrefix(p, "//") {
+		p = p[1:]
+	}
+	return p == Path || p == Path[:len(Path)-1]
+}
+
+// Route returns a handler that sends requests whose path IsPath to
+// endpoint and all others to next; a nil next answers them 404 with the
+// envelope. Route exists because http.ServeMux redirects a doubled slash
+// (with 301, which clients follow as GET) before any pattern can match it.
+func Route(endpoint, next http.Handler) http.Handler {
+	if next == nil {
+		next = http.HandlerFunc(NotFound)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsPath(r.URL.Path) {
+			endpoint.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// NotFound answers 404 with the error envelope naming the path.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	body := api.AppendError(nil, &api.Error{Code: CodeNotFound, Message: fmt.Sprintf("no such path %q", r.URL.Path)})
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusNotFound)
+	w.Write(body) //nolint:errcheck // the client may be gone
+}
