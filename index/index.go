@@ -58,7 +58,9 @@ type Index struct {
 // reordered in place and kept; bk_process_id must be unique (the caller
 // checks).
 func Build(recs []*record.Record) *Index {
-	slices.SortFunc(recs, compareTopology)
+	if !slices.IsSortedFunc(recs, compareTopology) {
+		slices.SortFunc(recs, compareTopology)
+	}
 	ix := &Index{Rows: recs, biz: make(map[int64]Span), bizRows: make(map[int64]*roaring.Bitmap)}
 	n := len(recs)
 	for lo := 0; lo < n; {
@@ -175,18 +177,35 @@ func maxRank(rank []uint32) int {
 
 // ipRanks ranks each row by its IP in address order.
 func ipRanks(ips *StrTerms) []uint32 {
-	order := make([]uint32, len(ips.terms))
-	for i := range order {
-		order[i] = uint32(i)
+	// Parse each distinct IP once: addresses sort by value, everything
+	// else keeps its dictionary (byte-wise) order after them, empty last.
+	type ipKey struct {
+		class uint8 // 0 address, 1 other text, 2 empty
+		v     uint32
+		id    uint32
 	}
-	slices.SortFunc(order, func(a, b uint32) int { return CompareIP(ips.terms[a], ips.terms[b]) })
-	termRank := make([]uint32, len(order))
-	var r uint32
-	for i, id := range order {
-		if i > 0 && CompareIP(ips.terms[order[i-1]], ips.terms[id]) != 0 {
-			r++
+	keys := make([]ipKey, len(ips.terms))
+	for id, term := range ips.terms {
+		k := ipKey{class: 1, id: uint32(id)}
+		if v, ok := parseIPv4(term); ok {
+			k.class, k.v = 0, v
+		} else if term == "" {
+			k.class = 2
 		}
-		termRank[id] = r
+		keys[id] = k
+	}
+	slices.SortFunc(keys, func(a, b ipKey) int {
+		if c := cmp.Compare(a.class, b.class); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.v, b.v); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	termRank := make([]uint32, len(keys))
+	for i, k := range keys {
+		termRank[k.id] = uint32(i) // distinct terms never compare equal
 	}
 	rank := make([]uint32, len(ips.rowTerm))
 	for row, id := range ips.rowTerm {

@@ -186,3 +186,23 @@ func compare2(k Key, a, b *record.Record, value map[Key]func(r *record.Record) i
 	}
 	return cmp.Compare(value[k](a), value[k](b))
 }
+
+func TestRadixSort(t *testing.T) {
+	tests := [][]int64{
+		{},
+		{5},
+		{3, -1, 3, 0, -1 << 63, 1<<63 - 1, 7, 3},
+		{1 << 40, 1 << 20, 1, 1 << 40, 1<<40 + 1, -(1 << 40)},
+	}
+	for _, vals := range tests {
+		pairs := make([]intPair, len(vals))
+		for i, v := range vals {
+			pairs[i] = intPair{v, uint32(i)}
+		}
+		want := slices.Clone(pairs)
+		slices.SortStableFunc(want, func(a, b intPair) int { return cmp.Compare(a.v, b.v) })
+		if got := radixSort(pairs); !slices.Equal(got, want) {
+			t.Errorf("radixSort(%v) = %v, want %v", vals, got, want)
+		}
+	}
+}

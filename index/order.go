@@ -2,7 +2,6 @@ package index
 
 import (
 	"cmp"
-	"slices"
 	"strings"
 
 	"procq/record"
@@ -62,12 +61,7 @@ func intRanks(n int, value func(row int) int64) (rank, sorted []uint32) {
 	for i := range pairs {
 		pairs[i] = intPair{value(i), uint32(i)}
 	}
-	slices.SortFunc(pairs, func(a, b intPair) int {
-		if c := cmp.Compare(a.v, b.v); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.row, b.row)
-	})
+	pairs = radixSort(pairs)
 	rank = make([]uint32, n)
 	sorted = make([]uint32, n)
 	var r uint32
@@ -79,6 +73,36 @@ func intRanks(n int, value func(row int) int64) (rank, sorted []uint32) {
 		sorted[i] = p.row
 	}
 	return rank, sorted
+}
+
+// radixSort sorts pairs by value, stably (LSD radix, 16-bit digits,
+// skipping digits every value shares). Pairs made in row order come out
+// ordered by (value, row).
+func radixSort(pairs []intPair) []intPair {
+	tmp := make([]intPair, len(pairs))
+	key := func(p intPair) uint64 { return uint64(p.v) ^ 1<<63 }
+	var counts [1 << 16]int
+	for shift := uint(0); shift < 64; shift += 16 {
+		clear(counts[:])
+		for _, p := range pairs {
+			counts[key(p)>>shift&0xffff]++
+		}
+		if len(pairs) == 0 || counts[key(pairs[0])>>shift&0xffff] == len(pairs) {
+			continue // every value has this digit
+		}
+		sum := 0
+		for i, c := range counts {
+			counts[i] = sum
+			sum += c
+		}
+		for _, p := range pairs {
+			d := key(p) >> shift & 0xffff
+			tmp[counts[d]] = p
+			counts[d]++
+		}
+		pairs, tmp = tmp, pairs
+	}
+	return pairs
 }
 
 // countingSort returns rows stably reordered by key(row) ascending, where
