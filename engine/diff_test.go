@@ -15,6 +15,7 @@ import (
 
 	"procq/api"
 	"procq/expr"
+	"procq/index"
 	"procq/record"
 )
 
@@ -441,3 +442,80 @@ func TestDifferentialRandom(t *testing.T) {
 // diffScale multiplies the differential test's data sets and requests for
 // a long local run: go test ./engine -run Differential -diffscale 20.
 var diffScale = flag.Int("diffscale", 1, "scale of the randomized differential test")
+
+// TestDifferentialChanges applies random status batches, upserts and
+// deletions, and checks after each step that the new engine answers like
+// a full scan of the changed records while the old engine still answers
+// like a scan of the old ones.
+func TestDifferentialChanges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	recs := randomRecords(rng, 500)
+	model := map[int64]*record.Record{}
+	for _, r := range recs {
+		model[r.ProcessID] = r
+	}
+	e, err := New(slices.Clone(recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshotOf := func() []*record.Record {
+		out := make([]*record.Record, 0, len(model))
+		for _, r := range model {
+			out = append(out, r)
+		}
+		slices.SortFunc(out, func(a, b *record.Record) int { return cmp.Compare(a.ProcessID, b.ProcessID) })
+		return out
+	}
+	for step := range 30 {
+		oldEngine, oldRecs := e, snapshotOf()
+		ids := make([]int64, 0, len(model))
+		for _, r := range oldRecs {
+			ids = append(ids, r.ProcessID)
+		}
+		if step%2 == 0 {
+			var ups []index.StatusUpdate
+			for range rng.IntN(100) {
+				u := index.StatusUpdate{ProcessID: ids[rng.IntN(len(ids))], ProcessStatus: int64(rng.IntN(3)), IsAuto: rng.IntN(2) == 0}
+				if rng.IntN(2) == 0 {
+					u.SetProcInstInfos = true
+					u.ProcInstInfos = []record.ProcInstInfo{{ProcessID: u.ProcessID, InstID: int64(step), ProcessStatus: u.ProcessStatus}}
+				}
+				ups = append(ups, u)
+				c := *model[u.ProcessID]
+				c.ProcessStatus, c.IsAuto = u.ProcessStatus, u.IsAuto
+				if u.SetProcInstInfos {
+					c.ProcInstInfos = u.ProcInstInfos
+				}
+				model[u.ProcessID] = &c
+			}
+			e, _ = e.WithStatus(ups)
+		} else {
+			var dels []int64
+			for range rng.IntN(20) {
+				pid := ids[rng.IntN(len(ids))]
+				dels = append(dels, pid)
+				delete(model, pid)
+			}
+			ups := randomRecords(rng, rng.IntN(30)+1)
+			for _, r := range ups {
+				model[r.ProcessID] = r
+			}
+			if e, err = e.WithChanges(ups, dels); err != nil {
+				t.Fatal(err)
+			}
+		}
+		newRecs := snapshotOf()
+		for i := range 60 {
+			body, _ := json.Marshal(randomRequest(rng, newRecs))
+			for _, c := range []struct {
+				e    *Engine
+				recs []*record.Record
+			}{{e, newRecs}, {oldEngine, oldRecs}} {
+				got, _ := c.e.Do(context.Background(), body)
+				if want := answer(c.recs, body); !sameAnswer(t, got, want) {
+					t.Fatalf("step %d request %d (engine version %d) differs\nrequest: %s\nengine: %.1500s\noracle: %.1500s", step, i, c.e.Version(), body, got, want)
+				}
+			}
+		}
+	}
+}

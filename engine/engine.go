@@ -27,6 +27,8 @@ type Engine struct {
 	built time.Time
 	// buildTime is how long building the indexes took.
 	buildTime time.Duration
+	// version counts the engines this one derives from, starting at 1.
+	version uint64
 }
 
 // New indexes recs, which the engine keeps and reorders; the caller must
@@ -37,7 +39,60 @@ func New(recs []*record.Record) (*Engine, error) {
 	if err := checkUnique(ix); err != nil {
 		return nil, err
 	}
-	return &Engine{ix: ix, built: time.Now(), buildTime: time.Since(start)}, nil
+	return &Engine{ix: ix, built: time.Now(), buildTime: time.Since(start), version: 1}, nil
+}
+
+// Version returns the data version: 1 for an engine built by New or Load,
+// one more than its origin for an engine made by WithStatus or WithChanges.
+func (e *Engine) Version() uint64 { return e.version }
+
+// WithStatus returns a new engine with the status updates applied; e is
+// unchanged and keeps answering. Only the status and is_auto indexes and
+// the updated records are copied. It also returns the ids of updates that
+// name no process (they are skipped).
+func (e *Engine) WithStatus(ups []index.StatusUpdate) (*Engine, []int64) {
+	start := time.Now()
+	ix, missing := e.ix.WithStatus(ups)
+	return &Engine{ix: ix, built: time.Now(), buildTime: time.Since(start), version: e.version + 1}, missing
+}
+
+// WithChanges returns a new engine with upserts (replacing any record with
+// the same bk_process_id) and deletions applied; e is unchanged. Topology
+// changes renumber rows, so the indexes are rebuilt. Deleting an absent id
+// is not an error.
+func (e *Engine) WithChanges(upserts []*record.Record, deletes []int64) (*Engine, error) {
+	drop := make(map[int64]bool, len(upserts)+len(deletes))
+	for _, pid := range deletes {
+		drop[pid] = true
+	}
+	for _, r := range upserts {
+		if r.ProcessID <= 0 {
+			return nil, fmt.Errorf("upsert: bk_process_id must be > 0, got %d", r.ProcessID)
+		}
+		drop[r.ProcessID] = true
+	}
+	recs := make([]*record.Record, 0, len(e.ix.Rows)+len(upserts))
+	for _, r := range e.ix.Rows {
+		if !drop[r.ProcessID] {
+			recs = append(recs, r)
+		}
+	}
+	// A later upsert of the same id wins.
+	last := make(map[int64]int, len(upserts))
+	for i, r := range upserts {
+		last[r.ProcessID] = i
+	}
+	for i, r := range upserts {
+		if last[r.ProcessID] == i {
+			recs = append(recs, r)
+		}
+	}
+	n, err := New(recs)
+	if err != nil {
+		return nil, err
+	}
+	n.version = e.version + 1
+	return n, nil
 }
 
 func checkUnique(ix *index.Index) error {

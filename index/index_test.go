@@ -2,6 +2,7 @@ package index
 
 import (
 	"cmp"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -204,5 +205,54 @@ func TestRadixSort(t *testing.T) {
 		if got := radixSort(pairs); !slices.Equal(got, want) {
 			t.Errorf("radixSort(%v) = %v, want %v", vals, got, want)
 		}
+	}
+}
+
+func TestWithStatus(t *testing.T) {
+	ix := Build(testRecords())
+	before := make([]record.Record, ix.Len())
+	for i, r := range ix.Rows {
+		before[i] = *r
+	}
+	pid := ix.Rows[3].ProcessID
+	infos := []record.ProcInstInfo{{ProcessID: pid, LocalInstID: 1, InstID: 9, ProcessStatus: 2}}
+	nx, missing := ix.WithStatus([]StatusUpdate{
+		{ProcessID: pid, ProcessStatus: 2, IsAuto: true, ProcInstInfos: infos, SetProcInstInfos: true},
+		{ProcessID: 424242, ProcessStatus: 1},
+	})
+	if !slices.Equal(missing, []int64{424242}) {
+		t.Errorf("missing = %v", missing)
+	}
+	for i, r := range ix.Rows {
+		if !reflect.DeepEqual(*r, before[i]) {
+			t.Fatalf("row %d of the old index changed", i)
+		}
+	}
+	if r := nx.Rows[3]; r.ProcessStatus != 2 || !r.IsAuto || !reflect.DeepEqual(r.ProcInstInfos, infos) {
+		t.Errorf("updated record %+v", r)
+	}
+	for _, tc := range []struct {
+		name string
+		t    *IntTerms
+		val  func(*record.Record) int64
+	}{
+		{"status", nx.Status, func(r *record.Record) int64 { return r.ProcessStatus }},
+		{"is_auto", nx.IsAuto, func(r *record.Record) int64 { return boolTerm(r.IsAuto) }},
+	} {
+		for row, r := range nx.Rows {
+			if b := tc.t.Get(tc.val(r)); b == nil || !b.Contains(uint32(row)) {
+				t.Errorf("%s: row %d not indexed under its value", tc.name, row)
+			}
+		}
+		total := uint64(0)
+		for _, b := range tc.t.rows {
+			total += b.GetCardinality()
+		}
+		if total != uint64(nx.Len()) {
+			t.Errorf("%s: %d rows indexed, want %d", tc.name, total, nx.Len())
+		}
+	}
+	if ix.Status.Get(0) != nil && ix.Status.Get(0).Contains(3) != (before[3].ProcessStatus == 0) {
+		t.Error("old status index changed")
 	}
 }
