@@ -23,6 +23,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -216,8 +217,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
 		o.Err = err
 		h.write(w, o, http.StatusBadRequest, ae.Code, resp)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		h.fail(w, o, http.StatusServiceUnavailable, CodeUnavailable, "query not answered in time: "+err.Error())
 		o.Err = err
+		h.fail(w, o, http.StatusServiceUnavailable, CodeUnavailable, "query not answered in time: "+err.Error())
 	default:
 		o.Err = err
 		h.write(w, o, http.StatusInternalServerError, CodeInternal, resp)
@@ -231,24 +232,16 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		return nil, &http.MaxBytesError{Limit: limit}
 	}
 	rd := http.MaxBytesReader(w, r.Body, limit)
-	if r.ContentLength >= 0 {
-		// Known length: one allocation, then a read that must hit EOF.
-		buf := make([]byte, 0, r.ContentLength+1)
-		for {
-			n, err := rd.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			if err == io.EOF {
-				return buf, nil
-			}
-			if err != nil {
-				return nil, err
-			}
-			if len(buf) == cap(buf) {
-				buf = append(buf, 0)[:len(buf)]
-			}
-		}
+	if r.ContentLength < 0 {
+		return io.ReadAll(rd)
 	}
-	return io.ReadAll(rd)
+	// Known length: room for the body and the read that finds EOF, so the
+	// buffer is allocated once.
+	buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+bytes.MinRead))
+	if _, err := buf.ReadFrom(rd); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // fail writes an error envelope with a message of the handler's own.
