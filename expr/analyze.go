@@ -213,6 +213,9 @@ func trimHeadRune(s string) string {
 // literalsSeq enumerates the strings seq matches when they are finite and
 // at most limit many.
 func literalsSeq(seq []node, limit int) ([]string, bool) {
+	if countSeq(seq, limit) > limit {
+		return nil, false
+	}
 	out := []string{""}
 	for i := range seq {
 		set, ok := literalsNode(&seq[i], limit)
@@ -238,6 +241,59 @@ func literalsSeq(seq []node, limit int) ([]string, bool) {
 		out = next
 	}
 	return out, true
+}
+
+// countSeq bounds the number of strings seq matches (repeats counted):
+// the count, or limit+1 when it exceeds limit or is infinite.
+func countSeq(seq []node, limit int) int {
+	total := 1
+	for i := range seq {
+		c := countNode(&seq[i], limit)
+		if c > limit || total*c > limit {
+			return limit + 1
+		}
+		total *= c
+	}
+	return total
+}
+
+func countNode(n *node, limit int) int {
+	switch n.kind {
+	case kLit:
+		return 1
+	case kClass:
+		if n.neg {
+			return limit + 1
+		}
+		count := 0
+		for _, r := range n.ranges {
+			count += int(r.hi-r.lo) + 1
+			if count > limit {
+				return limit + 1
+			}
+		}
+		return count
+	case kNum:
+		if len(n.hi) > 18 {
+			return limit + 1
+		}
+		lo, _ := strconv.ParseInt(n.lo, 10, 64)
+		hi, _ := strconv.ParseInt(n.hi, 10, 64)
+		if hi-lo >= int64(limit) {
+			return limit + 1
+		}
+		return int(hi-lo) + 1
+	case kAlt:
+		count := 0
+		for _, a := range n.alts {
+			count += countSeq(a, limit)
+			if count > limit {
+				return limit + 1
+			}
+		}
+		return count
+	}
+	return limit + 1
 }
 
 func literalsNode(n *node, limit int) ([]string, bool) {

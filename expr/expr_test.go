@@ -118,7 +118,7 @@ var matchTable = []matchRow{
 	{"[a-a]", "a-a", true},
 	{"[α-γ]", "β", true}, // Unicode letters, code points
 	{"[α-γ]", "δ", false},
-	{"[一-龥]", "中", true}, // caseless letters share a case
+	{"[一-龥]", "中", true},   // caseless letters share a case
 	{"[甲-乙]", "甲-乙", true}, // 甲 > 乙: a word
 	{"[a-甲]", "a-甲", true},
 	{"[1-b]", "1-b", true},
@@ -408,8 +408,8 @@ func TestLiterals(t *testing.T) {
 		{"a?", nil},
 		{"[!a]", nil},
 		{"[a*, b]", nil},
-		{"[1-1000]", nil},                 // more than LiteralsCap
-		{"[A-Z][0-9]", nil},               // 260 > LiteralsCap
+		{"[1-1000]", nil},                  // more than LiteralsCap
+		{"[A-Z][0-9]", nil},                // 260 > LiteralsCap
 		{"[a,b][a,b][a,b][a,b][a,b]", nil}, // 32 strings: checked by count below
 		{"[1-99999999999999999999]", nil},
 	}

@@ -64,8 +64,19 @@ func (p *Pattern) compile() {
 		p.segs = append(p.segs, seg)
 	default:
 		p.mode = modeSim
+		p.body = p.seq
+		if valid && len(p.body) > 0 && p.body[0].kind == kLit {
+			p.head, p.body = p.body[0].lit, p.body[1:]
+		}
+		if valid && len(p.body) > 0 && p.body[len(p.body)-1].kind == kLit {
+			p.tail, p.body = p.body[len(p.body)-1].lit, p.body[:len(p.body)-1]
+		}
 	}
 }
+
+// simulate matches s against the whole parsed sequence, without any of
+// Match's shortcuts (tests compare it with Match).
+func (p *Pattern) simulate(s string) bool { return simulate(p.seq, s) }
 
 // globOnly reports whether seq holds only literals and stars, with at
 // least one star.
@@ -103,7 +114,13 @@ func (p *Pattern) Match(s string) bool {
 	if len(s) < p.minLen || !strings.HasPrefix(s, p.prefix) || !strings.HasSuffix(s, p.suffix) {
 		return false
 	}
-	return p.simulate(s)
+	// The leading and trailing literal nodes are matched by the prefix and
+	// suffix checks; only the body between them needs simulating.
+	mid := s[len(p.head) : len(s)-len(p.tail)]
+	if len(p.body) == 1 && p.body[0].kind == kNum {
+		return len(mid) > 0 && numOK(mid, p.body[0].lo, p.body[0].hi)
+	}
+	return simulate(p.body, mid)
 }
 
 // numOK reports whether the digit run t (all ASCII digits, non-empty) is
@@ -154,8 +171,12 @@ func matchGlob(segs []string, s string) bool {
 // simulate runs the position-set simulation: a set of reachable byte
 // offsets of s (each at a character boundary) is advanced node by node; s
 // matches when offset len(s) is reachable at the end. The cost is
-// O(len(pattern) × len(s)) and no backtracking happens.
-func (p *Pattern) simulate(s string) bool {
+// O(len(pattern) × len(s)) and no backtracking happens. Strings shorter
+// than 64 bytes keep the set in one machine word.
+func simulate(seq []node, s string) bool {
+	if len(s) < 64 {
+		return simulate64(seq, s)
+	}
 	w := len(s)>>6 + 1
 	var stack [5 * stackWords]uint64
 	var buf []uint64
@@ -166,19 +187,19 @@ func (p *Pattern) simulate(s string) bool {
 	}
 	cur, next, acc, bc, bn := buf[0:w], buf[w:2*w], buf[2*w:3*w], buf[3*w:4*w], buf[4*w:5*w]
 	cur[0] = 1
-	for i := range p.seq {
-		nd := &p.seq[i]
+	for i := range seq {
+		nd := &seq[i]
 		if nd.kind == kAlt {
 			clear(acc)
 			for _, br := range nd.alts {
 				copy(bc, cur)
 				for j := range br {
 					clear(bn)
-					if !step(&br[j], s, bc, bn) {
-						bc, bn = bn, bc
+					ok := step(&br[j], s, bc, bn)
+					bc, bn = bn, bc
+					if !ok {
 						break
 					}
-					bc, bn = bn, bc
 				}
 				for k := range acc {
 					acc[k] |= bc[k]
@@ -200,6 +221,63 @@ func (p *Pattern) simulate(s string) bool {
 	return cur[n>>6]&(1<<(uint(n)&63)) != 0
 }
 
+// simulate64 is simulate for len(s) < 64: bit i of a word is offset i.
+func simulate64(seq []node, s string) bool {
+	cur := uint64(1)
+	for i := range seq {
+		nd := &seq[i]
+		if nd.kind == kAlt {
+			var acc uint64
+			for _, br := range nd.alts {
+				b := cur
+				for j := 0; j < len(br) && b != 0; j++ {
+					b = step64(&br[j], s, b)
+				}
+				acc |= b
+			}
+			cur = acc
+		} else {
+			cur = step64(nd, s, cur)
+		}
+		if cur == 0 {
+			return false
+		}
+	}
+	return cur&(1<<uint(len(s))) != 0
+}
+
+// step64 returns the offsets reachable from those in in by matching node
+// nd (not kAlt) of s, len(s) < 64.
+func step64(nd *node, s string, in uint64) uint64 {
+	if in == 0 {
+		return 0
+	}
+	n := uint(len(s))
+	if nd.kind == kStar {
+		return ^uint64(0) << uint(bits.TrailingZeros64(in)) & (^uint64(0) >> (63 - n))
+	}
+	var out uint64
+	for in != 0 {
+		p := bits.TrailingZeros64(in)
+		in &= in - 1
+		switch nd.kind {
+		case kLit:
+			if e, ok := litEnd(nd, s, p); ok {
+				out |= 1 << uint(e)
+			}
+		case kAny, kClass:
+			if e, ok := charEnd(nd, s, p); ok {
+				out |= 1 << uint(e)
+			}
+		case kNum:
+			if lo, hi := numEnds(nd, s, p); lo <= hi {
+				out |= ^uint64(0) << uint(lo) & (^uint64(0) >> (63 - uint(hi)))
+			}
+		}
+	}
+	return out
+}
+
 func isEmpty(set []uint64) bool {
 	for _, w := range set {
 		if w != 0 {
@@ -214,52 +292,35 @@ func isEmpty(set []uint64) bool {
 // out is non-empty.
 func step(nd *node, s string, in, out []uint64) bool {
 	n := len(s)
-	hit := false
 	if nd.kind == kStar {
 		for wi, word := range in {
 			if word == 0 {
 				continue
 			}
-			first := wi<<6 + bits.TrailingZeros64(word)
-			setFrom(out, first, n)
+			setRange(out, wi<<6+bits.TrailingZeros64(word), n)
 			return true
 		}
 		return false
 	}
+	hit := false
 	for wi, word := range in {
 		for word != 0 {
 			p := wi<<6 + bits.TrailingZeros64(word)
 			word &= word - 1
 			switch nd.kind {
 			case kLit:
-				l := nd.lit
-				if len(l) > n-p || s[p:p+len(l)] != l {
-					continue
+				if e, ok := litEnd(nd, s, p); ok {
+					set(out, e)
+					hit = true
 				}
-				if nd.invalid && !(isBoundary(s, p) && isBoundary(s, p+len(l))) {
-					continue
-				}
-				set(out, p+len(l))
-				hit = true
 			case kAny, kClass:
-				if p >= n {
-					continue
+				if e, ok := charEnd(nd, s, p); ok {
+					set(out, e)
+					hit = true
 				}
-				c := s[p]
-				r, w := rune(c), 1
-				if c >= utf8.RuneSelf {
-					if c < 0xC0 && !isBoundary(s, p) {
-						continue
-					}
-					r, w = utf8.DecodeRuneInString(s[p:])
-				}
-				if nd.kind == kClass && inClass(nd, r) == nd.neg {
-					continue
-				}
-				set(out, p+w)
-				hit = true
 			case kNum:
-				if stepNum(nd, s, p, out) {
+				if lo, hi := numEnds(nd, s, p); lo <= hi {
+					setRange(out, lo, hi)
 					hit = true
 				}
 			}
@@ -268,37 +329,68 @@ func step(nd *node, s string, in, out []uint64) bool {
 	return hit
 }
 
-// stepNum marks the ends of every digit run starting at p that is a number
-// in nd.lo..nd.hi written without leading zeros.
-func stepNum(nd *node, s string, p int, out []uint64) bool {
+// litEnd matches literal node nd at offset p of s.
+func litEnd(nd *node, s string, p int) (int, bool) {
+	l := nd.lit
+	e := p + len(l)
+	if e > len(s) || s[p:e] != l {
+		return 0, false
+	}
+	// A valid literal can only start and end at character boundaries; an
+	// invalid one must be checked.
+	if nd.invalid && !(isBoundary(s, p) && isBoundary(s, e)) {
+		return 0, false
+	}
+	return e, true
+}
+
+// charEnd matches one character at offset p of s against kAny or kClass
+// node nd.
+func charEnd(nd *node, s string, p int) (int, bool) {
+	if p >= len(s) {
+		return 0, false
+	}
+	c := s[p]
+	r, w := rune(c), 1
+	if c >= utf8.RuneSelf {
+		if c < 0xC0 && !isBoundary(s, p) {
+			return 0, false
+		}
+		r, w = utf8.DecodeRuneInString(s[p:])
+	}
+	if nd.kind == kClass && inClass(nd, r) == nd.neg {
+		return 0, false
+	}
+	return p + w, true
+}
+
+// numEnds returns the interval lo..hi of offsets e such that s[p:e] is a
+// number in nd.lo..nd.hi written without leading zeros; lo > hi when there
+// is none. Valid ends are contiguous: every length strictly between
+// len(nd.lo) and len(nd.hi) is in range, and the two extreme lengths are
+// the only ones needing a comparison.
+func numEnds(nd *node, s string, p int) (lo, hi int) {
 	if p >= len(s) || !isDigit(s[p]) {
-		return false
+		return 1, 0
 	}
 	if s[p] == '0' {
 		if nd.lo == "0" {
-			set(out, p+1)
-			return true
+			return p + 1, p + 1
 		}
-		return false
+		return 1, 0
 	}
-	hit := false
-	lo, hi := nd.lo, nd.hi
-	q := p + 1
-	for q < len(s) && q < p+len(hi) && isDigit(s[q]) {
+	q := p + 1 // end of the digit run, at most len(nd.hi) long
+	for q < len(s) && q < p+len(nd.hi) && isDigit(s[q]) {
 		q++
 	}
-	for e := p + len(lo); e <= q; e++ {
-		t := s[p:e]
-		if len(t) == len(lo) && t < lo {
-			continue
-		}
-		if len(t) == len(hi) && t > hi {
-			continue
-		}
-		set(out, e)
-		hit = true
+	lo, hi = p+len(nd.lo), q
+	if lo <= hi && s[p:lo] < nd.lo {
+		lo++
 	}
-	return hit
+	if hi-p == len(nd.hi) && s[p:hi] > nd.hi {
+		hi--
+	}
+	return lo, hi
 }
 
 // inClass reports whether r is in the set of class node nd.
@@ -334,12 +426,12 @@ func isBoundary(s string, p int) bool {
 
 func set(b []uint64, i int) { b[i>>6] |= 1 << (uint(i) & 63) }
 
-// setFrom sets every offset from lo to n inclusive.
-func setFrom(b []uint64, lo, n int) {
-	wlo, whi := lo>>6, n>>6
+// setRange sets every offset from lo to hi inclusive.
+func setRange(b []uint64, lo, hi int) {
+	wlo, whi := lo>>6, hi>>6
 	for w := wlo; w <= whi; w++ {
 		b[w] = ^uint64(0)
 	}
 	b[wlo] &= ^uint64(0) << (uint(lo) & 63)
-	b[whi] &= ^uint64(0) >> (63 - uint(n)&63)
+	b[whi] &= ^uint64(0) >> (63 - uint(hi)&63)
 }

@@ -86,6 +86,9 @@ type Pattern struct {
 	litSet map[string]struct{} // modeSet
 	segs   []string            // modeGlob: literal segments between stars
 	num    *node               // modeNum
+	head   string              // modeSim: leading literal node, matched as a prefix
+	tail   string              // modeSim: trailing literal node, matched as a suffix
+	body   []node              // modeSim: the nodes between head and tail
 }
 
 // Parse parses one field expression. The input is first trimmed of ASCII
