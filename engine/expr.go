@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -172,10 +173,37 @@ func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *ro
 		}
 		return union(bms)
 	}
+	if pre := p.Prefix(); pre != "" {
+		cand = roaring.And(cand, processesWithPrefix(ix, pre))
+	}
 	var buf [20]byte
 	return filterRows(cand, func(row uint32) bool {
 		return p.Match(string(strconv.AppendInt(buf[:0], ix.Rows[row].ProcessID, 10)))
 	})
+}
+
+// processesWithPrefix returns the rows whose decimal bk_process_id starts
+// with pre: for each possible length, one contiguous range of ids.
+func processesWithPrefix(ix *index.Index, pre string) *roaring.Bitmap {
+	v, err := strconv.ParseInt(pre, 10, 64)
+	if err != nil || v <= 0 || pre[0] == '0' || pre[0] == '+' {
+		return roaring.New() // ids are positive decimals without sign or leading zeros
+	}
+	var bms []*roaring.Bitmap
+	lo, hi := v, v // ids of len(pre)+k digits: [v·10^k, v·10^k + 10^k - 1]
+	for {
+		bms = append(bms, ix.ProcessesIn(lo, hi))
+		if lo > math.MaxInt64/10 {
+			break
+		}
+		lo = lo * 10
+		if hi > (math.MaxInt64-9)/10 {
+			hi = math.MaxInt64
+		} else {
+			hi = hi*10 + 9
+		}
+	}
+	return union(bms)
 }
 
 func union(bms []*roaring.Bitmap) *roaring.Bitmap {
