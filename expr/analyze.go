@@ -14,7 +14,10 @@ const LiteralsCap = 256
 type IntRange struct{ Lo, Hi int64 }
 
 // MatchesAll reports whether every string matches, as for "*", "**", a
-// blank expression or "[*, a]".
+// blank expression or "[*, a]": true when every element of the pattern
+// matches the empty string and one matches everything. It is exact for
+// ordinary expressions; for contrived ones such as "[, ?*]" it may answer
+// false although everything matches, so false only means "use Match".
 func (p *Pattern) MatchesAll() bool { return p.all }
 
 // Literals returns the exact set of strings the pattern matches when that

@@ -575,6 +575,21 @@ func TestParseSlice(t *testing.T) {
 			}
 		}
 	}
+	// Every slice is a valid pattern, so Parse-then-ParseSlice keeps the
+	// SPEC's precedence: `[0:3][1:` is a syntax error before a slice error.
+	for _, c := range cases {
+		if _, ok, _ := ParseSlice(c.in); ok {
+			if _, err := Parse(c.in); err != nil {
+				t.Errorf("Parse(%q) of a slice: %v", c.in, err)
+			}
+		}
+	}
+	if _, ok, err := ParseSlice("[0:3][1:"); !ok || err == nil {
+		t.Errorf("ParseSlice([0:3][1:) = %v, %v", ok, err)
+	}
+	if _, err := Parse("[0:3][1:"); err == nil {
+		t.Error("Parse([0:3][1:) should fail")
+	}
 	// A near-slice parses as an ordinary word; `[1:` is a syntax error.
 	if !mustParse(t, "[1:2:3]").Match("1:2:3") {
 		t.Error("[1:2:3] should be the word 1:2:3")

@@ -1,21 +1,3 @@
-// Package expr implements the GSEKit field expression language of SPEC
-// section 4 and 10: wildcards (`*`, `?`), bracket groups (words, lists of
-// alternatives, numeric ranges, letter ranges and negated classes) and the
-// `[from:to]` slice of the bk_process_id expression.
-//
-// An expression is parsed once into a small tree and compiled into a
-// matcher that never expands ranges or alternatives: a numeric range is a
-// comparison of digit strings and a list of alternatives is one step of a
-// position-set simulation, so `[1-1000000000]` or ten bracket groups cost
-// the same order of time as a plain word. Match does not allocate for
-// strings shorter than a few hundred bytes.
-//
-// Besides Match, a Pattern describes itself for index fast paths:
-// MatchesAll, Literals (a small finite set of exact strings), Prefix and
-// Suffix (literal affixes every match carries) and IntRanges (the matched
-// set as int64 ranges, for the bk_process_id expression).
-//
-// The package knows nothing of records, indexes or HTTP.
 package expr
 
 import (

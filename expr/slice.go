@@ -34,6 +34,11 @@ func (e *SliceError) Error() string {
 // includes near-slices like `[1:2:3]`, `[a:b]`, `[-:1]` and `[1:` with no
 // `]`). When it does begin with a slice, ok is true and err is a
 // *SliceError if text follows the slice or a bound is outside int64.
+//
+// Every slice is also a valid pattern (a bracket word), so callers keep the
+// SPEC's precedence by calling Parse on all five expressions first and
+// ParseSlice only after: `[0:3][1:` is a syntax error (4111001) from Parse
+// before it is a slice error here.
 func ParseSlice(s string) (sl Slice, ok bool, err error) {
 	t := trimASCII(s)
 	if len(t) == 0 || t[0] != '[' {
