@@ -7,6 +7,7 @@
 //	procq import --in FILE.jsonl --out FILE
 //	procq export --snapshot FILE
 //	procq query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]
+//	procq serve [--snapshot FILE] [--addr HOST:PORT] [flags]
 //
 // Every failure ends with a one-line error on stderr and a non-zero exit.
 package main
@@ -33,11 +34,12 @@ var commands = map[string]command{
 	"import": {runImport, "import --in FILE.jsonl --out FILE"},
 	"export": {runExport, "export --snapshot FILE"},
 	"query":  {runQuery, "query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]"},
+	"serve":  {runServe, serveUsage},
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: procq COMMAND [flags]")
-	for _, name := range []string{"gen", "import", "export", "query"} {
+	for _, name := range []string{"gen", "import", "export", "query", "serve"} {
 		fmt.Fprintln(w, "  procq "+commands[name].usage)
 	}
 }

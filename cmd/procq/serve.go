@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"procq/engine"
+	"procq/server"
+)
+
+const serveUsage = "serve [--snapshot FILE] [--addr HOST:PORT] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--demo-processes N] [--max-body BYTES]"
+
+// runServe serves the HTTP API until SIGINT or SIGTERM; SIGHUP reloads
+// the snapshot.
+func runServe(args []string) error {
+	fs := newFlags("serve")
+	snap := fs.String("snapshot", "", "snapshot file to serve (default: a generated demo data set)")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	credsPath := fs.String("app-credentials", "", "JSON file of app code to secret; when set, queries must carry matching bk_app_code/bk_app_secret")
+	pprofAddr := fs.String("pprof", "", "address to serve net/http/pprof on (loopback when no host is given)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	demoN := fs.Int("demo-processes", server.DefaultDemoProcesses, "size of the demo data set served without --snapshot")
+	maxBody := fs.Int64("max-body", engine.DefaultMaxBodyBytes, "largest request body in bytes")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(*logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	if *demoN <= 0 || *maxBody <= 0 {
+		return fmt.Errorf("--demo-processes and --max-body must be > 0")
+	}
+	cfg := server.Config{
+		Snapshot:      *snap,
+		DemoProcesses: *demoN,
+		MaxBodyBytes:  *maxBody,
+		PprofAddr:     *pprofAddr,
+		Logger:        log,
+	}
+	if *credsPath != "" {
+		if cfg.Credentials, err = server.LoadCredentials(*credsPath); err != nil {
+			return err
+		}
+		log.Info("app authentication on", "apps", cfg.Credentials.Len())
+	}
+	if *snap != "" {
+		// Fail now, before listening, on a file that cannot be a snapshot.
+		if _, err := os.Stat(*snap); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	s := server.New(cfg)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			s.Reload() //nolint:errcheck // Reload logs its outcome; the old data stays on failure
+		}
+	}()
+	if *snap == "" {
+		fmt.Fprintf(os.Stderr, "procq serve: generating a demo data set of %d processes...\n", *demoN)
+	}
+	return s.Run(ctx, ln, func(info *server.LoadInfo) {
+		printBanner(ln.Addr(), info, *snap == "", cfg.Credentials != nil)
+	})
+}
+
+// newLogger returns a slog logger on stderr in format at level.
+func newLogger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// printBanner tells on stderr where the service is and how to query it.
+func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth bool) {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		host, port = addr.String(), ""
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	base := "http://" + net.JoinHostPort(host, port)
+	what := info.Source
+	if demo {
+		what = "the demo data set"
+	}
+	body, reload := server.DemoRequest, ""
+	if auth {
+		creds := `"bk_app_code":"APP","bk_app_secret":"SECRET"`
+		body = strings.Replace(body, "{", "{"+creds+",", 1)
+		reload = " -d '{" + creds + "}'"
+	}
+	fmt.Fprintf(os.Stderr, `procq serve: %d processes from %s at %s (pid %d)
+  query:   curl -s %s%s -H 'Content-Type: application/json' -d '%s'
+  health:  curl -s %s/healthz
+  metrics: curl -s %s/metrics
+  reload:  curl -s -X POST %s/admin/reload%s   (or kill -HUP %d)
+  stop:    Ctrl-C or kill %d
+`, info.Records, what, base, os.Getpid(), base, engine.Path, body, base, base, base, reload, os.Getpid(), os.Getpid())
+}

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the server's Prometheus metrics, in a registry of its own so
+// that several servers (in tests) do not collide.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  prometheus.Histogram
+	records  prometheus.Gauge
+	loadDur  prometheus.Gauge
+	loadedAt prometheus.Gauge
+	reloads  *prometheus.CounterVec
+	// created is when the snapshot being served was written, as Unix
+	// nanoseconds; 0 before the first load.
+	created atomic.Int64
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "procq_requests_total",
+			Help: "process_status requests answered, by HTTP status and envelope code (0 is success).",
+		}, []string{"status", "code"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "procq_request_duration_seconds",
+			Help: "Time to answer a process_status request, from reading the body to writing the answer.",
+			// 50µs to ~3.3s.
+			Buckets: prometheus.ExponentialBuckets(50e-6, 2, 17),
+		}),
+		records: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "procq_records_loaded",
+			Help: "Process records in the data set being served.",
+		}),
+		loadDur: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "procq_snapshot_load_duration_seconds",
+			Help: "Time the last successful load or reload took, reading and indexing.",
+		}),
+		loadedAt: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "procq_snapshot_loaded_timestamp_seconds",
+			Help: "Unix time of the last successful load or reload.",
+		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "procq_reloads_total",
+			Help: "Reloads asked for (SIGHUP or POST /admin/reload), by result: ok or error.",
+		}, []string{"result"}),
+	}
+	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "procq_snapshot_age_seconds",
+		Help: "Age of the data being served: seconds since its snapshot was written (or the demo data set generated); 0 before the first load.",
+	}, func() float64 {
+		c := m.created.Load()
+		if c == 0 {
+			return 0
+		}
+		return time.Since(time.Unix(0, c)).Seconds()
+	})
+	m.reloads.WithLabelValues("ok")
+	m.reloads.WithLabelValues("error")
+	m.reg.MustRegister(m.requests, m.latency, m.records, m.loadDur, m.loadedAt, m.reloads, age,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe counts one answered request.
+func (m *metrics) observe(status, code int, d time.Duration) {
+	m.requests.WithLabelValues(strconv.Itoa(status), strconv.Itoa(code)).Inc()
+	m.latency.Observe(d.Seconds())
+}
+
+// loaded records a successful load.
+func (m *metrics) loaded(info *LoadInfo) {
+	m.records.Set(float64(info.Records))
+	m.loadDur.Set(info.Duration.Seconds())
+	m.loadedAt.Set(float64(info.LoadedAt.UnixNano()) / 1e9)
+	m.created.Store(info.Created.UnixNano())
+}

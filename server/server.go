@@ -1,0 +1,474 @@
+// Package server is procq's HTTP service: the process_status endpoint of
+// package engine, plus GET /healthz, GET /metrics (Prometheus) and
+// POST /admin/reload, over one data set that is loaded from a snapshot
+// file (or generated as a demo) and reloaded without downtime. It is what
+// `procq serve` runs; the command adds flags and signals.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"procq/api"
+	"procq/engine"
+	"procq/record"
+	"procq/snapshot"
+	"procq/synth"
+)
+
+// Defaults of the Config fields left zero.
+const (
+	DefaultDemoProcesses     = 100000
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 15 * time.Second
+	DefaultWriteTimeout      = 30 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultQueryTimeout      = 10 * time.Second
+	DefaultShutdownTimeout   = 30 * time.Second
+	DefaultReloadTimeout     = 10 * time.Minute
+)
+
+// DemoRequest is a request body that finds processes in the demo data set:
+// the one of docs/demo-request.json.
+const DemoRequest = `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","service_instance_name":"*_gse_agent*","bk_process_id":"[0:100]"},"process_status_list":[1],"searches":["10.0"],"ordering":"-bk_host_innerip,bk_process_name","fields":["bk_process_id","bk_set_name","bk_module_name","bk_service_name","bk_process_name","bk_host_innerip","process_status"],"page":1,"pagesize":3}`
+
+// ErrNoSnapshot is the error of a reload while the server serves the
+// generated demo data set, which has no file to read again.
+var ErrNoSnapshot = errors.New("serving the generated demo data set, which has no snapshot file to reload; start procq serve with --snapshot FILE")
+
+// Config configures a Server. The zero value serves a demo data set of
+// DefaultDemoProcesses processes with the default limits.
+type Config struct {
+	// Snapshot is the snapshot file served, and read again by a reload;
+	// "" serves a demo data set generated in memory.
+	Snapshot string
+	// DemoProcesses is the size of the demo data set; 0 means
+	// DefaultDemoProcesses.
+	DemoProcesses int
+	// DemoSeed selects the demo data set; 0 means synth.DefaultSeed.
+	DemoSeed int64
+	// Credentials, when not nil, are required of every query and reload
+	// (bk_app_code and bk_app_secret in the body); a mismatch answers 401.
+	Credentials *Credentials
+	// MaxBodyBytes caps a query body; 0 means engine.DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// QueryTimeout bounds one query; 0 means DefaultQueryTimeout.
+	QueryTimeout time.Duration
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are
+	// those of http.Server; 0 means the Default of the same name.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// ShutdownTimeout bounds how long Run waits for requests in flight
+	// when it stops; 0 means DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// ReloadTimeout is the write deadline of a POST /admin/reload, which
+	// answers only once the data set is loaded; 0 means
+	// DefaultReloadTimeout.
+	ReloadTimeout time.Duration
+	// PprofAddr, when set, is the address Run serves net/http/pprof on, on
+	// a listener of its own; a missing host means 127.0.0.1.
+	PprofAddr string
+	// Logger receives the logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// LoadInfo describes the data set being served.
+type LoadInfo struct {
+	// Source is the snapshot file, or "demo" for the generated data set.
+	Source string
+	// Records is the number of process records.
+	Records int
+	// Created is when the snapshot was written or the demo generated.
+	Created time.Time
+	// LoadedAt is when the load finished.
+	LoadedAt time.Time
+	// Duration is how long reading and indexing took.
+	Duration time.Duration
+}
+
+// Server serves one data set over HTTP. Its methods are safe for
+// concurrent use.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	live engine.Live
+	info atomic.Pointer[LoadInfo]
+	m    *metrics
+	// loadMu makes loads and reloads take turns.
+	loadMu sync.Mutex
+	// root is the handler of every path.
+	root http.Handler
+}
+
+// New returns a server for cfg with no data loaded yet: it answers 503
+// until Load (or Run) has loaded it.
+func New(cfg Config) *Server {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.QueryTimeout, DefaultQueryTimeout)
+	def(&cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	def(&cfg.ReadTimeout, DefaultReadTimeout)
+	def(&cfg.WriteTimeout, DefaultWriteTimeout)
+	def(&cfg.IdleTimeout, DefaultIdleTimeout)
+	def(&cfg.ShutdownTimeout, DefaultShutdownTimeout)
+	def(&cfg.ReloadTimeout, DefaultReloadTimeout)
+	if cfg.DemoProcesses <= 0 {
+		cfg.DemoProcesses = DefaultDemoProcesses
+	}
+	if cfg.DemoSeed == 0 {
+		cfg.DemoSeed = synth.DefaultSeed
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = engine.DefaultMaxBodyBytes
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	opts := engine.HandlerOptions{
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Timeout:      cfg.QueryTimeout,
+		Observe:      s.observe,
+	}
+	if cfg.Credentials != nil {
+		opts.Authorize = cfg.Credentials.Check
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/admin/reload", s.adminReload)
+	mux.HandleFunc("/", engine.NotFound)
+	s.root = engine.Route(engine.NewHandler(s.live.Load, opts), mux)
+	return s
+}
+
+// Handler returns the handler of every path the server answers.
+func (s *Server) Handler() http.Handler { return s.root }
+
+// Engine returns the engine serving now, nil before the first load.
+func (s *Server) Engine() *engine.Engine { return s.live.Load() }
+
+// Info describes the data set serving now, nil before the first load.
+func (s *Server) Info() *LoadInfo { return s.info.Load() }
+
+// Load builds an engine from the configured snapshot, or generates the
+// demo data set, and swaps it in. On failure the data served, if any, is
+// unchanged.
+func (s *Server) Load() (*LoadInfo, error) {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	start := time.Now()
+	var (
+		e    *engine.Engine
+		info = &LoadInfo{Source: s.cfg.Snapshot}
+		err  error
+	)
+	if s.cfg.Snapshot == "" {
+		info.Source = "demo"
+		info.Created = start
+		e, err = demoEngine(s.cfg.DemoProcesses, s.cfg.DemoSeed)
+	} else {
+		e, info.Created, err = loadSnapshot(s.cfg.Snapshot)
+	}
+	if err != nil {
+		return nil, err
+	}
+	info.Records = e.Len()
+	info.LoadedAt = time.Now()
+	info.Duration = info.LoadedAt.Sub(start)
+	s.live.Store(e)
+	s.info.Store(info)
+	s.m.loaded(info)
+	s.log.Info("data set loaded", "source", info.Source, "records", info.Records,
+		"duration", info.Duration.Round(time.Millisecond), "created", info.Created.UTC().Format(time.RFC3339))
+	return info, nil
+}
+
+// loadSnapshot loads the snapshot at path and returns when it was written.
+func loadSnapshot(path string) (*engine.Engine, time.Time, error) {
+	h, err := snapshot.ReadHeader(path)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	e, err := engine.Load(path)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return e, h.Created, nil
+}
+
+// demoEngine generates the synthetic data set of n processes and indexes it.
+func demoEngine(n int, seed int64) (*engine.Engine, error) {
+	recs := make([]*record.Record, 0, n)
+	err := synth.Generate(synth.Options{Processes: n, Seed: seed}, func(r *record.Record) error {
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo data set: %w", err)
+	}
+	e, err := engine.New(recs)
+	if err != nil {
+		return nil, fmt.Errorf("demo data set: %w", err)
+	}
+	return e, nil
+}
+
+// Reload loads the snapshot file again into a new engine and swaps it in;
+// requests in flight finish on the old one. On failure the old data keeps
+// being served and the error says why; while serving the demo data set it
+// is ErrNoSnapshot. Reloads take turns.
+func (s *Server) Reload() (*LoadInfo, error) {
+	if s.cfg.Snapshot == "" {
+		s.m.reloads.WithLabelValues("error").Inc()
+		s.log.Warn("reload refused", "err", ErrNoSnapshot)
+		return nil, ErrNoSnapshot
+	}
+	s.log.Info("reloading", "snapshot", s.cfg.Snapshot)
+	info, err := s.Load()
+	if err != nil {
+		s.m.reloads.WithLabelValues("error").Inc()
+		err = fmt.Errorf("reload failed, still serving the previous data: %w", err)
+		s.log.Warn("reload failed", "err", err)
+		return nil, err
+	}
+	s.m.reloads.WithLabelValues("ok").Inc()
+	return info, nil
+}
+
+// observe logs and counts one answered query.
+func (s *Server) observe(r *http.Request, o *engine.Outcome) {
+	s.m.observe(o.Status, o.Code, o.Duration)
+	level := slog.LevelDebug
+	switch {
+	case o.Stack != nil:
+		level = slog.LevelError
+	case o.Err != nil:
+		level = slog.LevelWarn
+	}
+	if !s.log.Enabled(r.Context(), level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("remote", r.RemoteAddr),
+		slog.Int("status", o.Status),
+		slog.Int("code", o.Code),
+		slog.Int("bytes", o.Bytes),
+		slog.Duration("duration", o.Duration),
+	}
+	if o.Engine != nil {
+		attrs = append(attrs, slog.Uint64("data_version", o.Engine.Version()))
+	}
+	if o.Err != nil {
+		attrs = append(attrs, slog.String("err", o.Err.Error()))
+	}
+	if o.Stack != nil {
+		attrs = append(attrs, slog.String("stack", string(o.Stack)))
+	}
+	msg := "request"
+	if o.Err != nil {
+		msg = "request failed"
+	}
+	s.log.LogAttrs(r.Context(), level, msg, attrs...)
+}
+
+// healthz answers 200 with the data set's size once loaded, 503 before.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	info := s.info.Load()
+	if info == nil {
+		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"loading"}`))
+		return
+	}
+	b, _ := json.Marshal(struct {
+		Status   string    `json:"status"`
+		Records  int       `json:"records"`
+		LoadedAt time.Time `json:"loaded_at"`
+	}{"ok", info.Records, info.LoadedAt.UTC()})
+	writeJSON(w, http.StatusOK, b)
+}
+
+// reloadReply is the data of a successful POST /admin/reload.
+type reloadReply struct {
+	Source      string    `json:"source"`
+	Records     int       `json:"records"`
+	Created     time.Time `json:"created"`
+	LoadSeconds float64   `json:"load_seconds"`
+}
+
+// adminReload answers POST /admin/reload: a reload, with the envelope.
+func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
+	fail := func(status int, msg string) {
+		writeJSON(w, status, api.AppendError(nil, &api.Error{Code: status, Message: msg}))
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		fail(http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: use POST", r.Method))
+		return
+	}
+	if c := s.cfg.Credentials; c != nil {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+		if err != nil || !c.Check(appCredentials(body)) {
+			s.log.Warn("reload refused: app authentication failed", "remote", r.RemoteAddr)
+			fail(http.StatusUnauthorized, "bk_app_code/bk_app_secret: app authentication failed")
+			return
+		}
+	}
+	// Loading a large snapshot may outlast the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.ReloadTimeout))
+	info, err := s.Reload()
+	switch {
+	case errors.Is(err, ErrNoSnapshot):
+		fail(http.StatusConflict, err.Error())
+	case err != nil:
+		fail(http.StatusInternalServerError, err.Error())
+	default:
+		data, _ := json.Marshal(reloadReply{info.Source, info.Records, info.Created.UTC(), info.Duration.Seconds()})
+		b := []byte(`{"result":true,"code":0,"message":"reloaded","data":`)
+		b = append(append(b, data...), '}')
+		writeJSON(w, http.StatusOK, b)
+	}
+}
+
+// appCredentials returns the bk_app_code and bk_app_secret strings of a
+// JSON object body, "" for each that is missing.
+func appCredentials(body []byte) (code, secret string) {
+	var v struct {
+		Code   any `json:"bk_app_code"`
+		Secret any `json:"bk_app_secret"`
+	}
+	_ = json.Unmarshal(body, &v)
+	code, _ = v.Code.(string)
+	secret, _ = v.Secret.(string)
+	return code, secret
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body) //nolint:errcheck // the client may be gone
+}
+
+// Run serves HTTP on ln until ctx ends, then shuts down gracefully: new
+// connections are refused, requests in flight finish (for up to
+// ShutdownTimeout), and Run returns nil. It loads the data set while
+// already serving (queries and /healthz answer 503 meanwhile) and calls
+// ready, when not nil, once it is loaded. A failing first load stops the
+// server and is returned. With PprofAddr set it also serves the profiling
+// handlers there.
+func (s *Server) Run(ctx context.Context, ln net.Listener, ready func(*LoadInfo)) error {
+	srv := &http.Server{
+		Handler:           s.root,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	var ps *http.Server
+	if s.cfg.PprofAddr != "" {
+		var err error
+		if ps, _, err = s.startPprof(s.cfg.PprofAddr); err != nil {
+			return err
+		}
+		defer ps.Close()
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	s.log.Info("listening", "addr", ln.Addr().String())
+
+	loaded := make(chan error, 1)
+	go func() {
+		info, err := s.Load()
+		if err == nil && ready != nil {
+			ready(info)
+		}
+		loaded <- err
+	}()
+	for {
+		select {
+		case err := <-served:
+			return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+		case err := <-loaded:
+			if err != nil {
+				s.log.Error("load failed", "err", err)
+				srv.Close()
+				<-served
+				return err
+			}
+			loaded = nil
+		case <-ctx.Done():
+			return s.shutdown(srv, served)
+		}
+	}
+}
+
+// shutdown stops srv gracefully and waits for Serve to return.
+func (s *Server) shutdown(srv *http.Server, served <-chan error) error {
+	s.log.Info("shutting down: finishing requests in flight", "timeout", s.cfg.ShutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		srv.Close()
+		err = fmt.Errorf("shutdown: requests still running after %s were cut: %w", s.cfg.ShutdownTimeout, err)
+	}
+	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, fmt.Errorf("serve: %w", serr))
+	}
+	s.log.Info("stopped")
+	return err
+}
+
+// startPprof serves net/http/pprof on addr (loopback when addr has no
+// host) on a mux of its own, and returns the address it listens on.
+func (s *Server) startPprof(addr string) (*http.Server, net.Addr, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		// A bare port.
+		if _, perr := strconv.ParseUint(addr, 10, 16); perr != nil {
+			return nil, nil, fmt.Errorf("pprof address %q: want HOST:PORT or PORT: %w", addr, err)
+		}
+		host, port = "", addr
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if ip := net.ParseIP(host); (ip == nil && host != "localhost") || (ip != nil && !ip.IsLoopback()) {
+		s.log.Warn("pprof served on a non-loopback address", "addr", net.JoinHostPort(host, port))
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, nil, fmt.Errorf("pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// No write timeout: a CPU profile or trace streams for as long as asked.
+	ps := &http.Server{Handler: mux, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	go ps.Serve(ln) //nolint:errcheck // ends with ErrServerClosed when Run returns
+	s.log.Info("pprof listening", "addr", ln.Addr().String())
+	return ps, ln.Addr(), nil
+}
