@@ -127,7 +127,7 @@ func randomPIDExpression(rng *rand.Rand, recs []*record.Record) string {
 	case 8:
 		return fmt.Sprintf("[%d:]", rng.IntN(30)-10)
 	case 9:
-		return "[0:3]x"
+		return []string{"[0:3]x", "[0:3][1:", "[1:2:3]", "[ 0:3]"}[rng.IntN(4)]
 	case 10:
 		return "1[0-9]?*"
 	}
@@ -260,16 +260,16 @@ func fullScan(recs []*record.Record, q *api.Query) (*Result, error) {
 			}
 			pats[i] = p
 		}
+		pidPat, err := expr.Parse(x.ProcessID)
+		if err != nil {
+			return nil, &api.Error{Code: api.CodeExprSyntax, Message: err.Error()}
+		}
 		sl, isSlice, err := expr.ParseSlice(x.ProcessID)
-		var pidPat *expr.Pattern
-		if !isSlice && err == nil {
-			if pidPat, err = expr.Parse(x.ProcessID); err != nil {
-				return nil, &api.Error{Code: api.CodeExprSyntax, Message: err.Error()}
-			}
-		} else if err != nil {
+		if err != nil {
 			return nil, &api.Error{Code: api.CodeSlice, Message: err.Error()}
-		} else {
-			sliceOf = &sl
+		}
+		if isSlice {
+			pidPat, sliceOf = nil, &sl
 		}
 		prev := match
 		match = func(r *record.Record) bool {

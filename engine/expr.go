@@ -23,7 +23,8 @@ type compiledExpr struct {
 }
 
 // compileExpr parses the five expressions. Syntax errors (4111001) in any
-// field come before a slice error (4111003).
+// field come before a slice error (4111003); a slice is always a valid
+// bracket word, so parsing bk_process_id as a pattern first is safe.
 func compileExpr(s *api.ExprScope) (*compiledExpr, error) {
 	c := &compiledExpr{env: s.Env}
 	fields := []struct {
@@ -35,6 +36,7 @@ func compileExpr(s *api.ExprScope) (*compiledExpr, error) {
 		{"bk_module_name", s.ModuleName, &c.moduleName},
 		{"service_instance_name", s.ServiceInstanceName, &c.service},
 		{"bk_process_name", s.ProcessName, &c.process},
+		{"bk_process_id", s.ProcessID, &c.pid},
 	}
 	for _, f := range fields {
 		p, err := expr.Parse(f.text)
@@ -44,18 +46,12 @@ func compileExpr(s *api.ExprScope) (*compiledExpr, error) {
 		*f.dst = p
 	}
 	sl, isSlice, err := expr.ParseSlice(s.ProcessID)
-	if !isSlice && err == nil {
-		p, perr := expr.Parse(s.ProcessID)
-		if perr != nil {
-			return nil, exprError(api.CodeExprSyntax, "bk_process_id", perr)
-		}
-		c.pid = p
-		return c, nil
-	}
 	if err != nil {
 		return nil, exprError(api.CodeSlice, "bk_process_id", err)
 	}
-	c.slice = &sl
+	if isSlice {
+		c.pid, c.slice = nil, &sl
+	}
 	return c, nil
 }
 

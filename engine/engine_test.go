@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+)
+
+// TestErrorPrecedence checks SPEC 10: validation first, then expression
+// syntax in any field whatever the data, then the slice; scope wins.
+func TestErrorPrecedence(t *testing.T) {
+	e, err := New(loadFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		body string
+		code int
+	}{
+		{"slice then unclosed bracket", `{"bk_biz_id":3,"page":1,"pagesize":5,"expression_scope":{"bk_set_env":"0","bk_process_id":"[0:3][1:"}}`, 4111001},
+		{"syntax elsewhere beats slice", `{"bk_biz_id":3,"page":1,"pagesize":5,"expression_scope":{"bk_set_env":"0","bk_set_name":"[a","bk_process_id":"[0:3]x"}}`, 4111001},
+		{"text after slice", `{"bk_biz_id":3,"page":1,"pagesize":5,"expression_scope":{"bk_set_env":"0","bk_process_id":"[0:3]x"}}`, 4111003},
+		{"slice bound beyond int64", `{"bk_biz_id":3,"page":1,"pagesize":5,"expression_scope":{"bk_set_env":"0","bk_process_id":"[99999999999999999999:]"}}`, 4111003},
+		{"near-slice is a word", `{"bk_biz_id":3,"page":1,"pagesize":5,"expression_scope":{"bk_set_env":"0","bk_process_id":"[1:2:3]"}}`, 0},
+		{"unknown business still checks syntax", `{"bk_biz_id":424242,"page":1,"pagesize":5,"expression_scope":{"bk_set_env":"0","bk_module_name":"x[1"}}`, 4111001},
+		{"validation before syntax", `{"bk_biz_id":3,"page":0,"pagesize":5,"expression_scope":{"bk_set_env":"0","bk_module_name":"x[1"}}`, 4100001},
+		{"scope wins over a broken expression_scope", `{"bk_biz_id":3,"page":1,"pagesize":5,"scope":{},"expression_scope":{"bk_process_id":"[0:3]x","bk_set_name":"["}}`, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _ := e.Do(context.Background(), []byte(tc.body))
+			var env struct {
+				Result  bool   `json:"result"`
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			}
+			if err := json.Unmarshal(out, &env); err != nil {
+				t.Fatal(err)
+			}
+			if env.Code != tc.code || env.Result != (tc.code == 0) || (tc.code != 0 && env.Message == "") {
+				t.Fatalf("got %s, want code %d", out, tc.code)
+			}
+		})
+	}
+}
