@@ -1,7 +1,7 @@
 package snapshot
 
 import (
-	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"unsafe"
 
-	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 
 	"procq/record"
@@ -22,9 +21,9 @@ import (
 //
 // The data checksum is only known to match once every record has been
 // read, so when Decode returns an error the caller must discard the records
-// it was given. Errors about the image wrap ErrNotSnapshot, ErrVersion or
-// ErrCorrupt; errors from r that are not io.EOF are returned wrapped as
-// they are.
+// it was given, and the Header is zero. Errors about the image wrap
+// ErrNotSnapshot, ErrVersion or ErrCorrupt; errors from r other than io.EOF
+// are returned wrapped as they are.
 func Decode(r io.Reader, size int64, fn func(r *record.Record) error) (Header, error) {
 	hb := make([]byte, min(max(size, 0), headerSize))
 	if _, err := io.ReadFull(r, hb); err != nil {
@@ -38,8 +37,7 @@ func Decode(r io.Reader, size int64, fn func(r *record.Record) error) (Header, e
 		return Header{}, err
 	}
 	src := &dataReader{r: r, left: int64(h.dataLen)}
-	br := bufio.NewReaderSize(src, int(min(h.dataLen, readBufSize)))
-	x := &decoder{d: msgpack.NewDecoder(br), br: br, src: src}
+	x := &decoder{src: src, buf: make([]byte, max(16, min(h.dataLen, readBufSize)))}
 	for i := uint64(0); i < h.Count; i++ {
 		rec := x.newRecord()
 		x.record(rec)
@@ -47,14 +45,14 @@ func Decode(r io.Reader, size int64, fn func(r *record.Record) error) (Header, e
 			if src.err != nil {
 				return Header{}, fmt.Errorf("read record %d: %w", i, src.err)
 			}
-			if errors.Is(x.err, io.EOF) || errors.Is(x.err, io.ErrUnexpectedEOF) {
-				return Header{}, fmt.Errorf("%w: record %d of %d: truncated data", ErrCorrupt, i, h.Count)
-			}
 			return Header{}, fmt.Errorf("%w: record %d of %d: %v", ErrCorrupt, i, h.Count, x.err)
 		}
 		if err := fn(rec); err != nil {
 			return Header{}, err
 		}
+	}
+	if src.err != nil { // a read failed, but enough bytes came anyway
+		return Header{}, fmt.Errorf("read: %w", src.err)
 	}
 	if n := x.remaining(); n != 0 {
 		return Header{}, fmt.Errorf("%w: %d bytes after the last record", ErrCorrupt, n)
@@ -65,6 +63,8 @@ func Decode(r io.Reader, size int64, fn func(r *record.Record) error) (Header, e
 	return h.Header, nil
 }
 
+// readBufSize is the size of the read window. Values up to half of it are
+// parsed in place; longer strings are read straight into their memory.
 const readBufSize = 256 << 10
 
 // dataReader reads the data section: at most left bytes of r, summing
@@ -92,14 +92,20 @@ func (s *dataReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// decoder reads version 1 records. Errors are sticky: after the first one,
-// every read returns a zero value without touching the input, and err says
-// what went wrong.
+// errTruncated is the decoder's error for data that ends inside a value.
+var errTruncated = errors.New("truncated data")
+
+// decoder parses version 1 records (a small, strict subset of MessagePack)
+// from a buffered window onto the data section, refilled as it drains, so
+// that no value decode costs a call through an interface.
+//
+// Errors are sticky: after the first one every read returns a zero value
+// without touching the input, and err says what went wrong.
 type decoder struct {
-	d   *msgpack.Decoder
-	br  *bufio.Reader
-	src *dataReader
-	err error
+	src  *dataReader
+	buf  []byte // the window; buf[r:w] is read but not yet decoded
+	r, w int
+	err  error
 
 	tabs [numTables][]string
 
@@ -121,30 +127,93 @@ const (
 	maxBytesSlab = 64 << 10
 )
 
-// slabSize returns the size of the next refill of slab i: start the
-// first time, then twice the last size, up to limit.
-func (x *decoder) slabSize(i, start, limit int) int {
-	size := x.slabGrow[i]
-	if size == 0 {
-		size = start
-	}
-	x.slabGrow[i] = min(2*size, limit)
-	return size
-}
-
 // remaining is the number of data section bytes not yet decoded.
 func (x *decoder) remaining() int64 {
-	return x.src.left + int64(x.br.Buffered())
+	return x.src.left + int64(x.w-x.r)
 }
 
+// fail records err, the first error, and empties the window so that every
+// later read takes the slow path, which checks for it.
 func (x *decoder) fail(err error) {
 	if x.err == nil {
 		x.err = err
 	}
+	x.r, x.w = 0, 0
 }
 
 func (x *decoder) failf(format string, args ...any) {
 	x.fail(fmt.Errorf(format, args...))
+}
+
+// avail makes at least n bytes (n <= len(x.buf)) available in the window,
+// or records errTruncated and reports false.
+func (x *decoder) avail(n int) bool {
+	if x.w-x.r >= n {
+		return true
+	}
+	return x.fill(n)
+}
+
+func (x *decoder) fill(n int) bool {
+	if x.err != nil {
+		return false
+	}
+	x.w = copy(x.buf, x.buf[x.r:x.w])
+	x.r = 0
+	for empty := 0; x.w < n; {
+		m, err := x.src.Read(x.buf[x.w:])
+		x.w += m
+		if err != nil || m == 0 && empty >= 100 {
+			if x.w >= n {
+				break
+			}
+			x.fail(errTruncated)
+			return false
+		}
+		if m == 0 {
+			empty++
+		}
+	}
+	return true
+}
+
+// code returns the next byte without consuming it; false after an error.
+func (x *decoder) code() (byte, bool) {
+	if r := x.r; r < x.w {
+		return x.buf[r], true
+	}
+	return x.codeSlow()
+}
+
+func (x *decoder) codeSlow() (byte, bool) {
+	if x.err != nil || !x.fill(1) {
+		return 0, false
+	}
+	return x.buf[x.r], true
+}
+
+// skip consumes n bytes known to be in the window.
+func (x *decoder) skip(n int) { x.r += n }
+
+// uintN consumes a code byte and the n-byte big-endian integer after it;
+// n is 1, 2, 4 or 8. If the data ends first it returns 0, false and the
+// error is recorded.
+func (x *decoder) uintN(n int) (uint64, bool) {
+	if !x.avail(1 + n) {
+		return 0, false
+	}
+	b := x.buf[x.r+1 : x.r+1+n]
+	x.r += 1 + n
+	switch n {
+	case 1:
+		return uint64(b[0]), true
+	case 2:
+		return uint64(binary.BigEndian.Uint16(b)), true
+	case 4:
+		return uint64(binary.BigEndian.Uint32(b)), true
+	default:
+		return binary.BigEndian.Uint64(b), true
+	}
 }
 
 func (x *decoder) newRecord() *record.Record {
@@ -154,6 +223,17 @@ func (x *decoder) newRecord() *record.Record {
 	r := &x.recs[0]
 	x.recs = x.recs[1:]
 	return r
+}
+
+// slabSize returns the size of the next refill of slab i: start the
+// first time, then twice the last size, up to limit.
+func (x *decoder) slabSize(i, start, limit int) int {
+	size := x.slabGrow[i]
+	if size == 0 {
+		size = start
+	}
+	x.slabGrow[i] = min(2*size, limit)
+	return size
 }
 
 func (x *decoder) record(r *record.Record) {
@@ -195,7 +275,7 @@ func (x *decoder) record(r *record.Record) {
 			c.FileName = x.istr(tabFileName)
 		}
 	}
-	if n := x.listLen(piFields, "proc_inst_infos"); n > 0 {
+	if n := x.listLen(piFields, "proc inst info"); n > 0 {
 		r.ProcInstInfos = x.newPIs(n)
 		for i := range r.ProcInstInfos {
 			p := &r.ProcInstInfos[i]
@@ -250,59 +330,94 @@ func (x *decoder) newBytes(n int) []byte {
 	return b
 }
 
+// rawArrayLen reads an array header.
+func (x *decoder) rawArrayLen() (int, bool) {
+	c, ok := x.code()
+	switch {
+	case !ok:
+		return 0, false
+	case msgpcode.IsFixedArray(c):
+		x.skip(1)
+		return int(c & msgpcode.FixedArrayMask), true
+	case c == msgpcode.Array16:
+		n, ok := x.uintN(2)
+		return int(n), ok
+	case c == msgpcode.Array32:
+		n, ok := x.uintN(4)
+		return int(n), ok
+	}
+	x.failf("invalid code %#x where an array belongs", c)
+	return 0, false
+}
+
 // arrayLen reads an array header that must say want elements.
 func (x *decoder) arrayLen(want int, what string) {
-	if x.err != nil {
-		return
-	}
-	n, err := x.d.DecodeArrayLen()
-	if err != nil {
-		x.fail(err)
-	} else if n != want {
+	if n, ok := x.rawArrayLen(); ok && n != want {
 		x.failf("%s has %d fields, want %d", what, n, want)
 	}
 }
 
 // listLen reads the length of a list whose items are arrays of fields
-// elements, checking that many items can fit in the bytes left.
+// elements, checking that that many items can fit in the bytes left.
 func (x *decoder) listLen(fields int, what string) int {
-	if x.err != nil {
+	n, ok := x.rawArrayLen()
+	if !ok {
 		return 0
 	}
-	n, err := x.d.DecodeArrayLen()
-	switch {
-	case err != nil:
-		x.fail(err)
-	case n < 0:
-		x.failf("%s is nil", what)
-	case int64(n) > x.remaining()/int64(1+fields):
-		x.failf("%s: %d items cannot fit in the %d bytes left", what, n, x.remaining())
-	default:
-		return n
+	if int64(n) > x.remaining()/int64(1+fields) {
+		x.failf("%d items of %s cannot fit in the %d bytes left", n, what, x.remaining())
+		return 0
 	}
-	return 0
+	return n
 }
 
 func (x *decoder) int() int64 {
-	if x.err != nil {
-		return 0
+	if x.r < x.w && x.buf[x.r] <= msgpcode.PosFixedNumHigh {
+		x.r++
+		return int64(x.buf[x.r-1])
 	}
-	c, err := x.br.ReadByte()
-	if err != nil {
-		x.fail(err)
+	return x.intCode()
+}
+
+func (x *decoder) intCode() int64 {
+	c, ok := x.code()
+	if !ok {
 		return 0
 	}
 	if msgpcode.IsFixedNum(c) {
+		x.skip(1)
 		return int64(int8(c))
 	}
-	if c == msgpcode.Nil {
-		x.failf("nil where an integer belongs")
-		return 0
+	return x.intSlow(c)
+}
+
+func (x *decoder) intSlow(c byte) int64 {
+	// uintN returns 0 on error, and the error is recorded.
+	switch c {
+	case msgpcode.Uint8:
+		v, _ := x.uintN(1)
+		return int64(v)
+	case msgpcode.Uint16:
+		v, _ := x.uintN(2)
+		return int64(v)
+	case msgpcode.Uint32:
+		v, _ := x.uintN(4)
+		return int64(v)
+	case msgpcode.Uint64, msgpcode.Int64:
+		v, _ := x.uintN(8)
+		return int64(v)
+	case msgpcode.Int8:
+		v, _ := x.uintN(1)
+		return int64(int8(v))
+	case msgpcode.Int16:
+		v, _ := x.uintN(2)
+		return int64(int16(v))
+	case msgpcode.Int32:
+		v, _ := x.uintN(4)
+		return int64(int32(v))
 	}
-	_ = x.br.UnreadByte() // cannot fail right after a ReadByte
-	v, err := x.d.DecodeInt64()
-	x.fail(err)
-	return v
+	x.failf("invalid code %#x where an integer belongs", c)
+	return 0
 }
 
 // optInt reads an int or nil; ok is false for nil.
@@ -315,110 +430,129 @@ func (x *decoder) optInt() (v int64, ok bool) {
 
 // nil consumes a nil and reports true if one is next.
 func (x *decoder) nil() bool {
-	if x.err != nil {
-		return false
-	}
-	c, err := x.br.ReadByte()
-	if err != nil {
-		x.fail(err)
-		return false
-	}
-	if c == msgpcode.Nil {
+	c, ok := x.code()
+	if ok && c == msgpcode.Nil {
+		x.skip(1)
 		return true
 	}
-	_ = x.br.UnreadByte() // cannot fail right after a ReadByte
 	return false
 }
 
 func (x *decoder) bool() bool {
-	if x.err != nil {
-		return false
-	}
-	c, err := x.br.ReadByte()
+	c, ok := x.code()
 	switch {
-	case err != nil:
-		x.fail(err)
+	case !ok:
 	case c == msgpcode.True:
+		x.skip(1)
 		return true
-	case c != msgpcode.False:
+	case c == msgpcode.False:
+		x.skip(1)
+	default:
 		x.failf("invalid code %#x where a bool belongs", c)
 	}
 	return false
 }
 
-// str reads a MessagePack str.
-func (x *decoder) str() string {
-	if x.err != nil {
-		return ""
-	}
-	c, err := x.br.ReadByte()
-	if err != nil {
-		x.fail(err)
-		return ""
-	}
-	return x.strCode(c)
-}
-
-// strCode reads the rest of a str whose first byte c has been read.
-func (x *decoder) strCode(c byte) string {
-	var n int
+// strLen reads a str header.
+func (x *decoder) strLen(c byte) (int, bool) {
+	var n uint64
+	ok := true
 	switch {
 	case msgpcode.IsFixedString(c):
-		n = int(c & msgpcode.FixedStrMask)
-	case c == msgpcode.Str8 || c == msgpcode.Str16 || c == msgpcode.Str32:
-		_ = x.br.UnreadByte() // cannot fail right after a ReadByte
-		var err error
-		if n, err = x.d.DecodeBytesLen(); err != nil {
-			x.fail(err)
-			return ""
-		}
+		x.skip(1)
+		n = uint64(c & msgpcode.FixedStrMask)
+	case c == msgpcode.Str8:
+		n, ok = x.uintN(1)
+	case c == msgpcode.Str16:
+		n, ok = x.uintN(2)
+	case c == msgpcode.Str32:
+		n, ok = x.uintN(4)
 	default:
 		x.failf("invalid code %#x where a string belongs", c)
-		return ""
+		return 0, false
 	}
-	if n == 0 {
-		return ""
-	}
-	if int64(n) > x.remaining() {
+	if ok && n > uint64(x.remaining()) {
 		x.failf("string of %d bytes cannot fit in the %d bytes left", n, x.remaining())
+		return 0, false
+	}
+	return int(n), ok
+}
+
+// str reads a str.
+func (x *decoder) str() string {
+	c, ok := x.code()
+	if !ok {
+		return ""
+	}
+	return x.strBody(c)
+}
+
+// strBody reads a str whose first byte c is next.
+func (x *decoder) strBody(c byte) string {
+	n, ok := x.strLen(c)
+	if !ok || n == 0 {
 		return ""
 	}
 	b := x.newBytes(n)
-	if _, err := io.ReadFull(x.br, b); err != nil {
-		x.fail(err)
-		return ""
+	if n <= len(x.buf)/2 {
+		if !x.avail(n) {
+			return ""
+		}
+		x.r += copy(b, x.buf[x.r:x.w])
+	} else {
+		// Long: take what the window holds, read the rest directly.
+		k := copy(b, x.buf[x.r:x.w])
+		x.r += k
+		if _, err := io.ReadFull(x.src, b[k:]); err != nil {
+			x.fail(errTruncated)
+			return ""
+		}
 	}
 	return unsafe.String(&b[0], n)
 }
 
 // istr reads an interned string of slot t.
 func (x *decoder) istr(t int) string {
-	if x.err != nil {
+	if x.r < x.w {
+		tab := x.tabs[t]
+		if c := x.buf[x.r]; int(c) < len(tab) && c <= msgpcode.PosFixedNumHigh {
+			x.r++
+			return tab[c]
+		}
+	}
+	return x.istrSlow(t)
+}
+
+func (x *decoder) istrSlow(t int) string {
+	c, ok := x.code()
+	if !ok {
 		return ""
 	}
-	c, err := x.br.ReadByte()
-	if err != nil {
-		x.fail(err)
-		return ""
-	}
-	if msgpcode.IsString(c) {
-		s := x.strCode(c)
+	var i uint64
+	switch {
+	case c <= msgpcode.PosFixedNumHigh:
+		x.skip(1)
+		i = uint64(c)
+	case msgpcode.IsString(c):
+		s := x.strBody(c)
 		if s != "" {
 			x.tabs[t] = append(x.tabs[t], s)
 		}
 		return s
+	case c == msgpcode.Uint8:
+		i, ok = x.uintN(1)
+	case c == msgpcode.Uint16:
+		i, ok = x.uintN(2)
+	case c == msgpcode.Uint32:
+		i, ok = x.uintN(4)
+	default:
+		x.failf("invalid code %#x where an interned string belongs", c)
+		return ""
 	}
-	var i uint64
-	if c <= msgpcode.PosFixedNumHigh {
-		i = uint64(c)
-	} else {
-		_ = x.br.UnreadByte() // cannot fail right after a ReadByte
-		if i, err = x.d.DecodeUint64(); err != nil {
-			x.fail(err)
-			return ""
-		}
-	}
-	if i >= uint64(len(x.tabs[t])) {
+	switch {
+	case !ok:
+		return ""
+	case i >= uint64(len(x.tabs[t])):
 		x.failf("string index %d out of range (table has %d)", i, len(x.tabs[t]))
 		return ""
 	}
