@@ -4,11 +4,12 @@ DEMO_DIR ?= .demo
 
 .PHONY: run test build vet staticcheck demo-data bench clean
 
-# run: the main job on a built-in demo data set.
+# run: serve the HTTP API on a generated demo data set of 100000 processes
+# until Ctrl-C; it prints the URL and a curl example that queries it.
+# ADDR=host:port listens elsewhere.
+ADDR ?= 127.0.0.1:8080
 run: build
-	@mkdir -p $(DEMO_DIR)
-	@test -f $(DEMO_DIR)/demo.snap || ./procq gen --out $(DEMO_DIR)/demo.snap --processes 20000 --seed 1
-	./procq query --snapshot $(DEMO_DIR)/demo.snap --request docs/demo-request.json
+	./procq serve --addr $(ADDR)
 
 # test: every check CI runs.
 test: vet staticcheck
