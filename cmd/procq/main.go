@@ -8,6 +8,7 @@
 //	procq export --snapshot FILE
 //	procq query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]
 //	procq serve [--snapshot FILE] [--addr HOST:PORT] [flags]
+//	procq loadtest --url URL (--requests REQS.jsonl | --mix-processes N) [flags]
 //
 // Every failure ends with a one-line error on stderr and a non-zero exit.
 package main
@@ -30,16 +31,17 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"gen":    {runGen, "gen --out FILE [--processes N] [--seed S]"},
-	"import": {runImport, "import --in FILE.jsonl --out FILE"},
-	"export": {runExport, "export --snapshot FILE"},
-	"query":  {runQuery, "query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]"},
-	"serve":  {runServe, serveUsage},
+	"gen":      {runGen, "gen --out FILE [--processes N] [--seed S]"},
+	"import":   {runImport, "import --in FILE.jsonl --out FILE"},
+	"export":   {runExport, "export --snapshot FILE"},
+	"query":    {runQuery, "query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]"},
+	"serve":    {runServe, serveUsage},
+	"loadtest": {runLoadtest, loadtestUsage},
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: procq COMMAND [flags]")
-	for _, name := range []string{"gen", "import", "export", "query", "serve"} {
+	for _, name := range []string{"gen", "import", "export", "query", "serve", "loadtest"} {
 		fmt.Fprintln(w, "  procq "+commands[name].usage)
 	}
 }
