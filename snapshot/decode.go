@@ -23,7 +23,8 @@ import (
 // read, so when Decode returns an error the caller must discard the records
 // it was given, and the Header is zero. Errors about the image wrap
 // ErrNotSnapshot, ErrVersion or ErrCorrupt; errors from r other than io.EOF
-// are returned wrapped as they are.
+// are returned wrapped as they are. Records share memory as described at
+// Read.
 func Decode(r io.Reader, size int64, fn func(r *record.Record) error) (Header, error) {
 	hb := make([]byte, min(max(size, 0), headerSize))
 	if _, err := io.ReadFull(r, hb); err != nil {

@@ -215,9 +215,15 @@ func WriteAll(path string, recs []record.Record) error {
 // that it may keep; an error from fn stops Read and is returned wrapped.
 //
 // The data checksum is verified after the last record, so when Read
-// returns an error the caller must discard every record it was given.
-// Errors about the file name it and wrap ErrNotSnapshot, ErrVersion or
-// ErrCorrupt.
+// returns an error the caller must discard every record it was given, and
+// the Header is zero. Errors name the file; errors about its content wrap
+// ErrNotSnapshot, ErrVersion or ErrCorrupt.
+//
+// Records are handed out from blocks of a few hundred, and their strings
+// from shared blocks of up to 64 KiB, with repeated names shared between
+// records: memory is released when no record of a block is referenced any
+// more. Each record and list is its own memory: changing one does not
+// change another.
 func Read(path string, fn func(r *record.Record) error) (Header, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -559,3 +559,46 @@ func TestFailedCommitCleansUp(t *testing.T) {
 		t.Errorf("after failed Commit, dir holds %v", names)
 	}
 }
+
+// A read error is reported as itself, not as corruption.
+func TestReadError(t *testing.T) {
+	img := image(t, genRecords(200, 15))
+	boom := errors.New("boom")
+	for _, n := range []int{0, 10, headerSize, headerSize + 1, len(img) / 2, len(img) - 1} {
+		r := io.MultiReader(bytes.NewReader(img[:n]), iotest.ErrReader(boom))
+		_, err := Decode(r, int64(len(img)), func(*record.Record) error { return nil })
+		if !errors.Is(err, boom) || errors.Is(err, ErrCorrupt) {
+			t.Errorf("read failing after %d bytes: err = %v, want boom", n, err)
+		}
+	}
+	dir := t.TempDir()
+	if _, _, err := readAll(t, dir); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("Read of a directory: err = %v, want an error naming it", err)
+	}
+}
+
+// A write error makes Append and Commit fail and leaves no file behind.
+func TestWriteErrorCleansUp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.snap")
+	w, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.f.Close() // every write from now on fails
+	var appendErr error
+	for _, r := range genRecords(20000, 16) { // more than the write buffer
+		if appendErr = w.Append(&r); appendErr != nil {
+			break
+		}
+	}
+	if appendErr == nil || !strings.Contains(appendErr.Error(), path) {
+		t.Errorf("Append: err = %v, want a write error naming %s", appendErr, path)
+	}
+	if err := w.Commit(); err == nil {
+		t.Error("Commit after a write error succeeded")
+	}
+	if names := listDir(t, dir); len(names) != 0 {
+		t.Errorf("after failed Commit, dir holds %v", names)
+	}
+}
