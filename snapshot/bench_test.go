@@ -4,16 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
 
 	"procq/record"
 )
 
-var benchRecs = sync.OnceValue(func() []record.Record { return genRecords(1_000_000, 42) })
-
 func benchWrite(b *testing.B, n int) {
-	recs := benchRecs()[:n]
+	recs := genRecords(n, 42)
 	path := filepath.Join(b.TempDir(), "bench.snap")
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -48,7 +45,12 @@ func benchRead(b *testing.B, n int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
+		// Start each load from a clean heap, as a program loading once would.
+		b.StopTimer()
+		clear(keep)
 		keep = keep[:0]
+		runtime.GC()
+		b.StartTimer()
 		if _, err := Read(path, func(r *record.Record) error {
 			keep = append(keep, r)
 			return nil
