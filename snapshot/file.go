@@ -71,7 +71,8 @@ func createTemp(path string) (*os.File, string, error) {
 	return nil, "", errors.New("cannot find an unused temporary file name")
 }
 
-// Append adds r as the next record of the snapshot. r is not retained.
+// Append adds r as the next record of the snapshot. r itself is not
+// retained; its strings may be, until Commit or Abort.
 func (w *Writer) Append(r *record.Record) error {
 	switch {
 	case w.done:
@@ -132,6 +133,7 @@ func (w *Writer) finish() error {
 		return err
 	}
 	w.tmp = ""
+	w.enc, w.bw = nil, nil
 	if err := syncDir(filepath.Dir(w.path)); err != nil {
 		return fmt.Errorf("renamed into place, but syncing the directory failed: %w", err)
 	}
@@ -152,8 +154,10 @@ func (w *Writer) Abort() error {
 	return nil
 }
 
-// cleanup closes and removes the temporary file, if there still is one.
+// cleanup closes and removes the temporary file, if there still is one,
+// and drops the encoder's string tables.
 func (w *Writer) cleanup() error {
+	w.enc, w.bw = nil, nil
 	var errs []error
 	if w.f != nil {
 		errs = append(errs, w.f.Close())
