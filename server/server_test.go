@@ -254,7 +254,7 @@ func TestServeAppCredentials(t *testing.T) {
 		t.Errorf("reload with the secret: %d %s", a.status, a.body)
 	}
 	l := logs.String()
-	if !strings.Contains(l, "status=401") || !strings.Contains(l, "status=200") {
+	if !strings.Contains(l, "status=401") || !strings.Contains(l, "status=200") || !strings.Contains(l, "path=/admin/reload") {
 		t.Errorf("requests not logged:\n%s", l)
 	}
 	if strings.Contains(l, "s3cret") {
@@ -357,7 +357,7 @@ func TestReloadCorruptKeepsOld(t *testing.T) {
 	if h := do(t, "GET", srv.URL+"/healthz", ""); h.status != 200 {
 		t.Errorf("healthz after a failed reload: %d", h.status)
 	}
-	if !strings.Contains(logs.String(), `level=WARN msg="reload failed"`) {
+	if !strings.Contains(logs.String(), `level=WARN msg="reload failed"`) || !strings.Contains(logs.String(), `level=WARN msg=request method=POST path=/admin/reload`) {
 		t.Errorf("the failed reload is not logged at warn:\n%s", logs)
 	}
 	// Not a snapshot at all, and a missing file.
