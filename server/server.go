@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -225,9 +226,16 @@ func (s *Server) Load() (*LoadInfo, error) {
 	info.Records = e.Len()
 	info.LoadedAt = time.Now()
 	info.Duration = info.LoadedAt.Sub(start)
-	s.live.Store(e)
+	old := s.live.Swap(e)
 	s.info.Store(info)
 	s.m.loaded(info)
+	if old != nil {
+		// The old data set is garbage once the requests still using it
+		// end; hand its memory back now rather than at the pace of the
+		// scavenger, so that a reload does not leave the process at twice
+		// its size.
+		go debug.FreeOSMemory()
+	}
 	s.log.Info("data set loaded", "source", info.Source, "records", info.Records,
 		"duration", info.Duration.Round(time.Millisecond), "created", info.Created.UTC().Format(time.RFC3339))
 	return info, nil
