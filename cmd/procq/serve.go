@@ -54,7 +54,7 @@ func runServe(args []string) error {
 	if *snap != "" {
 		// Fail now, before listening, on a file that cannot be a snapshot.
 		if _, err := os.Stat(*snap); err != nil {
-			return err
+			return fmt.Errorf("--snapshot: %w", err)
 		}
 	}
 	ln, err := net.Listen("tcp", *addr)
