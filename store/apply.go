@@ -1,0 +1,339 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/tidwall/buntdb"
+
+	"procq/engine"
+	"procq/index"
+	"procq/record"
+)
+
+// Op is one change to the data: exactly one of its fields is set.
+type Op struct {
+	// Upsert adds the record, or replaces the one with its bk_process_id.
+	Upsert *record.Record
+	// Delete, when positive, removes the process with this bk_process_id.
+	Delete int64
+	// Status sets a process's process_status and is_auto, and its
+	// proc_inst_infos when SetProcInstInfos is true.
+	Status *index.StatusUpdate
+}
+
+// Result describes a batch Apply took.
+type Result struct {
+	// Seq numbers the batch in the journal; when the batch changed
+	// nothing it is the number of the batch before, and nothing was
+	// written.
+	Seq uint64
+	// Version is the version of the engine that holds the batch.
+	Version uint64
+	// Changed is the number of processes the batch changed.
+	Changed int
+	// Missing lists the bk_process_ids of deletes and status updates that
+	// named no process (when they came in the batch); they were skipped.
+	Missing []int64
+}
+
+// Apply applies ops, in order, as one batch: queries see all of it or
+// none of it, and when Apply returns nil the batch is in the journal
+// (synced as the SyncPolicy says). A later op on the same process sees
+// the earlier ones; the last one decides. An invalid op (ErrInvalidOp)
+// fails the whole batch before anything is applied; so does ctx ending
+// before the batch is written. Records given to Upsert are copied.
+//
+// Upserts and deletes rebuild the indexes, which takes time in proportion
+// to the whole data set (about a second per million records); a batch of
+// status updates alone copies only the status indexes and the records it
+// changes.
+func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
+	ops, err := checkOps(ops)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return Result{}, err
+	}
+	cur := s.live.Load()
+	b := fold(cur, ops)
+	res := Result{Seq: s.seq, Version: cur.Version(), Missing: b.missing}
+	if len(b.topo) == 0 && len(b.status) == 0 {
+		return res, nil
+	}
+	next := cur
+	if len(b.topo) > 0 {
+		var ups []*record.Record
+		var dels []int64
+		for pid, r := range b.topo {
+			if r == nil {
+				dels = append(dels, pid)
+			} else {
+				ups = append(ups, r)
+			}
+		}
+		if next, err = cur.WithChanges(ups, dels); err != nil {
+			return Result{}, fmt.Errorf("apply: %w", err)
+		}
+	}
+	if len(b.status) > 0 {
+		ups := make([]index.StatusUpdate, 0, len(b.status))
+		for _, u := range b.status {
+			ups = append(ups, u)
+		}
+		next, _ = next.WithStatus(ups)
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+
+	seq := s.seq + 1
+	keys := make([]int64, 0, len(b.topo)+len(b.status))
+	vals := make([]string, 0, cap(keys))
+	for pid, r := range b.topo {
+		keys, vals = append(keys, pid), append(vals, entryValue(r))
+	}
+	for pid := range b.status {
+		r, _ := next.Record(pid)
+		keys, vals = append(keys, pid), append(vals, entryValue(r))
+	}
+	if err := s.writeBatch(seq, keys, vals); err != nil {
+		return Result{}, err
+	}
+	s.seq = seq
+	s.live.Store(next)
+	s.maybeCheckpoint()
+	res.Seq, res.Version, res.Changed = seq, next.Version(), len(keys)
+	return res, nil
+}
+
+// writeBatch appends batch seq to the journal and syncs it as the policy
+// says. The caller holds s.mu.
+func (s *Store) writeBatch(seq uint64, pids []int64, vals []string) error {
+	err := s.db.Update(func(tx *buntdb.Tx) error {
+		// The entries the previous batch replaced: that batch precedes
+		// these deletions in the file, so a crash cannot keep the
+		// deletions and lose it.
+		for _, k := range s.superseded {
+			if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
+				return err
+			}
+		}
+		for i, pid := range pids {
+			if _, _, err := tx.Set(entryKey(pid, seq), vals[i], nil); err != nil {
+				return err
+			}
+		}
+		_, _, err := tx.Set(keyLast, lastBatch{seq, len(pids)}.String(), nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("journal %s: write: %w", s.journalPath(), err)
+	}
+	s.at("batch-written")
+	s.superseded = s.superseded[:0]
+	for _, pid := range pids {
+		if old, ok := s.latest[pid]; ok {
+			s.superseded = append(s.superseded, entryKey(pid, old))
+		}
+		s.latest[pid] = seq
+	}
+	if s.opts.Sync == SyncAlways {
+		return s.syncJournal()
+	}
+	s.fileMu.Lock()
+	s.dirty = true
+	s.fileMu.Unlock()
+	return nil
+}
+
+// writable reports why the store cannot take a write. The caller holds
+// s.mu.
+func (s *Store) writable() error {
+	if s.closed {
+		return ErrClosed
+	}
+	if s.failed != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, s.failed)
+	}
+	return nil
+}
+
+// Upsert adds recs, replacing the records with the same bk_process_id, as
+// one batch (see Apply).
+func (s *Store) Upsert(ctx context.Context, recs []*record.Record) (Result, error) {
+	ops := make([]Op, len(recs))
+	for i, r := range recs {
+		ops[i].Upsert = r
+	}
+	return s.Apply(ctx, ops)
+}
+
+// Delete removes the processes with these bk_process_ids as one batch
+// (see Apply); ids naming no process are listed in Result.Missing.
+func (s *Store) Delete(ctx context.Context, ids []int64) (Result, error) {
+	ops := make([]Op, len(ids))
+	for i, id := range ids {
+		ops[i].Delete = id
+	}
+	return s.Apply(ctx, ops)
+}
+
+// ApplyStatus applies status updates as one batch (see Apply); updates
+// naming no process are listed in Result.Missing.
+func (s *Store) ApplyStatus(ctx context.Context, ups []index.StatusUpdate) (Result, error) {
+	ops := make([]Op, len(ups))
+	for i := range ups {
+		ops[i].Status = &ups[i]
+	}
+	return s.Apply(ctx, ops)
+}
+
+// checkOps validates ops and returns them with the records copied.
+func checkOps(ops []Op) ([]Op, error) {
+	out := make([]Op, len(ops))
+	for i, op := range ops {
+		n := 0
+		if op.Upsert != nil {
+			n++
+		}
+		if op.Delete != 0 {
+			n++
+		}
+		if op.Status != nil {
+			n++
+		}
+		if n != 1 {
+			return nil, fmt.Errorf("%w: op %d: want exactly one of upsert, delete and status, got %d", ErrInvalidOp, i, n)
+		}
+		switch {
+		case op.Upsert != nil:
+			if err := checkRecord(op.Upsert); err != nil {
+				return nil, fmt.Errorf("%w: op %d: upsert: %w", ErrInvalidOp, i, err)
+			}
+			out[i].Upsert = cloneRecord(op.Upsert)
+		case op.Delete < 0:
+			return nil, fmt.Errorf("%w: op %d: delete: bk_process_id must be > 0, got %d", ErrInvalidOp, i, op.Delete)
+		case op.Delete > 0:
+			out[i].Delete = op.Delete
+		default:
+			if op.Status.ProcessID <= 0 {
+				return nil, fmt.Errorf("%w: op %d: status: bk_process_id must be > 0, got %d", ErrInvalidOp, i, op.Status.ProcessID)
+			}
+			u := *op.Status
+			u.ProcInstInfos = slices.Clone(u.ProcInstInfos)
+			out[i].Status = &u
+		}
+	}
+	return out, nil
+}
+
+// checkRecord rejects what the journal could not give back unchanged: a
+// bk_process_id that is not positive, and text that is not UTF-8 (the
+// record's JSON would replace it).
+func checkRecord(r *record.Record) error {
+	if r.ProcessID <= 0 {
+		return fmt.Errorf("bk_process_id must be > 0, got %d", r.ProcessID)
+	}
+	strs := []struct{ name, v string }{
+		{"expression", r.Expression}, {"bk_host_innerip", r.InnerIP}, {"bk_host_innerip_v6", r.InnerIPv6},
+		{"bk_agent_id", r.AgentID}, {"bk_cloud_name", r.CloudName}, {"bk_set_env", r.SetEnv},
+		{"bk_set_name", r.SetName}, {"bk_module_name", r.ModuleName}, {"bk_service_name", r.ServiceName},
+		{"bk_process_name", r.ProcessName},
+	}
+	for _, c := range r.ConfigTemplates {
+		strs = append(strs, struct{ name, v string }{"config_templates.template_name", c.TemplateName},
+			struct{ name, v string }{"config_templates.file_name", c.FileName})
+	}
+	for _, f := range strs {
+		if !utf8.ValidString(f.v) {
+			return fmt.Errorf("bk_process_id %d: %s is not valid UTF-8", r.ProcessID, f.name)
+		}
+	}
+	return nil
+}
+
+func cloneRecord(r *record.Record) *record.Record {
+	c := *r
+	c.ConfigTemplates = slices.Clone(r.ConfigTemplates)
+	c.ProcInstInfos = slices.Clone(r.ProcInstInfos)
+	return &c
+}
+
+// batch is a list of ops reduced to each process's final change.
+type batch struct {
+	// topo holds each upserted process's final record, nil when the
+	// process is deleted.
+	topo map[int64]*record.Record
+	// status holds the combined status update of each process that only
+	// status updates touch.
+	status  map[int64]index.StatusUpdate
+	missing []int64
+}
+
+// fold reduces ops, applied in order to the data of cur, to one change
+// per process.
+func fold(cur *engine.Engine, ops []Op) batch {
+	b := batch{topo: make(map[int64]*record.Record), status: make(map[int64]index.StatusUpdate)}
+	for _, op := range ops {
+		switch {
+		case op.Upsert != nil:
+			pid := op.Upsert.ProcessID
+			b.topo[pid] = op.Upsert
+			delete(b.status, pid)
+		case op.Delete > 0:
+			pid := op.Delete
+			r, inBatch := b.topo[pid]
+			_, inCur := cur.Record(pid)
+			if (inBatch && r == nil) || (!inBatch && !inCur) {
+				b.missing = append(b.missing, pid)
+				continue
+			}
+			b.topo[pid] = nil
+			delete(b.status, pid)
+		default:
+			u := *op.Status
+			pid := u.ProcessID
+			if r, ok := b.topo[pid]; ok {
+				if r == nil {
+					b.missing = append(b.missing, pid)
+					continue
+				}
+				c := *r
+				c.ProcessStatus, c.IsAuto = u.ProcessStatus, u.IsAuto
+				if u.SetProcInstInfos {
+					c.ProcInstInfos = u.ProcInstInfos
+				}
+				b.topo[pid] = &c
+				continue
+			}
+			if _, ok := cur.Record(pid); !ok {
+				b.missing = append(b.missing, pid)
+				continue
+			}
+			if prev, ok := b.status[pid]; ok && !u.SetProcInstInfos {
+				u.ProcInstInfos, u.SetProcInstInfos = prev.ProcInstInfos, prev.SetProcInstInfos
+			}
+			b.status[pid] = u
+		}
+	}
+	// A process upserted and deleted within the batch, and absent before
+	// it, needs no tombstone.
+	for pid, r := range b.topo {
+		if r == nil {
+			if _, ok := cur.Record(pid); !ok {
+				delete(b.topo, pid)
+			}
+		}
+	}
+	return b
+}

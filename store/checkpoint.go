@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tidwall/buntdb"
+
+	"procq/record"
+	"procq/snapshot"
+)
+
+// CheckpointInfo describes one checkpoint.
+type CheckpointInfo struct {
+	// Seq is the last batch the new snapshot covers.
+	Seq uint64
+	// Skipped is true when nothing had changed since the snapshot, so no
+	// new one was written.
+	Skipped bool
+	// Snapshot is the new snapshot's path; Records and SnapshotBytes its
+	// record count and size.
+	Snapshot      string
+	Records       int
+	SnapshotBytes int64
+	// JournalBytesBefore and JournalBytesAfter are the journal file's size
+	// before the checkpoint and after the shrink.
+	JournalBytesBefore, JournalBytesAfter int64
+	// Write is the time taken to write the snapshot, Trim the time taken
+	// to trim and shrink the journal (writers wait for it), and Duration
+	// the whole checkpoint's.
+	Write, Trim, Duration time.Duration
+}
+
+// Checkpoint writes the current data as a new snapshot and trims the
+// journal of the entries it covers. Writes go on while the snapshot is
+// written and wait only while the journal is trimmed and rewritten.
+// Checkpoints take turns. When ctx ends before the snapshot is complete,
+// it is abandoned and nothing changes.
+func (s *Store) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
+	s.ckMu.Lock()
+	defer s.ckMu.Unlock()
+	return s.checkpoint(ctx)
+}
+
+// maybeCheckpoint starts a checkpoint in the background when the journal
+// has outgrown Options.CheckpointBytes and none is running. The caller
+// holds s.mu.
+func (s *Store) maybeCheckpoint() {
+	limit := s.opts.CheckpointBytes
+	if limit == 0 {
+		limit = DefaultCheckpointBytes
+	}
+	if limit < 0 || s.closed || s.failed != nil || s.journalSize() <= limit {
+		return
+	}
+	if !s.ckMu.TryLock() {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer s.ckMu.Unlock()
+		s.log.Info("journal past its checkpoint size: checkpointing", "dir", s.dir, "limit_bytes", limit)
+		if _, err := s.checkpoint(context.Background()); err != nil {
+			s.log.Error("automatic checkpoint failed", "dir", s.dir, "err", err)
+		}
+	}()
+}
+
+// checkpoint does the work of Checkpoint; the caller holds s.ckMu.
+func (s *Store) checkpoint(ctx context.Context) (info CheckpointInfo, err error) {
+	start := time.Now()
+	defer func() {
+		info.Duration = time.Since(start)
+		s.lastCk.Store(&ckResult{info, err})
+		if err == nil && !info.Skipped {
+			s.log.Info("checkpoint", "dir", s.dir, "seq", info.Seq, "records", info.Records,
+				"write", info.Write.Round(time.Millisecond), "trim", info.Trim.Round(time.Millisecond),
+				"journal_bytes_before", info.JournalBytesBefore, "journal_bytes_after", info.JournalBytesAfter)
+		}
+	}()
+	s.mu.Lock()
+	if err := s.writable(); err != nil {
+		s.mu.Unlock()
+		return info, err
+	}
+	e, seq, base := s.live.Load(), s.seq, s.snapSeq
+	s.mu.Unlock()
+	info.Seq = seq
+	info.JournalBytesBefore = s.journalSize()
+	if seq == base {
+		info.Skipped = true
+		info.JournalBytesAfter = info.JournalBytesBefore
+		return info, nil
+	}
+
+	path := filepath.Join(s.dir, snapName(seq))
+	w, err := snapshot.Create(path)
+	if err != nil {
+		return info, err
+	}
+	e.Records(func(r *record.Record) bool {
+		if info.Records%(1<<16) == 0 {
+			if err = ctx.Err(); err != nil {
+				return false
+			}
+		}
+		if err = w.Append(r); err != nil {
+			return false
+		}
+		info.Records++
+		return true
+	})
+	if err != nil {
+		return info, errors.Join(err, w.Abort())
+	}
+	if err := w.Commit(); err != nil {
+		return info, err
+	}
+	s.at("checkpoint-snapshot")
+	info.Snapshot = path
+	info.Write = time.Since(start)
+	if st, err := os.Stat(path); err == nil {
+		info.SnapshotBytes = st.Size()
+	}
+
+	trimStart := time.Now()
+	old, err := s.trim(seq, path)
+	info.Trim = time.Since(trimStart)
+	if err != nil {
+		return info, err
+	}
+	info.JournalBytesAfter = s.journalSize()
+	if old != "" && old != path {
+		s.at("checkpoint-before-remove")
+		if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return info, fmt.Errorf("checkpoint: remove old snapshot: %w", err)
+		}
+		if err := syncDir(s.dir); err != nil {
+			return info, err
+		}
+	}
+	return info, nil
+}
+
+// trim makes the snapshot at path, covering batch seq, the store's
+// snapshot: it deletes the journal entries of batches up to seq, records
+// seq as the snapshot the journal depends on, and shrinks the journal. It
+// returns the previous snapshot's path.
+func (s *Store) trim(seq uint64, path string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return "", err
+	}
+	err := s.db.Update(func(tx *buntdb.Tx) error {
+		var del []string
+		err := tx.AscendKeys(entryPrefix+"*", func(k, _ string) bool {
+			if _, q, ok := parseEntryKey(k); ok && q <= seq {
+				del = append(del, k)
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range del {
+			if _, err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		_, _, err = tx.Set(keySnap, fmt.Sprint(seq), nil)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("journal %s: trim: %w", s.journalPath(), err)
+	}
+	s.at("checkpoint-trimmed")
+	old := s.snap
+	s.snap, s.snapSeq = path, seq
+	for pid, q := range s.latest {
+		if q <= seq {
+			delete(s.latest, pid)
+		}
+	}
+	kept := s.superseded[:0]
+	for _, k := range s.superseded {
+		if _, q, _ := parseEntryKey(k); q > seq {
+			kept = append(kept, k)
+		}
+	}
+	s.superseded = kept
+	if err := s.shrink(); err != nil {
+		return old, err
+	}
+	return old, nil
+}

@@ -1,0 +1,361 @@
+// Package store keeps procq's process records durable while they change:
+// it owns a data directory holding the latest snapshot and a journal of
+// every process changed since that snapshot, and publishes each new
+// version of the data as an immutable engine.Engine.
+//
+// # Data directory
+//
+//	LOCK                           held (flock) by the process that has the store open
+//	journal.db                     buntdb append-only file: the journal
+//	snap-<20-digit seq>.procq      the snapshot, covering every batch up to seq
+//
+// The journal holds, for each process changed since the snapshot, its
+// record as JSON (the SPEC's record shape) or a tombstone, under the key
+// p:<19-digit bk_process_id>:<20-digit seq>, where seq numbers the batch
+// (one Apply call) that wrote it. Writing a key again writes the same
+// value, so replaying the journal twice is harmless. Next to the entries,
+// m:last holds "<seq> <entries>" of the newest batch, which tells a batch
+// cut short by a crash (never acknowledged) from a whole one; m:snap holds
+// the seq of the snapshot the journal was last trimmed against, so that a
+// missing snapshot is reported instead of replaying the journal onto
+// nothing; m:format names the format.
+//
+// # Writes
+//
+// A write (Apply, Upsert, Delete, ApplyStatus) builds the next engine from
+// the current one, appends the batch to the journal, syncs it as the
+// SyncPolicy says, and only then publishes the new engine with one atomic
+// swap and returns. Queries therefore see a batch whole or not at all, and
+// an acknowledged write is in the journal. Writers take turns; readers
+// never wait for them.
+//
+// # Checkpoints
+//
+// Checkpoint writes the current engine's records as a new snapshot
+// (atomically: a temporary file renamed into place), then deletes the
+// journal entries the snapshot covers (those with seq at most the
+// snapshot's; writes that raced the checkpoint keep theirs), rewrites the
+// journal file without them, and removes the older snapshot. It runs on
+// request and by itself once the journal file outgrows
+// Options.CheckpointBytes. Writes continue while the snapshot is written.
+//
+// # Recovery
+//
+// Open loads the newest snapshot, replays the journal over it, and drops a
+// batch whose entries were cut short by a crash. A corrupt or missing
+// snapshot, or a journal that cannot be read, is an error: Open never
+// starts empty on top of data it cannot read.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/buntdb"
+
+	"procq/engine"
+)
+
+// Errors callers may branch on; the errors returned wrap them.
+var (
+	// ErrNotInitialized: the directory is not a data directory (no
+	// journal); Init makes one.
+	ErrNotInitialized = errors.New("not an initialised data directory (run procq init)")
+	// ErrExists: Init was asked to initialise a directory that is not empty.
+	ErrExists = errors.New("directory is not empty")
+	// ErrLocked: another process has the data directory open.
+	ErrLocked = errors.New("data directory in use by another process")
+	// ErrCorruptSnapshot: the newest snapshot cannot be read.
+	ErrCorruptSnapshot = errors.New("corrupt snapshot")
+	// ErrMissingSnapshot: the journal was trimmed against a snapshot that
+	// is no longer there.
+	ErrMissingSnapshot = errors.New("missing snapshot")
+	// ErrCorruptJournal: the journal cannot be read.
+	ErrCorruptJournal = errors.New("corrupt journal")
+	// ErrInvalidOp: a write was given an operation that is not valid; no
+	// part of it was applied.
+	ErrInvalidOp = errors.New("invalid operation")
+	// ErrFailed: syncing the journal failed earlier, so the store takes no
+	// more writes; reopen it.
+	ErrFailed = errors.New("store failed; reopen it")
+	// ErrClosed: the store is closed.
+	ErrClosed = errors.New("store closed")
+)
+
+// SyncPolicy says when a journal write is forced to stable storage.
+type SyncPolicy int
+
+// The sync policies. The zero value is SyncAlways.
+const (
+	// SyncAlways syncs every write before acknowledging it.
+	SyncAlways SyncPolicy = iota
+	// SyncEverySecond syncs at most a second after a write.
+	SyncEverySecond
+	// SyncNever leaves syncing to the operating system.
+	SyncNever
+)
+
+// String returns the name ParseSyncPolicy reads.
+func (p SyncPolicy) String() string {
+	switch p {
+	case SyncAlways:
+		return "always"
+	case SyncEverySecond:
+		return "second"
+	case SyncNever:
+		return "never"
+	}
+	return fmt.Sprintf("SyncPolicy(%d)", int(p))
+}
+
+// ParseSyncPolicy reads "always", "second" (or "everysecond") or "never".
+func ParseSyncPolicy(s string) (SyncPolicy, error) {
+	switch strings.ToLower(s) {
+	case "always":
+		return SyncAlways, nil
+	case "second", "everysecond", "every-second":
+		return SyncEverySecond, nil
+	case "never":
+		return SyncNever, nil
+	}
+	return 0, fmt.Errorf("sync policy %q: want always, second or never", s)
+}
+
+// DefaultCheckpointBytes is the journal size that starts an automatic
+// checkpoint when Options.CheckpointBytes is zero.
+const DefaultCheckpointBytes = 256 << 20
+
+// Options tunes a Store. The zero value is the safe default.
+type Options struct {
+	// Sync is when journal writes are synced; the zero value syncs every
+	// write.
+	Sync SyncPolicy
+	// CheckpointBytes is the journal file size past which a write starts a
+	// checkpoint in the background; 0 means DefaultCheckpointBytes and a
+	// negative value turns automatic checkpoints off.
+	CheckpointBytes int64
+	// Live, when not nil, is where the store publishes each engine (for a
+	// server that already serves from it); otherwise the store makes its
+	// own.
+	Live *engine.Live
+	// Logger receives what happens without a caller to tell: recovery
+	// details and background checkpoints. Nil discards it.
+	Logger *slog.Logger
+
+	// hook, when set (by tests), is called at the named points of writes
+	// and checkpoints where a crash is interesting.
+	hook func(stage string)
+}
+
+// File names inside a data directory.
+const (
+	journalName = "journal.db"
+	lockName    = "LOCK"
+	snapPrefix  = "snap-"
+	snapSuffix  = ".procq"
+	shrinkName  = "journal.db.shrink"
+)
+
+// Store is an open data directory. Its methods are safe for concurrent
+// use.
+type Store struct {
+	dir  string
+	opts Options
+	log  *slog.Logger
+	live *engine.Live
+	lock *os.File
+
+	// mu serializes writers, trims and shrinks, and guards the fields
+	// below it.
+	mu      sync.Mutex
+	db      *buntdb.DB
+	seq     uint64 // the last batch applied
+	snapSeq uint64 // the batch the snapshot covers
+	snap    string // the snapshot's path; "" when there is none
+	// latest is the seq of each process's newest journal entry.
+	latest map[int64]uint64
+	// superseded are journal keys that newer entries replace; the next
+	// batch deletes them, once the newer ones are surely on disk before
+	// the deletions.
+	superseded []string
+	failed     error
+	closed     bool
+
+	// fileMu guards syncF and dirty, for the background syncer.
+	fileMu sync.Mutex
+	syncF  *os.File // the journal file, opened again to sync it
+	dirty  bool
+
+	// ckMu lets one checkpoint run at a time.
+	ckMu   sync.Mutex
+	lastCk atomic.Pointer[ckResult]
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+type ckResult struct {
+	info CheckpointInfo
+	err  error
+}
+
+// Dir returns the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Engine returns the engine holding the newest acknowledged version of
+// the data. It never blocks.
+func (s *Store) Engine() *engine.Engine { return s.live.Load() }
+
+// Live returns the holder the store publishes its engines in.
+func (s *Store) Live() *engine.Live { return s.live }
+
+// Stats describes a store at one moment.
+type Stats struct {
+	// Seq is the number of the last batch applied.
+	Seq uint64
+	// SnapshotSeq is the batch the snapshot covers; Snapshot is its path,
+	// "" when there is none.
+	SnapshotSeq uint64
+	Snapshot    string
+	// JournalEntries is the number of processes with a journal entry.
+	JournalEntries int
+	// JournalBytes is the size of the journal file.
+	JournalBytes int64
+	// Records and Version are those of the current engine.
+	Records int
+	Version uint64
+	// LastCheckpoint is the outcome of the last checkpoint, nil before
+	// the first; LastCheckpointErr is its error.
+	LastCheckpoint    *CheckpointInfo
+	LastCheckpointErr error
+	// Failed is why the store takes no more writes, nil while it does.
+	Failed error
+}
+
+// Stats returns the store's current state.
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	st := Stats{Seq: s.seq, SnapshotSeq: s.snapSeq, Snapshot: s.snap,
+		JournalEntries: len(s.latest), Failed: s.failed}
+	s.mu.Unlock()
+	st.JournalBytes = s.journalSize()
+	if e := s.live.Load(); e != nil {
+		st.Records, st.Version = e.Len(), e.Version()
+	}
+	if r := s.lastCk.Load(); r != nil {
+		info := r.info
+		st.LastCheckpoint, st.LastCheckpointErr = &info, r.err
+	}
+	return st
+}
+
+// Close waits for a running checkpoint, syncs the journal and releases
+// the data directory. The engine stays usable.
+func (s *Store) Close() error {
+	s.ckMu.Lock()
+	defer s.ckMu.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.stop)
+	s.wg.Wait()
+	var errs []error
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed == nil {
+		if err := s.syncJournal(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.fileMu.Lock()
+	if s.syncF != nil {
+		errs = append(errs, s.syncF.Close())
+		s.syncF = nil
+	}
+	s.fileMu.Unlock()
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("journal %s: close: %w", s.journalPath(), err))
+	}
+	errs = append(errs, unlockDir(s.lock))
+	return errors.Join(errs...)
+}
+
+// at calls the test hook at stage.
+func (s *Store) at(stage string) {
+	if s.opts.hook != nil {
+		s.opts.hook(stage)
+	}
+}
+
+func (s *Store) journalPath() string { return filepath.Join(s.dir, journalName) }
+
+// journalSize returns the journal file's size, 0 when unknown.
+func (s *Store) journalSize() int64 {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	if s.syncF == nil {
+		return 0
+	}
+	st, err := s.syncF.Stat()
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// syncJournal forces the journal to stable storage. buntdb ignores the
+// error of its own fsync, so the store syncs the file through a
+// descriptor of its own (Linux reports a write-back error to every
+// descriptor open when it happened). A failure fails the store.
+func (s *Store) syncJournal() error {
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	if s.syncF == nil {
+		return nil
+	}
+	if err := s.syncF.Sync(); err != nil {
+		err = fmt.Errorf("journal %s: sync: %w", s.journalPath(), err)
+		s.failed = err
+		return err
+	}
+	s.dirty = false
+	return nil
+}
+
+// syncLoop syncs the journal once a second while writes left it dirty.
+func (s *Store) syncLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		s.fileMu.Lock()
+		dirty, f := s.dirty, s.syncF
+		s.fileMu.Unlock()
+		if !dirty || f == nil {
+			continue
+		}
+		s.mu.Lock()
+		if s.failed == nil && !s.closed {
+			if err := s.syncJournal(); err != nil {
+				s.log.Error("journal sync failed; the store takes no more writes", "err", err)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
