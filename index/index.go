@@ -81,21 +81,17 @@ func Build(recs []*record.Record) *Index {
 		go func() { defer wg.Done(); f() }()
 	}
 	run(func() { ix.Env = buildStrTerms(n, func(i int) string { return recs[i].SetEnv }, false) })
-	run(func() { ix.SetID = buildIntTerms(n, func(i int) int64 { return recs[i].SetID }) })
-	run(func() { ix.ModuleID = buildIntTerms(n, func(i int) int64 { return recs[i].ModuleID }) })
+	var ranks [NumKeys][]uint32
+	run(func() { ix.SetID, ranks[KeySetID] = buildIntTerms(n, func(i int) int64 { return recs[i].SetID }) })
 	run(func() {
-		ix.ServiceInstanceID = buildIntTerms(n, func(i int) int64 { return recs[i].ServiceInstanceID })
+		ix.ModuleID, ranks[KeyModuleID] = buildIntTerms(n, func(i int) int64 { return recs[i].ModuleID })
 	})
-	run(func() { ix.CloudID = buildIntTerms(n, func(i int) int64 { return recs[i].CloudID }) })
-	run(func() { ix.Status = buildIntTerms(n, func(i int) int64 { return recs[i].ProcessStatus }) })
 	run(func() {
-		ix.IsAuto = buildIntTerms(n, func(i int) int64 {
-			if recs[i].IsAuto {
-				return 1
-			}
-			return 0
-		})
+		ix.ServiceInstanceID, _ = buildIntTerms(n, func(i int) int64 { return recs[i].ServiceInstanceID })
 	})
+	run(func() { ix.CloudID, _ = buildIntTerms(n, func(i int) int64 { return recs[i].CloudID }) })
+	run(func() { ix.Status, _ = buildIntTerms(n, func(i int) int64 { return recs[i].ProcessStatus }) })
+	run(func() { ix.IsAuto, _ = buildIntTerms(n, func(i int) int64 { return boolTerm(recs[i].IsAuto) }) })
 	run(func() { ix.SetName = buildStrTerms(n, func(i int) string { return recs[i].SetName }, true) })
 	run(func() { ix.ModuleName = buildStrTerms(n, func(i int) string { return recs[i].ModuleName }, true) })
 	run(func() { ix.ServiceName = buildStrTerms(n, func(i int) string { return recs[i].ServiceName }, true) })
@@ -106,11 +102,8 @@ func Build(recs []*record.Record) *Index {
 	run(func() { ix.InnerIP = buildStrTerms(n, func(i int) string { return recs[i].InnerIP }, false) })
 	var pidRank, pidSorted []uint32
 	run(func() { pidRank, pidSorted = intRanks(n, func(i int) int64 { return recs[i].ProcessID }) })
-	var ranks [NumKeys][]uint32
 	run(func() { ranks[KeyID], _ = intRanks(n, func(i int) int64 { return recs[i].ID }) })
 	wg.Wait()
-	run(func() { ranks[KeySetID] = termRanks(n, func(i int) int64 { return recs[i].SetID }, ix.SetID) })
-	run(func() { ranks[KeyModuleID] = termRanks(n, func(i int) int64 { return recs[i].ModuleID }, ix.ModuleID) })
 	ranks[KeyProcessID] = pidRank
 	ranks[KeyProcessName] = ix.ProcessName.rowTerm
 	ranks[KeyInnerIP] = ipRanks(ix.InnerIP)
@@ -121,7 +114,7 @@ func Build(recs []*record.Record) *Index {
 	}
 	wg.Wait()
 
-	// Row → business number, for the business-major counting sort.
+	// Row → business number, for the business-major counting sorts.
 	bizOf := make([]uint32, n)
 	var nbiz uint32
 	for i := range n {
@@ -130,41 +123,37 @@ func Build(recs []*record.Record) *Index {
 		}
 		bizOf[i] = nbiz
 	}
+	nb := int(nbiz) + 1
+	// Rows in (business, bk_process_id) order: one stable pass by business
+	// over the rows in id order.
+	pidPerm := countingSort(pidSorted, bizOf, nb)
 	for k := range NumKeys {
 		run(func() {
 			rank := ranks[k]
-			byKey := countingSort(pidSorted, maxRank(rank)+1, func(r uint32) uint32 { return rank[r] })
-			ix.orders[k] = Order{
-				Perm: countingSort(byKey, int(nbiz)+1, func(r uint32) uint32 { return bizOf[r] }),
-				Rank: rank,
+			perm := pidPerm
+			if k != KeyProcessID {
+				r := maxRank(rank) + 1
+				if nb*r <= 4*n {
+					// One pass on the combined (business, rank) key.
+					key := make([]uint32, n)
+					for row := range key {
+						key[row] = bizOf[row]*uint32(r) + rank[row]
+					}
+					perm = countingSort(pidSorted, key, nb*r)
+				} else {
+					perm = countingSort(countingSort(pidSorted, rank, r), bizOf, nb)
+				}
 			}
+			ix.orders[k] = Order{Perm: perm, Rank: rank}
 		})
 	}
 	wg.Wait()
+	// Suffix orders are only needed by suffix globs; sort them in the
+	// background so the engine can answer everything else at once.
+	for _, d := range []*StrTerms{ix.SetName, ix.ModuleName, ix.ServiceName, ix.ProcessName} {
+		go d.suffixOrder()
+	}
 	return ix
-}
-
-// termRanks ranks each row's value among the distinct values of t.
-func termRanks(n int, value func(row int) int64, t *IntTerms) []uint32 {
-	keys := t.sortedKeys()
-	pos := make(map[int64]uint32, len(keys))
-	for i, k := range keys {
-		pos[k] = uint32(i)
-	}
-	rank := make([]uint32, n)
-	for lo := 0; lo < n; {
-		v := value(lo)
-		hi := lo + 1
-		for hi < n && value(hi) == v {
-			hi++
-		}
-		r := pos[v]
-		for row := lo; row < hi; row++ {
-			rank[row] = r
-		}
-		lo = hi
-	}
-	return rank
 }
 
 func maxRank(rank []uint32) int {

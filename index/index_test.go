@@ -219,6 +219,7 @@ func TestWithStatus(t *testing.T) {
 	nx, missing := ix.WithStatus([]StatusUpdate{
 		{ProcessID: pid, ProcessStatus: 2, IsAuto: true, ProcInstInfos: infos, SetProcInstInfos: true},
 		{ProcessID: 424242, ProcessStatus: 1},
+		{ProcessID: ix.Rows[5].ProcessID, ProcessStatus: 7}, // a value never seen before
 	})
 	if !slices.Equal(missing, []int64{424242}) {
 		t.Errorf("missing = %v", missing)
@@ -227,6 +228,9 @@ func TestWithStatus(t *testing.T) {
 		if !reflect.DeepEqual(*r, before[i]) {
 			t.Fatalf("row %d of the old index changed", i)
 		}
+	}
+	if nx.Status.Get(7) == nil || !nx.Status.Get(7).Contains(5) || ix.Status.Get(7) != nil {
+		t.Error("new status value not indexed in the new index only")
 	}
 	if r := nx.Rows[3]; r.ProcessStatus != 2 || !r.IsAuto || !reflect.DeepEqual(r.ProcInstInfos, infos) {
 		t.Errorf("updated record %+v", r)
@@ -245,8 +249,8 @@ func TestWithStatus(t *testing.T) {
 			}
 		}
 		total := uint64(0)
-		for _, b := range tc.t.rows {
-			total += b.GetCardinality()
+		for _, v := range tc.t.values {
+			total += tc.t.Get(v).GetCardinality()
 		}
 		if total != uint64(nx.Len()) {
 			t.Errorf("%s: %d rows indexed, want %d", tc.name, total, nx.Len())

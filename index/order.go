@@ -105,19 +105,19 @@ func radixSort(pairs []intPair) []intPair {
 	return pairs
 }
 
-// countingSort returns rows stably reordered by key(row) ascending, where
+// countingSort returns rows stably reordered by key[row] ascending, where
 // keys lie in [0, k).
-func countingSort(rows []uint32, k int, key func(row uint32) uint32) []uint32 {
-	counts := make([]int, k+1)
+func countingSort(rows, key []uint32, k int) []uint32 {
+	counts := make([]uint32, k+1)
 	for _, r := range rows {
-		counts[key(r)+1]++
+		counts[key[r]+1]++
 	}
 	for i := 1; i <= k; i++ {
 		counts[i] += counts[i-1]
 	}
 	out := make([]uint32, len(rows))
 	for _, r := range rows {
-		c := key(r)
+		c := key[r]
 		out[counts[c]] = r
 		counts[c]++
 	}

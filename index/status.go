@@ -1,7 +1,6 @@
 package index
 
 import (
-	"maps"
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -58,9 +57,12 @@ func boolTerm(b bool) int64 {
 
 // clone copies t and its bitmaps.
 func (t *IntTerms) clone() *IntTerms {
-	c := &IntTerms{rows: maps.Clone(t.rows)}
-	for v, b := range c.rows {
-		c.rows[v] = b.Clone()
+	c := &IntTerms{values: slices.Clone(t.values), postings: postings{
+		spans: slices.Clone(t.spans),
+		bms:   make(map[uint32]*roaring.Bitmap, len(t.bms)),
+	}}
+	for id, b := range t.bms {
+		c.bms[id] = b.Clone()
 	}
 	return c
 }
@@ -70,16 +72,32 @@ func (t *IntTerms) move(row uint32, from, to int64) {
 	if from == to {
 		return
 	}
-	if b := t.rows[from]; b != nil {
-		b.Remove(row)
-		if b.IsEmpty() {
-			delete(t.rows, from)
+	if id, ok := t.lookup(from); ok {
+		t.bitmap(id).Remove(row)
+	}
+	id, ok := t.lookup(to)
+	if !ok {
+		// A new value: insert it, renumbering the terms after it.
+		t.values = slices.Insert(t.values, int(id), to)
+		t.spans = slices.Insert(t.spans, int(id), Span{})
+		bms := make(map[uint32]*roaring.Bitmap, len(t.bms)+1)
+		for k, b := range t.bms {
+			if k >= id {
+				k++
+			}
+			bms[k] = b
 		}
+		bms[id] = roaring.New()
+		t.bms = bms
 	}
-	b := t.rows[to]
-	if b == nil {
-		b = roaring.New()
-		t.rows[to] = b
+	t.bitmap(id).Add(row)
+}
+
+// bitmap turns term id's rows into a bitmap of its own, for changing.
+func (t *IntTerms) bitmap(id uint32) *roaring.Bitmap {
+	if t.spans[id].Hi != 0 {
+		t.bms[id] = t.rows(id)
+		t.spans[id] = Span{}
 	}
-	b.Add(row)
+	return t.bms[id]
 }

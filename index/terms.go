@@ -5,47 +5,105 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// IntTerms is an inverted index of an integer field: value → rows.
-type IntTerms struct {
-	rows map[int64]*roaring.Bitmap
+// postings holds the rows of each term of a dictionary. A term whose rows
+// are one contiguous run — every set, module and service instance in
+// topology order — is kept as a Span (8 bytes) instead of a bitmap (about
+// a hundred bytes with its header); other terms keep a run-optimized
+// bitmap.
+type postings struct {
+	spans []Span // per term; Hi == 0 means the term's rows are in bms
+	bms   map[uint32]*roaring.Bitmap
 }
 
-// Get returns the rows holding v, or nil. The bitmap is shared: read only.
-func (t *IntTerms) Get(v int64) *roaring.Bitmap { return t.rows[v] }
+// rows returns the rows of term id: a shared bitmap (read only) or a fresh
+// one made from the term's span.
+func (p *postings) rows(id uint32) *roaring.Bitmap {
+	if s := p.spans[id]; s.Hi != 0 {
+		b := roaring.New()
+		b.AddRange(uint64(s.Lo), uint64(s.Hi))
+		return b
+	}
+	return p.bms[id]
+}
 
-// Len returns the number of distinct values.
-func (t *IntTerms) Len() int { return len(t.rows) }
-
-// Union returns the rows holding any of vs. The result may be shared when
-// a single value matches: treat it as read only.
-func (t *IntTerms) Union(vs []int64) *roaring.Bitmap {
+// union returns the rows of any of ids; possibly shared, read only.
+func (p *postings) union(ids []uint32) *roaring.Bitmap {
 	var bms []*roaring.Bitmap
-	for _, v := range vs {
-		if b := t.rows[v]; b != nil {
-			bms = append(bms, b)
+	var spanned *roaring.Bitmap
+	for _, id := range ids {
+		if s := p.spans[id]; s.Hi != 0 {
+			if spanned == nil {
+				spanned = roaring.New()
+			}
+			spanned.AddRange(uint64(s.Lo), uint64(s.Hi))
+			continue
 		}
+		bms = append(bms, p.bms[id])
+	}
+	if spanned != nil {
+		bms = append(bms, spanned)
 	}
 	return union(bms)
 }
 
-func (t *IntTerms) sizeInBytes() uint64 {
-	var n uint64
-	for _, b := range t.rows {
-		n += b.GetSizeInBytes() + 16
+func (p *postings) sizeInBytes() uint64 {
+	n := uint64(len(p.spans) * 8)
+	for _, b := range p.bms {
+		n += b.GetSizeInBytes() + 48 // bitmap header and map entry
 	}
 	return n
 }
 
-// buildIntTerms indexes value(row) for rows [0, n). Rows are visited as
+// buildPostings groups rows by term id. Rows are first grouped in one flat
+// array, so each term's rows are an ascending list handled in one go.
+func buildPostings(rowTerm []uint32, nTerms int) postings {
+	start := make([]uint32, nTerms+1)
+	for _, id := range rowTerm {
+		start[id+1]++
+	}
+	for i := 1; i <= nTerms; i++ {
+		start[i] += start[i-1]
+	}
+	flat := make([]uint32, len(rowTerm))
+	next := slices.Clone(start[:nTerms])
+	for row, id := range rowTerm {
+		flat[next[id]] = uint32(row)
+		next[id]++
+	}
+	p := postings{spans: make([]Span, nTerms), bms: make(map[uint32]*roaring.Bitmap)}
+	for id := range nTerms {
+		rows := flat[start[id]:start[id+1]]
+		if n := len(rows); n > 0 && rows[n-1]-rows[0] == uint32(n-1) {
+			p.spans[id] = Span{rows[0], rows[n-1] + 1}
+			continue
+		}
+		b := roaring.New()
+		b.AddMany(rows)
+		b.RunOptimize()
+		p.bms[uint32(id)] = b
+	}
+	return p
+}
+
+// assignTerms gives each distinct value of value(row), rows [0, n), a term
+// id that is its position among the distinct values sorted ascending, and
+// returns each row's term id and the sorted values. Rows are visited as
 // runs of equal values, which topology order makes long for the topology
-// fields, so most rows cost no map lookup.
-func buildIntTerms(n int, value func(row int) int64) *IntTerms {
-	ids := make(map[int64]uint32)
-	var values []int64
+// fields, so most rows cost no hash lookup.
+func assignTerms[K cmp.Ordered](n int, value func(row int) K) ([]uint32, []K) {
+	runs := 0
+	for i := range n {
+		if i == 0 || value(i-1) != value(i) {
+			runs++
+		}
+	}
+	ids := make(map[K]uint32, runs)
+	var values []K
 	rowTerm := make([]uint32, n)
 	for lo := 0; lo < n; {
 		v := value(lo)
@@ -64,46 +122,70 @@ func buildIntTerms(n int, value func(row int) int64) *IntTerms {
 		}
 		lo = hi
 	}
-	bms := bitmapsOf(rowTerm, len(values))
-	t := &IntTerms{rows: make(map[int64]*roaring.Bitmap, len(values))}
-	for id, v := range values {
-		t.rows[v] = bms[id]
+	type valueID struct {
+		v  K
+		id uint32
 	}
-	return t
-}
-
-// bitmapsOf returns, for each term id in [0, nTerms), the bitmap of the
-// rows whose rowTerm is that id. Rows are grouped by term in one flat
-// array first, so each bitmap is built from an ascending list in one go.
-func bitmapsOf(rowTerm []uint32, nTerms int) []*roaring.Bitmap {
-	start := make([]uint32, nTerms+1)
-	for _, id := range rowTerm {
-		start[id+1]++
+	order := make([]valueID, len(values))
+	for i, v := range values {
+		order[i] = valueID{v, uint32(i)}
 	}
-	for i := 1; i <= nTerms; i++ {
-		start[i] += start[i-1]
+	slices.SortFunc(order, func(a, b valueID) int { return cmp.Compare(a.v, b.v) })
+	newID := make([]uint32, len(values))
+	for pos, o := range order {
+		newID[o.id] = uint32(pos)
+		values[pos] = o.v
 	}
-	flat := make([]uint32, len(rowTerm))
-	next := slices.Clone(start[:nTerms])
 	for row, id := range rowTerm {
-		flat[next[id]] = uint32(row)
-		next[id]++
+		rowTerm[row] = newID[id]
 	}
-	bms := make([]*roaring.Bitmap, nTerms)
-	for id := range bms {
-		bms[id] = bitmapOf(flat[start[id]:start[id+1]])
-	}
-	return bms
+	return rowTerm, values
 }
 
-// sortedKeys returns the distinct values ascending.
-func (t *IntTerms) sortedKeys() []int64 {
-	keys := make([]int64, 0, len(t.rows))
-	for k := range t.rows {
-		keys = append(keys, k)
+// IntTerms is an inverted index of an integer field: the distinct values
+// ascending and the rows of each.
+type IntTerms struct {
+	values []int64
+	postings
+}
+
+// buildIntTerms indexes value(row) for rows [0, n) and also returns each
+// row's term id, which is the rank of its value.
+func buildIntTerms(n int, value func(row int) int64) (*IntTerms, []uint32) {
+	rowTerm, values := assignTerms(n, value)
+	return &IntTerms{values: values, postings: buildPostings(rowTerm, len(values))}, rowTerm
+}
+
+// lookup returns the term id of v.
+func (t *IntTerms) lookup(v int64) (uint32, bool) {
+	i, ok := slices.BinarySearch(t.values, v)
+	return uint32(i), ok
+}
+
+// Get returns the rows holding v, or nil; possibly shared, read only.
+func (t *IntTerms) Get(v int64) *roaring.Bitmap {
+	if id, ok := t.lookup(v); ok {
+		return t.rows(id)
 	}
-	slices.Sort(keys)
-	return keys
+	return nil
+}
+
+// Len returns the number of distinct values.
+func (t *IntTerms) Len() int { return len(t.values) }
+
+// Union returns the rows holding any of vs; possibly shared, read only.
+func (t *IntTerms) Union(vs []int64) *roaring.Bitmap {
+	ids := make([]uint32, 0, len(vs))
+	for _, v := range vs {
+		if id, ok := t.lookup(v); ok {
+			ids = append(ids, id)
+		}
+	}
+	return t.union(ids)
+}
+
+func (t *IntTerms) sizeInBytes() uint64 {
+	return uint64(len(t.values)*8) + t.postings.sizeInBytes()
 }
 
 // StrTerms is an inverted index of a string field: a sorted dictionary of
@@ -111,10 +193,17 @@ func (t *IntTerms) sortedKeys() []int64 {
 // the term of each row, and, for suffix lookups, the term ids ordered by
 // their values read backwards.
 type StrTerms struct {
-	terms    []string
-	rows     []*roaring.Bitmap
-	rowTerm  []uint32
-	bySuffix []uint32
+	terms   []string
+	rowTerm []uint32
+	postings
+	suffixes   bool
+	suffixOnce sync.Once
+	bySuffix   []uint32
+}
+
+func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
+	rowTerm, terms := assignTerms(n, value)
+	return &StrTerms{terms: terms, rowTerm: rowTerm, postings: buildPostings(rowTerm, len(terms)), suffixes: suffixes}
 }
 
 // Len returns the number of distinct values.
@@ -123,8 +212,8 @@ func (t *StrTerms) Len() int { return len(t.terms) }
 // Term returns the value of term id.
 func (t *StrTerms) Term(id uint32) string { return t.terms[id] }
 
-// Rows returns the rows of term id. Shared: read only.
-func (t *StrTerms) Rows(id uint32) *roaring.Bitmap { return t.rows[id] }
+// Rows returns the rows of term id; possibly shared, read only.
+func (t *StrTerms) Rows(id uint32) *roaring.Bitmap { return t.rows(id) }
 
 // RowTerm returns the term id of row.
 func (t *StrTerms) RowTerm(row uint32) uint32 { return t.rowTerm[row] }
@@ -135,23 +224,23 @@ func (t *StrTerms) Lookup(v string) (uint32, bool) {
 	return uint32(i), ok
 }
 
-// Get returns the rows holding v, or nil. Shared: read only.
+// Get returns the rows holding v, or nil; possibly shared, read only.
 func (t *StrTerms) Get(v string) *roaring.Bitmap {
 	if id, ok := t.Lookup(v); ok {
-		return t.rows[id]
+		return t.rows(id)
 	}
 	return nil
 }
 
 // Union returns the rows holding any of vs; possibly shared, read only.
 func (t *StrTerms) Union(vs []string) *roaring.Bitmap {
-	var bms []*roaring.Bitmap
+	ids := make([]uint32, 0, len(vs))
 	for _, v := range vs {
-		if b := t.Get(v); b != nil {
-			bms = append(bms, b)
+		if id, ok := t.Lookup(v); ok {
+			ids = append(ids, id)
 		}
 	}
-	return union(bms)
+	return t.union(ids)
 }
 
 // PrefixRange returns the term ids [lo, hi) whose values start with p.
@@ -166,10 +255,21 @@ func (t *StrTerms) PrefixRange(p string) (lo, hi uint32) {
 // SuffixTerms returns the ids of the terms whose values end with s, in no
 // particular order. The slice is shared: read only.
 func (t *StrTerms) SuffixTerms(s string) []uint32 {
-	ids := t.bySuffix
+	ids := t.suffixOrder()
 	l := sort.Search(len(ids), func(i int) bool { return compareReversed(t.terms[ids[i]], s) >= 0 })
 	h := l + sort.Search(len(ids)-l, func(i int) bool { return !strings.HasSuffix(t.terms[ids[l+i]], s) })
 	return ids[l:h]
+}
+
+// suffixOrder returns the term ids in reversed-value order, computed once
+// on first use (Build starts it in the background).
+func (t *StrTerms) suffixOrder() []uint32 {
+	t.suffixOnce.Do(func() {
+		if t.suffixes {
+			t.bySuffix = suffixOrder(t.terms)
+		}
+	})
+	return t.bySuffix
 }
 
 // compareReversed compares a and b as if both were written backwards,
@@ -185,67 +285,44 @@ func compareReversed(a, b string) int {
 }
 
 func (t *StrTerms) sizeInBytes() uint64 {
-	n := uint64(len(t.rowTerm)*4 + len(t.bySuffix)*4)
-	for i, term := range t.terms {
-		n += t.rows[i].GetSizeInBytes() + 8 + uint64(len(term)+16)
+	n := uint64(len(t.rowTerm)*4+len(t.suffixOrder())*4) + t.postings.sizeInBytes()
+	for _, term := range t.terms {
+		n += uint64(len(term) + 16)
 	}
 	return n
 }
 
-// buildStrTerms indexes value(row) for rows [0, n), optionally with the
-// suffix order. Like buildIntTerms it works run by run.
-func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
-	ids := make(map[string]uint32)
-	var terms []string
-	rowTerm := make([]uint32, n)
-	for lo := 0; lo < n; {
-		v := value(lo)
-		hi := lo + 1
-		for hi < n && value(hi) == v {
-			hi++
+// suffixOrder returns the ids of terms ordered by their values read
+// backwards. The reversed values are built in one temporary buffer so the
+// sort compares contiguous strings.
+func suffixOrder(terms []string) []uint32 {
+	size := 0
+	for _, t := range terms {
+		size += len(t)
+	}
+	buf := make([]byte, 0, size)
+	for _, t := range terms {
+		for i := len(t) - 1; i >= 0; i-- {
+			buf = append(buf, t[i])
 		}
-		id, ok := ids[v]
-		if !ok {
-			id = uint32(len(terms))
-			ids[v] = id
-			terms = append(terms, v)
-		}
-		for row := lo; row < hi; row++ {
-			rowTerm[row] = id
-		}
-		lo = hi
 	}
-	// Renumber terms in sorted order so that term ids compare like values.
-	order := make([]uint32, len(terms))
-	for i := range order {
-		order[i] = uint32(i)
+	all := string(buf)
+	type revID struct {
+		s  string
+		id uint32
 	}
-	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(terms[a], terms[b]) })
-	newID := make([]uint32, len(terms))
-	sorted := make([]string, len(terms))
-	for pos, old := range order {
-		newID[old] = uint32(pos)
-		sorted[pos] = terms[old]
+	rev := make([]revID, len(terms))
+	off := 0
+	for i, t := range terms {
+		rev[i] = revID{all[off : off+len(t)], uint32(i)}
+		off += len(t)
 	}
-	for row, id := range rowTerm {
-		rowTerm[row] = newID[id]
+	slices.SortFunc(rev, func(a, b revID) int { return strings.Compare(a.s, b.s) })
+	ids := make([]uint32, len(rev))
+	for i, r := range rev {
+		ids[i] = r.id
 	}
-	t := &StrTerms{terms: sorted, rowTerm: rowTerm, rows: bitmapsOf(rowTerm, len(sorted))}
-	if suffixes {
-		t.bySuffix = make([]uint32, len(sorted))
-		for i := range t.bySuffix {
-			t.bySuffix[i] = uint32(i)
-		}
-		slices.SortFunc(t.bySuffix, func(a, b uint32) int { return compareReversed(sorted[a], sorted[b]) })
-	}
-	return t
-}
-
-func bitmapOf(rows []uint32) *roaring.Bitmap {
-	b := roaring.New()
-	b.AddMany(rows)
-	b.RunOptimize()
-	return b
+	return ids
 }
 
 // union ORs bms; with one input it returns that input itself.
