@@ -95,7 +95,7 @@ func buildPostings(rowTerm []uint32, nTerms int) postings {
 // returns each row's term id and the sorted values. Rows are visited as
 // runs of equal values, which topology order makes long for the topology
 // fields, so most rows cost no hash lookup.
-func assignTerms[K cmp.Ordered](n int, value func(row int) K) ([]uint32, []K) {
+func assignTerms[K comparable](n int, value func(row int) K, compare func(a, b K) int) ([]uint32, []K) {
 	runs := 0
 	for i := range n {
 		if i == 0 || value(i-1) != value(i) {
@@ -130,7 +130,7 @@ func assignTerms[K cmp.Ordered](n int, value func(row int) K) ([]uint32, []K) {
 	for i, v := range values {
 		order[i] = valueID{v, uint32(i)}
 	}
-	slices.SortFunc(order, func(a, b valueID) int { return cmp.Compare(a.v, b.v) })
+	slices.SortFunc(order, func(a, b valueID) int { return compare(a.v, b.v) })
 	newID := make([]uint32, len(values))
 	for pos, o := range order {
 		newID[o.id] = uint32(pos)
@@ -138,6 +138,37 @@ func assignTerms[K cmp.Ordered](n int, value func(row int) K) ([]uint32, []K) {
 	}
 	for row, id := range rowTerm {
 		rowTerm[row] = newID[id]
+	}
+	return rowTerm, values
+}
+
+// assignIntTerms is assignTerms for integers, without hashing: the runs
+// of equal values are radix-sorted by value and numbered in that order.
+func assignIntTerms(n int, value func(row int) int64) ([]uint32, []int64) {
+	var runs []intPair // value and run number
+	var starts []uint32
+	for lo := 0; lo < n; {
+		v := value(lo)
+		hi := lo + 1
+		for hi < n && value(hi) == v {
+			hi++
+		}
+		runs = append(runs, intPair{v, uint32(len(starts))})
+		starts = append(starts, uint32(lo))
+		lo = hi
+	}
+	starts = append(starts, uint32(n))
+	runs = radixSort(runs)
+	rowTerm := make([]uint32, n)
+	var values []int64
+	for i, r := range runs {
+		if i == 0 || r.v != runs[i-1].v {
+			values = append(values, r.v)
+		}
+		id := uint32(len(values) - 1)
+		for row := starts[r.row]; row < starts[r.row+1]; row++ {
+			rowTerm[row] = id
+		}
 	}
 	return rowTerm, values
 }
@@ -152,7 +183,7 @@ type IntTerms struct {
 // buildIntTerms indexes value(row) for rows [0, n) and also returns each
 // row's term id, which is the rank of its value.
 func buildIntTerms(n int, value func(row int) int64) (*IntTerms, []uint32) {
-	rowTerm, values := assignTerms(n, value)
+	rowTerm, values := assignIntTerms(n, value)
 	return &IntTerms{values: values, postings: buildPostings(rowTerm, len(values))}, rowTerm
 }
 
@@ -202,7 +233,8 @@ type StrTerms struct {
 }
 
 func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
-	rowTerm, terms := assignTerms(n, value)
+	// strings.Compare compares once; cmp.Compare on strings compares twice.
+	rowTerm, terms := assignTerms(n, value, strings.Compare)
 	return &StrTerms{terms: terms, rowTerm: rowTerm, postings: buildPostings(rowTerm, len(terms)), suffixes: suffixes}
 }
 
