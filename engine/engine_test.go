@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"runtime/debug"
 	"testing"
 )
 
@@ -42,5 +43,28 @@ func TestErrorPrecedence(t *testing.T) {
 				t.Fatalf("got %s, want code %d", out, tc.code)
 			}
 		})
+	}
+}
+
+func TestLoadGCRestoresPercent(t *testing.T) {
+	prev := debug.SetGCPercent(123)
+	defer debug.SetGCPercent(prev)
+	outer := loadGC()
+	inner := loadGC()
+	if got := debug.SetGCPercent(loadGCPercent); got != loadGCPercent {
+		t.Errorf("during loads GC percent is %d, want %d", got, loadGCPercent)
+	}
+	inner()
+	if got := debug.SetGCPercent(loadGCPercent); got != loadGCPercent {
+		t.Errorf("with one load left GC percent is %d, want %d", got, loadGCPercent)
+	}
+	outer()
+	if got := debug.SetGCPercent(123); got != 123 {
+		t.Errorf("after the loads GC percent is %d, want 123", got)
+	}
+	debug.SetGCPercent(-1)
+	loadGC()()
+	if got := debug.SetGCPercent(123); got != -1 {
+		t.Errorf("a load turned the GC on: percent %d after, want -1", got)
 	}
 }
