@@ -286,8 +286,8 @@ func (s *Store) open() error {
 			jpath, ErrCorruptJournal, js.last.seq, lastCount, keyLast, js.last.entries)
 	}
 	// The newest batch lost entries to a crash: it was never acknowledged,
-	// so none of it counts.
-	tornLast := lastCount < js.last.entries
+	// so none of it counts. (A batch the snapshot covers was trimmed.)
+	tornLast := js.last.seq > base && lastCount < js.last.entries
 	var drop []string
 	keep := make(map[int64]string)
 	keepSeq := make(map[int64]uint64)

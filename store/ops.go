@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 
 	"procq/index"
 	"procq/record"
@@ -77,14 +80,13 @@ func parseOp(b []byte, kind string) ([]Op, error) {
 	if len(b) == 0 || b[0] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var l opLine
-	if err := dec.Decode(&l); err != nil {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil {
 		return nil, jsonError(err)
 	}
-	if dec.More() {
-		return nil, errors.New("text after the JSON object")
+	var l opLine
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, jsonError(err)
 	}
 	switch {
 	case l.Op != nil && kind != "" && *l.Op != kind:
@@ -92,29 +94,24 @@ func parseOp(b []byte, kind string) ([]Op, error) {
 	case l.Op != nil:
 		kind = *l.Op
 	case kind == "":
-		return nil, errors.New(`"op" is missing: want "upsert", "delete" or "status"`)
+		return nil, errors.New(`"op" is missing: want an object like {"op":"upsert","record":{...}}`)
 	}
-	extra := func(allowed ...string) error {
-		present := map[string]bool{
-			"record": l.Record != nil, "records": l.Records != nil,
-			"bk_process_id": l.ID != nil, "bk_process_ids": l.IDs != nil, "updates": l.Updates != nil,
+	allowed := map[string][]string{
+		KindUpsert: {"record", "records"},
+		KindDelete: {"bk_process_id", "bk_process_ids"},
+		KindStatus: {"updates"},
+	}
+	if _, ok := allowed[kind]; !ok {
+		return nil, fmt.Errorf(`unknown op %q: want "upsert", "delete" or "status"`, kind)
+	}
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		if name != "op" && !slices.Contains(allowed[kind], name) {
+			return nil, fmt.Errorf("%s: member %q does not belong to this op (want %s)", kind, name, strings.Join(allowed[kind], " or "))
 		}
-		for _, a := range allowed {
-			delete(present, a)
-		}
-		for name, p := range present {
-			if p {
-				return fmt.Errorf("%s: %q does not belong to this op", kind, name)
-			}
-		}
-		return nil
 	}
 	var ops []Op
 	switch kind {
 	case KindUpsert:
-		if err := extra("record", "records"); err != nil {
-			return nil, err
-		}
 		raws := l.Records
 		if l.Record != nil {
 			if l.Records != nil {
@@ -133,9 +130,6 @@ func parseOp(b []byte, kind string) ([]Op, error) {
 			ops = append(ops, Op{Upsert: r})
 		}
 	case KindDelete:
-		if err := extra("bk_process_id", "bk_process_ids"); err != nil {
-			return nil, err
-		}
 		ids := l.IDs
 		if l.ID != nil {
 			if l.IDs != nil {
@@ -153,9 +147,6 @@ func parseOp(b []byte, kind string) ([]Op, error) {
 			ops = append(ops, Op{Delete: id})
 		}
 	case KindStatus:
-		if err := extra("updates"); err != nil {
-			return nil, err
-		}
 		if l.Updates == nil {
 			return nil, errors.New(`status: "updates" is missing`)
 		}
@@ -166,8 +157,6 @@ func parseOp(b []byte, kind string) ([]Op, error) {
 			}
 			ops = append(ops, Op{Status: u})
 		}
-	default:
-		return nil, fmt.Errorf(`unknown op %q: want "upsert", "delete" or "status"`, kind)
 	}
 	return ops, nil
 }
