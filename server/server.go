@@ -27,6 +27,7 @@ import (
 	"procq/engine"
 	"procq/record"
 	"procq/snapshot"
+	"procq/store"
 	"procq/synth"
 )
 
@@ -83,6 +84,19 @@ type Config struct {
 	PprofAddr string
 	// Logger receives the logs; nil discards them.
 	Logger *slog.Logger
+
+	// DataDir, when set, serves this data directory (package store)
+	// instead of Snapshot, and adds the mutation endpoints of mutate.go.
+	DataDir string
+	// Store tunes the data directory's store; the server sets its Live
+	// and Logger.
+	Store store.Options
+	// AdminToken is the bearer token the mutation endpoints require; ""
+	// leaves them open, which Run allows on a loopback address only.
+	AdminToken string
+	// MaxAdminBodyBytes caps a mutation body; 0 means
+	// DefaultMaxAdminBodyBytes.
+	MaxAdminBodyBytes int64
 }
 
 // LoadInfo describes the data set being served.
@@ -111,6 +125,8 @@ type Server struct {
 	loadMu sync.Mutex
 	// root is the handler of every path.
 	root http.Handler
+	// data is the data directory served, with Config.DataDir.
+	data dataDir
 }
 
 // New returns a server for cfg with no data loaded yet: it answers 503
@@ -153,6 +169,7 @@ func New(cfg Config) *Server {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/admin/reload", s.adminReload)
+	s.mountMutations(mux)
 	mux.HandleFunc("/", engine.NotFound)
 	s.root = engine.Route(engine.NewHandler(s.live.Load, opts), s.logged(mux))
 	return s
@@ -207,6 +224,9 @@ func (s *Server) Info() *LoadInfo { return s.info.Load() }
 func (s *Server) Load() (*LoadInfo, error) {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
+	if s.cfg.DataDir != "" {
+		return s.loadDataDir()
+	}
 	start := time.Now()
 	var (
 		e    *engine.Engine
@@ -276,7 +296,7 @@ func demoEngine(n int, seed int64) (*engine.Engine, error) {
 // being served and the error says why; while serving the demo data set it
 // is ErrNoSnapshot. Reloads take turns.
 func (s *Server) Reload() (*LoadInfo, error) {
-	if s.cfg.Snapshot == "" {
+	if s.cfg.Snapshot == "" && s.cfg.DataDir == "" {
 		s.m.reloads.WithLabelValues("error").Inc()
 		s.log.Warn("reload refused", "err", ErrNoSnapshot)
 		return nil, ErrNoSnapshot
@@ -417,6 +437,10 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // server and is returned. With PprofAddr set it also serves the profiling
 // handlers there.
 func (s *Server) Run(ctx context.Context, ln net.Listener, ready func(*LoadInfo)) error {
+	if err := s.checkAdminAddr(ln.Addr()); err != nil {
+		return err
+	}
+	defer s.closeDataDir() //nolint:errcheck // shutdown closes it and reports; this covers the other ways out
 	srv := &http.Server{
 		Handler:           s.root,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
@@ -473,6 +497,7 @@ func (s *Server) shutdown(srv *http.Server, served <-chan error) error {
 		srv.Close()
 		err = fmt.Errorf("shutdown: requests still running after %s were cut: %w", s.cfg.ShutdownTimeout, err)
 	}
+	err = errors.Join(err, s.closeDataDir())
 	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, fmt.Errorf("serve: %w", serr))
 	}

@@ -1,0 +1,365 @@
+package server
+
+// With Config.DataDir set, the server serves a data directory of package
+// store instead of a snapshot, and takes changes over HTTP:
+//
+//	POST /admin/upsert      {"records":[RECORD,...]} or {"record":RECORD}
+//	POST /admin/delete      {"bk_process_ids":[ID,...]} or {"bk_process_id":ID}
+//	POST /admin/status      {"updates":[{"bk_process_id":ID,"process_status":S,"is_auto":B,"proc_inst_infos":[...]},...]}
+//	POST /admin/apply       JSON Lines of the change format (see package store), one batch
+//	POST /admin/checkpoint  no body
+//	GET  /admin/store       the store's state
+//
+// RECORD is the SPEC's record shape. Each request is one atomic batch,
+// journaled (and synced as the store's policy says) before it answers:
+//
+//	200 {"result":true,"code":0,"message":"","data":{"seq":N,"version":V,"changed":C,"missing":[ID,...],"records":R}}
+//	400 a body that is not valid (code 4100001, the message names the line or item)
+//	401 a missing or wrong bearer token (code 401)
+//	405 a wrong method; 413 a body over MaxAdminBodyBytes (code 4100001)
+//	503 the data directory is not open yet, or the store failed (code 503)
+//	500 anything else (code 500)
+//
+// With Config.AdminToken set, every /admin/ endpoint of this file requires
+// "Authorization: Bearer TOKEN" (compared in constant time). Without a
+// token they are open, and Run refuses to serve them on an address that
+// is not loopback.
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"procq/api"
+	"procq/engine"
+	"procq/store"
+)
+
+// DefaultMaxAdminBodyBytes is the body limit of the mutation endpoints
+// when Config.MaxAdminBodyBytes is zero.
+const DefaultMaxAdminBodyBytes = 256 << 20
+
+// ErrAdminUnprotected is returned by Run for a data directory served on an
+// address that is not loopback without an admin token.
+var ErrAdminUnprotected = errors.New("refusing to serve the mutation endpoints on a non-loopback address without an admin token (set --admin-token or PROCQ_ADMIN_TOKEN, or listen on 127.0.0.1)")
+
+// dataDir is the state of a server that serves a data directory.
+type dataDir struct {
+	st        atomic.Pointer[store.Store]
+	tokenHash [sha256.Size]byte
+	mutations *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+}
+
+// mountMutations adds the mutation endpoints to mux and their metrics to
+// the registry, when the server serves a data directory.
+func (s *Server) mountMutations(mux *http.ServeMux) {
+	if s.cfg.DataDir == "" {
+		return
+	}
+	if s.cfg.MaxAdminBodyBytes <= 0 {
+		s.cfg.MaxAdminBodyBytes = DefaultMaxAdminBodyBytes
+	}
+	d := &s.data
+	d.tokenHash = sha256.Sum256([]byte(s.cfg.AdminToken))
+	d.mutations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "procq_mutations_total",
+		Help: "Requests to the mutation endpoints, by endpoint and result (ok, invalid, unauthorized, error).",
+	}, []string{"endpoint", "result"})
+	d.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "procq_mutation_duration_seconds",
+		Help:    "Time to apply and journal a mutation (or write a checkpoint), by endpoint.",
+		Buckets: prometheus.ExponentialBuckets(100e-6, 2, 18), // 100µs to ~13s
+	}, []string{"endpoint"})
+	stat := func(name, help string, f func(store.Stats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			if st := d.st.Load(); st != nil {
+				return f(st.Stats())
+			}
+			return 0
+		})
+	}
+	s.m.reg.MustRegister(d.mutations, d.duration,
+		stat("procq_journal_bytes", "Size of the data directory's journal file.",
+			func(st store.Stats) float64 { return float64(st.JournalBytes) }),
+		stat("procq_journal_entries", "Processes changed since the snapshot (journal entries).",
+			func(st store.Stats) float64 { return float64(st.JournalEntries) }),
+		stat("procq_data_version", "Version of the data being served (engine.Version); it grows with every applied batch.",
+			func(st store.Stats) float64 { return float64(st.Version) }))
+
+	mux.HandleFunc("/admin/upsert", s.mutation("upsert", store.KindUpsert))
+	mux.HandleFunc("/admin/delete", s.mutation("delete", store.KindDelete))
+	mux.HandleFunc("/admin/status", s.mutation("status", store.KindStatus))
+	mux.HandleFunc("/admin/apply", s.mutation("apply", ""))
+	mux.HandleFunc("/admin/checkpoint", s.adminCheckpoint)
+	mux.HandleFunc("/admin/store", s.adminStore)
+}
+
+// checkAdminAddr refuses unprotected mutation endpoints on an address
+// that is not loopback.
+func (s *Server) checkAdminAddr(addr net.Addr) error {
+	if s.cfg.DataDir == "" || s.cfg.AdminToken != "" {
+		return nil
+	}
+	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		s.log.Warn("mutation endpoints open without an admin token (loopback only)", "addr", addr.String())
+		return nil
+	}
+	return fmt.Errorf("%s: %w", addr, ErrAdminUnprotected)
+}
+
+// loadDataDir opens the data directory (replaying its journal) and serves
+// it; the store publishes every later version in s.live itself.
+func (s *Server) loadDataDir() (*LoadInfo, error) {
+	if st := s.data.st.Load(); st != nil {
+		// Already open: a data directory is kept current by its writes,
+		// there is nothing to read again.
+		s.log.Info("reload: serving a data directory, which is always current; nothing to do", "data_dir", s.cfg.DataDir)
+		info := s.dataInfo(time.Now(), 0)
+		return info, nil
+	}
+	start := time.Now()
+	opts := s.cfg.Store
+	opts.Live, opts.Logger = &s.live, s.log
+	st, err := store.Open(s.cfg.DataDir, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.data.st.Store(st)
+	info := s.dataInfo(time.Now(), time.Since(start))
+	s.m.loaded(info)
+	s.log.Info("data directory opened", "data_dir", s.cfg.DataDir, "records", info.Records,
+		"duration", info.Duration.Round(time.Millisecond), "seq", st.Stats().Seq)
+	return info, nil
+}
+
+// dataInfo describes the data directory's current data and stores it as
+// the server's LoadInfo.
+func (s *Server) dataInfo(loadedAt time.Time, d time.Duration) *LoadInfo {
+	info := &LoadInfo{Source: s.cfg.DataDir, LoadedAt: loadedAt, Duration: d, Created: loadedAt}
+	if old := s.info.Load(); old != nil && d == 0 {
+		info.LoadedAt, info.Duration, info.Created = old.LoadedAt, old.Duration, old.Created
+	}
+	if e := s.live.Load(); e != nil {
+		info.Records = e.Len()
+	}
+	s.info.Store(info)
+	s.m.records.Set(float64(info.Records))
+	return info
+}
+
+// closeDataDir closes the data directory, if one is open.
+func (s *Server) closeDataDir() error {
+	st := s.data.st.Swap(nil)
+	if st == nil {
+		return nil
+	}
+	if err := st.Close(); err != nil {
+		return fmt.Errorf("data dir %s: %w", s.cfg.DataDir, err)
+	}
+	return nil
+}
+
+// adminAllowed checks the method and the bearer token, answering the
+// request when either is wrong.
+func (s *Server) adminAllowed(w http.ResponseWriter, r *http.Request, endpoint, method string) bool {
+	if r.Method != method {
+		w.Header().Set("Allow", method)
+		s.adminFail(w, endpoint, "invalid", http.StatusMethodNotAllowed, http.StatusMethodNotAllowed,
+			fmt.Sprintf("method %s not allowed: use %s", r.Method, method))
+		return false
+	}
+	if s.cfg.AdminToken == "" {
+		return true
+	}
+	given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	// Hashing first makes the comparison take the same time whatever the
+	// given token's length.
+	h := sha256.Sum256([]byte(strings.TrimSpace(given)))
+	if !ok || subtle.ConstantTimeCompare(h[:], s.data.tokenHash[:]) != 1 {
+		s.log.Warn("admin request refused: bad or missing bearer token", "path", r.URL.Path, "remote", r.RemoteAddr)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="procq admin"`)
+		s.adminFail(w, endpoint, "unauthorized", http.StatusUnauthorized, http.StatusUnauthorized,
+			"missing or wrong bearer token: send Authorization: Bearer TOKEN")
+		return false
+	}
+	return true
+}
+
+func (s *Server) adminFail(w http.ResponseWriter, endpoint, result string, status, code int, msg string) {
+	s.data.mutations.WithLabelValues(endpoint, result).Inc()
+	writeJSON(w, status, api.AppendError(nil, &api.Error{Code: code, Message: msg}))
+}
+
+// openStore returns the open store, answering 503 when there is none.
+func (s *Server) openStore(w http.ResponseWriter, endpoint string) *store.Store {
+	st := s.data.st.Load()
+	if st == nil {
+		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, engine.CodeUnavailable, "data directory not open yet")
+	}
+	return st
+}
+
+// mutationReply is the data of a successful mutation.
+type mutationReply struct {
+	Seq     uint64  `json:"seq"`
+	Version uint64  `json:"version"`
+	Changed int     `json:"changed"`
+	Missing []int64 `json:"missing"`
+	Records int     `json:"records"`
+}
+
+// mutation returns the handler of one mutation endpoint: the body is one
+// op object of kind, or with kind "" a whole change file.
+func (s *Server) mutation(endpoint, kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.adminAllowed(w, r, endpoint, http.MethodPost) {
+			return
+		}
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(s.cfg.ReloadTimeout))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxAdminBodyBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				s.adminFail(w, endpoint, "invalid", http.StatusRequestEntityTooLarge, api.CodeValidation,
+					fmt.Sprintf("request body larger than %d bytes", tooBig.Limit))
+				return
+			}
+			s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, "reading request body: "+err.Error())
+			return
+		}
+		var ops []store.Op
+		if kind == "" {
+			ops, err = store.ParseOps(strings.NewReader(string(body)), "body")
+		} else {
+			ops, err = store.ParseOp(body, kind)
+		}
+		if err != nil {
+			s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, err.Error())
+			return
+		}
+		st := s.openStore(w, endpoint)
+		if st == nil {
+			return
+		}
+		// Rebuilding the indexes of a large data set may outlast the
+		// server's write timeout.
+		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.ReloadTimeout))
+		start := time.Now()
+		res, err := st.Apply(r.Context(), ops)
+		s.data.duration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+		if err != nil {
+			s.applyFailed(w, endpoint, err)
+			return
+		}
+		info := s.dataInfo(time.Time{}, 0)
+		s.data.mutations.WithLabelValues(endpoint, "ok").Inc()
+		if res.Missing == nil {
+			res.Missing = []int64{}
+		}
+		s.log.Info("mutation applied", "endpoint", endpoint, "ops", len(ops), "seq", res.Seq,
+			"changed", res.Changed, "missing", len(res.Missing), "duration", time.Since(start).Round(time.Microsecond))
+		writeData(w, mutationReply{res.Seq, res.Version, res.Changed, res.Missing, info.Records})
+	}
+}
+
+// applyFailed answers a write the store refused or failed.
+func (s *Server) applyFailed(w http.ResponseWriter, endpoint string, err error) {
+	switch {
+	case errors.Is(err, store.ErrInvalidOp):
+		s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, err.Error())
+	case errors.Is(err, store.ErrFailed), errors.Is(err, store.ErrClosed),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		s.log.Warn("mutation not applied", "endpoint", endpoint, "err", err)
+		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, engine.CodeUnavailable, "not applied: "+err.Error())
+	default:
+		s.log.Error("mutation failed", "endpoint", endpoint, "err", err)
+		s.adminFail(w, endpoint, "error", http.StatusInternalServerError, engine.CodeInternal, "not applied: "+err.Error())
+	}
+}
+
+// adminCheckpoint answers POST /admin/checkpoint once the checkpoint is
+// done.
+func (s *Server) adminCheckpoint(w http.ResponseWriter, r *http.Request) {
+	const endpoint = "checkpoint"
+	if !s.adminAllowed(w, r, endpoint, http.MethodPost) {
+		return
+	}
+	st := s.openStore(w, endpoint)
+	if st == nil {
+		return
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.ReloadTimeout))
+	info, err := st.Checkpoint(r.Context())
+	s.data.duration.WithLabelValues(endpoint).Observe(info.Duration.Seconds())
+	if err != nil {
+		s.applyFailed(w, endpoint, err)
+		return
+	}
+	s.data.mutations.WithLabelValues(endpoint, "ok").Inc()
+	writeData(w, struct {
+		Seq                uint64  `json:"seq"`
+		Skipped            bool    `json:"skipped"`
+		Records            int     `json:"records"`
+		SnapshotBytes      int64   `json:"snapshot_bytes"`
+		JournalBytesBefore int64   `json:"journal_bytes_before"`
+		JournalBytesAfter  int64   `json:"journal_bytes_after"`
+		Seconds            float64 `json:"seconds"`
+	}{info.Seq, info.Skipped, info.Records, info.SnapshotBytes, info.JournalBytesBefore, info.JournalBytesAfter, info.Duration.Seconds()})
+}
+
+// adminStore answers GET /admin/store with the store's state.
+func (s *Server) adminStore(w http.ResponseWriter, r *http.Request) {
+	const endpoint = "store"
+	if !s.adminAllowed(w, r, endpoint, http.MethodGet) {
+		return
+	}
+	st := s.openStore(w, endpoint)
+	if st == nil {
+		return
+	}
+	stats := st.Stats()
+	reply := struct {
+		DataDir        string `json:"data_dir"`
+		Seq            uint64 `json:"seq"`
+		SnapshotSeq    uint64 `json:"snapshot_seq"`
+		Snapshot       string `json:"snapshot"`
+		JournalEntries int    `json:"journal_entries"`
+		JournalBytes   int64  `json:"journal_bytes"`
+		Records        int    `json:"records"`
+		Version        uint64 `json:"version"`
+		LastCheckpoint string `json:"last_checkpoint_error,omitempty"`
+		Failed         string `json:"failed,omitempty"`
+	}{DataDir: st.Dir(), Seq: stats.Seq, SnapshotSeq: stats.SnapshotSeq, Snapshot: stats.Snapshot,
+		JournalEntries: stats.JournalEntries, JournalBytes: stats.JournalBytes, Records: stats.Records, Version: stats.Version}
+	if stats.LastCheckpointErr != nil {
+		reply.LastCheckpoint = stats.LastCheckpointErr.Error()
+	}
+	if stats.Failed != nil {
+		reply.Failed = stats.Failed.Error()
+	}
+	writeData(w, reply)
+}
+
+// writeData answers 200 with the success envelope around data.
+func writeData(w http.ResponseWriter, data any) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, api.AppendError(nil, &api.Error{Code: engine.CodeInternal, Message: err.Error()}))
+		return
+	}
+	out := append([]byte(`{"result":true,"code":0,"message":"","data":`), b...)
+	writeJSON(w, http.StatusOK, append(out, '}'))
+}
