@@ -9,6 +9,9 @@
 //	procq query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]
 //	procq serve [--snapshot FILE] [--addr HOST:PORT] [flags]
 //	procq loadtest --url URL (--requests REQS.jsonl | --mix-processes N) [flags]
+//	procq init --data-dir DIR [--snapshot FILE]
+//	procq apply --data-dir DIR --in CHANGES.jsonl [--sync always|second|never]
+//	procq checkpoint --data-dir DIR
 //
 // Every failure ends with a one-line error on stderr and a non-zero exit.
 package main
@@ -37,11 +40,15 @@ var commands = map[string]command{
 	"query":    {runQuery, "query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]"},
 	"serve":    {runServe, serveUsage},
 	"loadtest": {runLoadtest, loadtestUsage},
+
+	"init":       {runInit, initUsage},
+	"apply":      {runApply, applyUsage},
+	"checkpoint": {runCheckpoint, checkpointUsage},
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: procq COMMAND [flags]")
-	for _, name := range []string{"gen", "import", "export", "query", "serve", "loadtest"} {
+	for _, name := range []string{"gen", "import", "export", "query", "serve", "loadtest", "init", "apply", "checkpoint"} {
 		fmt.Fprintln(w, "  procq "+commands[name].usage)
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"procq/server"
 )
 
-const serveUsage = "serve [--snapshot FILE] [--addr HOST:PORT] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--demo-processes N] [--max-body BYTES]"
+const serveUsage = "serve [--snapshot FILE] [--addr HOST:PORT] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--demo-processes N] [--max-body BYTES] " + serveDataUsage
 
 // runServe serves the HTTP API until SIGINT or SIGTERM; SIGHUP reloads
 // the snapshot.
@@ -28,6 +28,7 @@ func runServe(args []string) error {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	demoN := fs.Int("demo-processes", server.DefaultDemoProcesses, "size of the demo data set served without --snapshot")
 	maxBody := fs.Int64("max-body", engine.DefaultMaxBodyBytes, "largest request body in bytes")
+	dataDir := addDataDirFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,6 +52,9 @@ func runServe(args []string) error {
 		}
 		log.Info("app authentication on", "apps", cfg.Credentials.Len())
 	}
+	if err := dataDir.configure(&cfg, *snap); err != nil {
+		return err
+	}
 	if *snap != "" {
 		// Fail now, before listening, on a file that cannot be a snapshot.
 		if _, err := os.Stat(*snap); err != nil {
@@ -73,11 +77,12 @@ func runServe(args []string) error {
 			s.Reload() //nolint:errcheck // Reload logs its outcome; the old data stays on failure
 		}
 	}()
-	if *snap == "" {
+	if *snap == "" && cfg.DataDir == "" {
 		fmt.Fprintf(os.Stderr, "procq serve: generating a demo data set of %d processes...\n", *demoN)
 	}
 	return s.Run(ctx, ln, func(info *server.LoadInfo) {
-		printBanner(ln.Addr(), info, *snap == "", cfg.Credentials != nil)
+		printBanner(ln.Addr(), info, *snap == "" && cfg.DataDir == "", cfg.Credentials != nil)
+		printAdminBanner(ln.Addr(), cfg)
 	})
 }
 
