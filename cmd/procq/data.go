@@ -45,11 +45,16 @@ func runGen(args []string) error {
 	out := fs.String("out", "", "snapshot file to write")
 	n := fs.Int("processes", 100000, "number of processes")
 	seed := fs.Int64("seed", 1, "random seed")
+	reqOut := fs.String("requests-out", "", "also write a request log for the data set (JSON Lines) to this file")
+	reqCount := fs.Int("requests-count", 1000, "number of requests in the --requests-out log")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := required("out", *out); err != nil {
 		return err
+	}
+	if *reqCount < 0 {
+		return fmt.Errorf("--requests-count must be >= 0, got %d", *reqCount)
 	}
 	if *n < 0 {
 		return fmt.Errorf("--processes must be >= 0, got %d", *n)
@@ -73,6 +78,9 @@ func runGen(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "gen: wrote %d processes to %s in %s\n", *n, *out, time.Since(start).Round(time.Millisecond))
+	if *reqOut != "" {
+		return writeRequestLog(*reqOut, synth.Options{Processes: *n, Seed: *seed}, *reqCount)
+	}
 	return nil
 }
 

@@ -34,12 +34,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"gen":      {runGen, "gen --out FILE [--processes N] [--seed S]"},
+	"gen":      {runGen, "gen --out FILE [--processes N] [--seed S] [--requests-out LOG.jsonl [--requests-count N]]"},
 	"import":   {runImport, "import --in FILE.jsonl --out FILE"},
 	"export":   {runExport, "export --snapshot FILE"},
 	"query":    {runQuery, "query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]"},
 	"serve":    {runServe, serveUsage},
 	"loadtest": {runLoadtest, loadtestUsage},
+	"bench":    {runBench, benchUsage},
+	"replay":   {runReplay, replayUsage},
 
 	"init":       {runInit, initUsage},
 	"apply":      {runApply, applyUsage},
@@ -48,7 +50,7 @@ var commands = map[string]command{
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: procq COMMAND [flags]")
-	for _, name := range []string{"gen", "import", "export", "query", "serve", "loadtest", "init", "apply", "checkpoint"} {
+	for _, name := range []string{"gen", "import", "export", "query", "serve", "loadtest", "bench", "replay", "init", "apply", "checkpoint"} {
 		fmt.Fprintln(w, "  procq "+commands[name].usage)
 	}
 }

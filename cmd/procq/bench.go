@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"time"
+
+	"procq/bench"
+)
+
+const benchUsage = "bench [--processes N] [--quick] [--format markdown|json] [--seed S] [--snapshot FILE] [--engines scan,sqlite,buntdb] [--budget D] [--cpuprofile FILE [--profile-query NAME] [--profile-for D]]"
+
+// runBench compares procq with a full scan, SQLite and buntdb on the same
+// records and the same questions, and prints the table.
+func runBench(args []string) error {
+	fs := newFlags("bench")
+	n := fs.Int("processes", 0, "records in the generated data set (default 1000000, or 100000 with --quick)")
+	quick := fs.Bool("quick", false, "100,000 records and short timings: well under a minute")
+	format := fs.String("format", "markdown", "output format: markdown or json")
+	seed := fs.Int64("seed", 1, "seed of the generated data set")
+	snap := fs.String("snapshot", "", "use this snapshot instead of generating a data set")
+	engines := fs.String("engines", strings.Join(bench.Baselines, ","), "comma-separated baselines to run beside procq")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of procq answering its slowest query (or --profile-query) to FILE")
+	profileQuery := fs.String("profile-query", "", "name of the query to profile (default: procq's slowest)")
+	profileFor := fs.Duration("profile-for", 3*time.Second, "how long to profile the query")
+	budget := fs.Duration("budget", 0, "time each query is repeated per engine, after the minimum runs (default 1s, 30ms with --quick)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *format != "markdown" && *format != "json" {
+		return fmt.Errorf("--format must be markdown or json, got %q", *format)
+	}
+	if *n < 0 {
+		return fmt.Errorf("--processes must be > 0, got %d", *n)
+	}
+	if *snap != "" && *n != 0 {
+		return errors.New("--snapshot and --processes are exclusive")
+	}
+	if *profileQuery != "" && *cpuprofile == "" {
+		return errors.New("--profile-query needs --cpuprofile")
+	}
+	if *profileFor <= 0 {
+		return fmt.Errorf("--profile-for must be > 0, got %s", *profileFor)
+	}
+	if *budget < 0 {
+		return fmt.Errorf("--budget must be >= 0, got %s", *budget)
+	}
+	opt := bench.FullOptions()
+	if *quick {
+		opt = bench.QuickOptions()
+	}
+	if *n > 0 {
+		opt.Processes = *n
+	}
+	if *budget > 0 {
+		opt.Budget = *budget
+	}
+	opt.Seed, opt.Snapshot, opt.ProfileQuery, opt.ProfileFor = *seed, *snap, *profileQuery, *profileFor
+	opt.Engines = []string{}
+	for name := range strings.SplitSeq(*engines, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if !slices.Contains(bench.Baselines, name) {
+			return fmt.Errorf("--engines: unknown engine %q (known: %s)", name, strings.Join(bench.Baselines, ", "))
+		}
+		opt.Engines = append(opt.Engines, name)
+	}
+	if *snap != "" {
+		if _, err := os.Stat(*snap); err != nil {
+			return fmt.Errorf("--snapshot: %w", err)
+		}
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		opt.CPUProfile = f
+	}
+	var bar *stageBar
+	if isTerminal(os.Stderr) {
+		bar = &stageBar{}
+		opt.Progress = bar.show
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	start := time.Now()
+	rep, err := bench.Run(ctx, opt)
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		err = bench.WriteJSON(os.Stdout, rep)
+	} else {
+		err = bench.WriteMarkdown(os.Stdout, rep)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: done in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// stageBar draws a progress bar per stage on stderr, a terminal.
+type stageBar struct {
+	stage string
+	last  time.Time
+}
+
+// finish ends the bar's line; a nil bar does nothing.
+func (b *stageBar) finish() {
+	if b != nil && b.stage != "" {
+		fmt.Fprintln(os.Stderr)
+		b.stage = ""
+	}
+}
+
+func (b *stageBar) show(stage string, done, total int) {
+	if stage != b.stage {
+		if b.stage != "" {
+			fmt.Fprintln(os.Stderr)
+		}
+		b.stage, b.last = stage, time.Time{}
+	}
+	if done != total && time.Since(b.last) < 100*time.Millisecond {
+		return
+	}
+	b.last = time.Now()
+	const width = 30
+	total = max(total, 1)
+	fill := min(done*width/total, width)
+	fmt.Fprintf(os.Stderr, "\r%-12s [%s%s] %3d%% (%d/%d)", stage,
+		strings.Repeat("#", fill), strings.Repeat(".", width-fill), done*100/total, done, total)
+}

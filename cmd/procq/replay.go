@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"procq/bench"
+	"procq/engine"
+	"procq/replay"
+	"procq/synth"
+)
+
+const replayUsage = "replay --snapshot FILE --requests LOG.jsonl [--concurrency C] [--count N] [--duration D] [--out RESULTS.jsonl] [--compare RESULTS.jsonl]"
+
+// maxReplayConcurrency bounds --concurrency.
+const maxReplayConcurrency = 1024
+
+// errAnswersDiffer makes `procq replay --compare` exit 1; the differences
+// are printed before it is returned.
+var errAnswersDiffer = errors.New("answers differ")
+
+// runReplay replays a request log against a snapshot and reports
+// throughput, latency, error codes and, with --compare, the requests that
+// answer differently from an earlier run.
+func runReplay(args []string) error {
+	fs := newFlags("replay")
+	snap := fs.String("snapshot", "", "snapshot file to answer from")
+	logPath := fs.String("requests", "", "request log: one JSON request per line")
+	conc := fs.Int("concurrency", 1, "requests in flight")
+	count := fs.Int("count", 0, "requests to send, cycling through the log (default: each line once)")
+	duration := fs.Duration("duration", 0, "stop after this long (default: no limit)")
+	out := fs.String("out", "", "write each answer's digest to this results file (JSON Lines)")
+	compare := fs.String("compare", "", "results file of an earlier run to compare the answers with")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required("snapshot", *snap); err != nil {
+		return err
+	}
+	if err := required("requests", *logPath); err != nil {
+		return err
+	}
+	if *conc < 1 || *conc > maxReplayConcurrency {
+		return fmt.Errorf("--concurrency must be 1..%d, got %d", maxReplayConcurrency, *conc)
+	}
+	if *count < 0 {
+		return fmt.Errorf("--count must be >= 0, got %d", *count)
+	}
+	if *duration < 0 {
+		return fmt.Errorf("--duration must be >= 0, got %s", *duration)
+	}
+
+	reqs, err := readRequestLog(*logPath)
+	if err != nil {
+		return err
+	}
+	var old []replay.Answer
+	if *compare != "" {
+		if old, err = readResults(*compare); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	e, err := engine.Load(*snap)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("replay: %d requests of %s against %s (%d records, loaded in %s)\n",
+		len(reqs), *logPath, *snap, e.Len(), bench.Duration(time.Since(start)))
+
+	opt := replay.Options{Concurrency: *conc, Count: *count, Duration: *duration}
+	var bar *stageBar
+	if isTerminal(os.Stderr) {
+		bar = &stageBar{}
+		opt.Progress = func(done, total int) { bar.show("replay", done, total) }
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	sum, answers, err := replay.Run(ctx, e, reqs, opt)
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	printSummary(os.Stdout, sum)
+	if *out != "" {
+		if err := replay.WriteAnswersFile(*out, answers); err != nil {
+			return err
+		}
+		fmt.Printf("answers: %d digests written to %s\n", len(answers), *out)
+	}
+	if *compare != "" {
+		c := replay.Compare(old, answers)
+		printComparison(os.Stdout, c, *compare)
+		if len(c.Differences) > 0 {
+			return fmt.Errorf("%w: %d of %d requests answer differently than in %s", errAnswersDiffer, len(c.Differences), c.Compared, *compare)
+		}
+	}
+	return nil
+}
+
+func readRequestLog(path string) ([]replay.Request, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	reqs, err := replay.ReadLog(f, path)
+	if err != nil {
+		return nil, err
+	}
+	if len(reqs) == 0 {
+		return nil, fmt.Errorf("%s: no requests in the log", path)
+	}
+	return reqs, nil
+}
+
+func readResults(path string) ([]replay.Answer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--compare: %w", err)
+	}
+	defer f.Close()
+	return replay.ReadAnswers(f, path)
+}
+
+func printSummary(w io.Writer, s *replay.Summary) {
+	cut := ""
+	if s.Sent < s.Planned {
+		cut = " (stopped by --duration)"
+	}
+	fmt.Fprintf(w, "sent %d of %d in %s with %d workers%s: %.1f requests/s\n",
+		s.Sent, s.Planned, bench.Duration(s.Elapsed), s.Concurrency, cut, s.Throughput())
+	fmt.Fprintf(w, "latency: p50 %s, p90 %s, p99 %s, max %s\n",
+		bench.Duration(s.P50), bench.Duration(s.P90), bench.Duration(s.P99), bench.Duration(s.Max))
+	var codes []string
+	for _, c := range slices.Sorted(maps.Keys(s.Codes)) {
+		codes = append(codes, fmt.Sprintf("%d: %d", c, s.Codes[c]))
+	}
+	fmt.Fprintf(w, "answers by code: %s\n", strings.Join(codes, ", "))
+	if len(s.Unstable) > 0 {
+		fmt.Fprintf(w, "warning: %d requests answered differently when repeated, lines %v\n", len(s.Unstable), s.Unstable)
+	}
+}
+
+// maxListed bounds the differences printed one per line.
+const maxListed = 50
+
+func printComparison(w io.Writer, c *replay.Comparison, path string) {
+	fmt.Fprintf(w, "compare with %s: %d requests compared, %d answer differently\n", path, c.Compared, len(c.Differences))
+	for i, d := range c.Differences {
+		if i == maxListed {
+			fmt.Fprintf(w, "  … and %d more\n", len(c.Differences)-maxListed)
+			break
+		}
+		fmt.Fprintf(w, "  %s\n", d)
+	}
+	if n := len(c.OnlyOld) + len(c.OnlyNew); n > 0 {
+		fmt.Fprintf(w, "not compared: %d lines answered only in %s, %d only in this run\n", len(c.OnlyOld), path, len(c.OnlyNew))
+	}
+}
+
+// writeRequestLog writes count requests aimed at the data set of opt (the
+// synth request mix) to path, one per line, atomically: `procq gen
+// --requests-out`.
+func writeRequestLog(path string, opt synth.Options, count int) (err error) {
+	bodies, err := synth.Requests(opt, count, opt.Seed)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriter(f)
+	for _, b := range bodies {
+		bw.Write(b)
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "gen: wrote %d requests to %s\n", len(bodies), path)
+	return nil
+}
