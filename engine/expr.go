@@ -141,18 +141,27 @@ func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap) *ro
 		})
 	}
 	set := &termSet{dict: dict}
-	test := func(id uint32) {
-		if p.Match(dict.Term(id)) {
+	// A pattern that is only a literal prefix then `*` (or `*` then a
+	// literal suffix) matches every term of its range: no need to test.
+	src := p.String()
+	switch {
+	case useSuffix && src == "*"+p.Suffix():
+		set.ids = bySuffix
+	case !useSuffix && src == p.Prefix()+"*":
+		for id := lo; id < hi; id++ {
 			set.ids = append(set.ids, id)
 		}
-	}
-	if useSuffix {
+	case useSuffix:
 		for _, id := range bySuffix {
-			test(id)
+			if p.Match(dict.Term(id)) {
+				set.ids = append(set.ids, id)
+			}
 		}
-	} else {
+	default:
 		for id := lo; id < hi; id++ {
-			test(id)
+			if p.Match(dict.Term(id)) {
+				set.ids = append(set.ids, id)
+			}
 		}
 	}
 	return rowsWithin(cand, set)

@@ -163,6 +163,9 @@ func (p *plan) search(term string, within *roaring.Bitmap) *roaring.Bitmap {
 	}
 	sets := []*termSet{{dict: ips}, {dict: clouds}}
 	for _, s := range sets {
+		if !s.dict.MayContain(term) {
+			continue
+		}
 		for id := range uint32(s.dict.Len()) {
 			if strings.Contains(s.dict.Term(id), term) {
 				s.ids = append(s.ids, id)

@@ -14,14 +14,15 @@ const fewTerms = 32
 
 // termSet is the set of matching term ids of one dictionary.
 type termSet struct {
-	dict *index.StrTerms
-	ids  []uint32
-	mask []uint64 // built on demand
+	dict    *index.StrTerms
+	ids     []uint32
+	mask    []uint64 // built on demand
+	rowTerm []uint32 // the dictionary's row → term column, with the mask
 }
 
-func (s *termSet) has(id uint32) bool { return s.mask[id>>6]&(1<<(id&63)) != 0 }
 
 func (s *termSet) buildMask() {
+	s.rowTerm = s.dict.RowTerms()
 	s.mask = make([]uint64, (s.dict.Len()+63)/64)
 	for _, id := range s.ids {
 		s.mask[id>>6] |= 1 << (id & 63)
@@ -49,14 +50,27 @@ func rowsWithin(cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 	for _, s := range sets {
 		s.buildMask()
 	}
-	return filterRows(cand, func(row uint32) bool {
-		for _, s := range sets {
-			if s.has(s.dict.RowTerm(row)) {
-				return true
+	// The loop below runs once per candidate row: keep it free of calls.
+	rows := make([]uint32, 0, 1024)
+	buf := make([]uint32, 1024)
+	it := cand.ManyIterator()
+	for {
+		n := it.NextMany(buf)
+		if n == 0 {
+			break
+		}
+		for _, row := range buf[:n] {
+			for _, s := range sets {
+				if id := s.rowTerm[row]; s.mask[id>>6]&(1<<(id&63)) != 0 {
+					rows = append(rows, row)
+					break
+				}
 			}
 		}
-		return false
-	})
+	}
+	out := roaring.New()
+	out.AddMany(rows)
+	return out
 }
 
 // filterRows returns the rows of cand for which keep is true.

@@ -260,3 +260,15 @@ func TestWithStatus(t *testing.T) {
 		t.Error("old status index changed")
 	}
 }
+
+func TestMayContain(t *testing.T) {
+	ix := Build(testRecords())
+	for _, tc := range []struct {
+		sub  string
+		want bool
+	}{{"10.0", true}, {"", true}, {"abc", true}, {"云", false}, {"10.0.0.x", false}} {
+		if got := ix.InnerIP.MayContain(tc.sub); got != tc.want {
+			t.Errorf("MayContain(%q) = %v, want %v", tc.sub, got, tc.want)
+		}
+	}
+}

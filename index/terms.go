@@ -226,6 +226,8 @@ func (t *IntTerms) sizeInBytes() uint64 {
 type StrTerms struct {
 	terms   []string
 	rowTerm []uint32
+	// alphabet holds every byte that occurs in some term.
+	alphabet [256]bool
 	postings
 	suffixes   bool
 	suffixOnce sync.Once
@@ -235,17 +237,59 @@ type StrTerms struct {
 func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
 	// strings.Compare compares once; cmp.Compare on strings compares twice.
 	rowTerm, terms := assignTerms(n, value, strings.Compare)
-	return &StrTerms{terms: terms, rowTerm: rowTerm, postings: buildPostings(rowTerm, len(terms)), suffixes: suffixes}
+	packTerms(terms)
+	t := &StrTerms{terms: terms, rowTerm: rowTerm, postings: buildPostings(rowTerm, len(terms)), suffixes: suffixes}
+	for _, term := range terms {
+		for i := range len(term) {
+			t.alphabet[term[i]] = true
+		}
+	}
+	return t
+}
+
+// packTerms copies the terms, in order, into one block of memory, so that
+// scanning the dictionary (searches, expressions) reads it sequentially
+// instead of chasing strings allocated all over the heap.
+func packTerms(terms []string) {
+	size := 0
+	for _, t := range terms {
+		size += len(t)
+	}
+	buf := make([]byte, 0, size)
+	for _, t := range terms {
+		buf = append(buf, t...)
+	}
+	all := string(buf)
+	off := 0
+	for i, t := range terms {
+		terms[i] = all[off : off+len(t)]
+		off += len(t)
+	}
 }
 
 // Len returns the number of distinct values.
 func (t *StrTerms) Len() int { return len(t.terms) }
+
+// MayContain reports whether some term could contain sub: false when sub
+// has a byte that no term has.
+func (t *StrTerms) MayContain(sub string) bool {
+	for i := range len(sub) {
+		if !t.alphabet[sub[i]] {
+			return false
+		}
+	}
+	return true
+}
 
 // Term returns the value of term id.
 func (t *StrTerms) Term(id uint32) string { return t.terms[id] }
 
 // Rows returns the rows of term id; possibly shared, read only.
 func (t *StrTerms) Rows(id uint32) *roaring.Bitmap { return t.rows(id) }
+
+// RowTerms returns the term id of every row, indexed by row. Shared: read
+// only.
+func (t *StrTerms) RowTerms() []uint32 { return t.rowTerm }
 
 // RowTerm returns the term id of row.
 func (t *StrTerms) RowTerm(row uint32) uint32 { return t.rowTerm[row] }
