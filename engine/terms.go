@@ -20,7 +20,6 @@ type termSet struct {
 	rowTerm []uint32 // the dictionary's row → term column, with the mask
 }
 
-
 func (s *termSet) buildMask() {
 	s.rowTerm = s.dict.RowTerms()
 	s.mask = make([]uint64, (s.dict.Len()+63)/64)
