@@ -1,0 +1,87 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+
+	"procq/record"
+	"procq/synth"
+)
+
+// microData is the data set of the micro-benchmarks, built once per test
+// binary: a synth data set of PROCQ_BENCH_PROCESSES processes (default
+// 100,000, seed 1), procq's engine over it and the suite.
+var microData = sync.OnceValues(func() (*microSet, error) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
+		n = v
+	}
+	var recs []*record.Record
+	if err := synth.Generate(synth.Options{Processes: n, Seed: 1}, func(r *record.Record) error {
+		recs = append(recs, r)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	p, err := NewProcq(recs)
+	if err != nil {
+		return nil, err
+	}
+	suite, err := Suite(recs)
+	if err != nil {
+		return nil, err
+	}
+	return &microSet{procq: p, suite: suite}, nil
+})
+
+type microSet struct {
+	procq *Procq
+	suite []Query
+}
+
+func microSetup(b *testing.B) *microSet {
+	b.Helper()
+	m, err := microData()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// BenchmarkQuery is procq's engine answering each suite query, parsed
+// beforehand, as the bench command times it: go test ./bench -run '^$'
+// -bench Query -count 10 > new.txt, then compare with benchstat.
+func BenchmarkQuery(b *testing.B) {
+	m := microSetup(b)
+	ctx := context.Background()
+	for _, q := range m.suite {
+		b.Run(q.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.procq.E.Query(ctx, q.Q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDo is the whole request path for each suite query: parse and
+// validate the body, answer, write the response envelope.
+func BenchmarkDo(b *testing.B) {
+	m := microSetup(b)
+	ctx := context.Background()
+	for _, q := range m.suite {
+		b.Run(q.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.procq.E.Do(ctx, q.Body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
