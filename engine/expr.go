@@ -172,6 +172,29 @@ func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap) *ro
 // candidate rows.
 func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *roaring.Bitmap {
 	if ranges, ok := p.IntRanges(); ok {
+		// Ranges of ids are ranges of id ranks. Few matching processes are
+		// looked up and sorted; many are found by testing each candidate
+		// row's rank, which reads the rank column in row order.
+		type span struct{ i, j uint32 }
+		spans := make([]span, 0, len(ranges))
+		total := 0
+		for _, r := range ranges {
+			i, j := ix.ProcessRanks(r.Lo, r.Hi)
+			spans = append(spans, span{i, j})
+			total += int(j - i)
+		}
+		if uint64(total)*8 >= cand.GetCardinality() {
+			rank := ix.Order(index.KeyProcessID).Rank
+			return filterRows(cand, func(row uint32) bool {
+				r := rank[row]
+				for _, s := range spans {
+					if r >= s.i && r < s.j {
+						return true
+					}
+				}
+				return false
+			})
+		}
 		bms := make([]*roaring.Bitmap, 0, len(ranges))
 		for _, r := range ranges {
 			bms = append(bms, ix.ProcessesIn(r.Lo, r.Hi))

@@ -86,29 +86,41 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 	first := p.keys[0]
 	o := p.ix.Order(first.key)
 	perm := o.Perm[span.Lo:span.Hi]
-	rank := o.Rank
+	base := int(span.Lo)
 	groupsForward := first.desc == reverse
 	sub := &pager{ix: p.ix, keys: p.keys[1:]}
 	// Within a group the presorted order is ascending bk_process_id; any
 	// other remaining keys need a sort.
 	subSort := len(p.keys) > 2 || p.keys[len(p.keys)-1].desc
 	out := make([]uint32, 0, to-from)
+	n := len(perm)
+	if o.Unique && uint64(n) == res.GetCardinality() {
+		// Every row of the span is in the result and every group is one
+		// row: positions map straight onto the permutation.
+		if groupsForward {
+			return append(out, perm[from:to]...)
+		}
+		for i := n - 1 - int(from); i > n-1-int(to); i-- {
+			out = append(out, perm[i])
+		}
+		return out
+	}
 	var group []uint32
 	var seen uint64
-	n := len(perm)
 	for done := 0; done < n && seen < to; {
-		// The next group is perm[lo:hi].
+		// The next group is perm[lo:hi]; group boundaries come from the
+		// order's group-start bits, so no rank is read.
 		var lo, hi int
 		if groupsForward {
 			lo = done
 			hi = lo + 1
-			for hi < n && rank[perm[hi]] == rank[perm[lo]] {
+			for hi < n && !o.GroupStart(base+hi) {
 				hi++
 			}
 		} else {
 			hi = n - done
 			lo = hi - 1
-			for lo > 0 && rank[perm[lo-1]] == rank[perm[hi-1]] {
+			for lo > 0 && !o.GroupStart(base+lo) {
 				lo--
 			}
 		}

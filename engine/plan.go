@@ -156,9 +156,9 @@ func (p *plan) execute() *roaring.Bitmap {
 func (p *plan) search(term string, within *roaring.Bitmap) *roaring.Bitmap {
 	ips, clouds := p.ix.InnerIP, p.ix.CloudName
 	if within.GetCardinality() < uint64(ips.Len()+clouds.Len()) {
+		ipm, cloudm := newMemo(ips), newMemo(clouds)
 		return filterRows(within, func(row uint32) bool {
-			r := p.ix.Rows[row]
-			return strings.Contains(r.InnerIP, term) || strings.Contains(r.CloudName, term)
+			return ipm.contains(row, term) || cloudm.contains(row, term)
 		})
 	}
 	sets := []*termSet{{dict: ips}, {dict: clouds}}

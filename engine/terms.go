@@ -1,15 +1,17 @@
 package engine
 
 import (
+	"strings"
+
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"procq/index"
 )
 
-// fewTerms is how many matching terms are ORed as bitmaps; with more, the
-// candidate rows are filtered through a mask of the matching term ids,
-// which costs a few nanoseconds per candidate row instead of a bitmap
-// union per term.
+// fewTerms is how many matching terms may be ORed as bitmaps. With more,
+// or when their rows outnumber the candidates, the candidate rows are
+// filtered through a mask of the matching term ids instead, which costs a
+// few nanoseconds per candidate row rather than a union per term.
 const fewTerms = 32
 
 // termSet is the set of matching term ids of one dictionary.
@@ -37,7 +39,7 @@ func rowsWithin(cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 	if total == 0 {
 		return roaring.New()
 	}
-	if total <= fewTerms {
+	if total <= fewTerms && termRows(sets) <= cand.GetCardinality() {
 		bms := make([]*roaring.Bitmap, 0, total)
 		for _, s := range sets {
 			for _, id := range s.ids {
@@ -70,6 +72,42 @@ func rowsWithin(cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 	out := roaring.New()
 	out.AddMany(rows)
 	return out
+}
+
+// termRows counts the rows of the terms of sets.
+func termRows(sets []*termSet) uint64 {
+	var n uint64
+	for _, s := range sets {
+		for _, id := range s.ids {
+			n += s.dict.Count(id)
+		}
+	}
+	return n
+}
+
+// memo remembers which terms of a dictionary contain a search term.
+type memo struct {
+	dict            *index.StrTerms
+	rowTerm         []uint32
+	tested, matched []uint64
+}
+
+func newMemo(dict *index.StrTerms) *memo {
+	words := (dict.Len() + 63) / 64
+	return &memo{dict: dict, rowTerm: dict.RowTerms(), tested: make([]uint64, words), matched: make([]uint64, words)}
+}
+
+// contains reports whether row's term contains sub, testing each term once.
+func (m *memo) contains(row uint32, sub string) bool {
+	id := m.rowTerm[row]
+	w, bit := id>>6, uint64(1)<<(id&63)
+	if m.tested[w]&bit == 0 {
+		m.tested[w] |= bit
+		if strings.Contains(m.dict.Term(id), sub) {
+			m.matched[w] |= bit
+		}
+	}
+	return m.matched[w]&bit != 0
 }
 
 // filterRows returns the rows of cand for which keep is true.

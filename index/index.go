@@ -144,7 +144,7 @@ func Build(recs []*record.Record) *Index {
 					perm = countingSort(countingSort(pidSorted, rank, r), bizOf, nb)
 				}
 			}
-			ix.orders[k] = Order{Perm: perm, Rank: rank}
+			ix.orders[k] = newOrder(perm, rank)
 		})
 	}
 	wg.Wait()
@@ -246,14 +246,21 @@ func (ix *Index) RowOfProcess(pid int64) (uint32, bool) {
 	return 0, false
 }
 
+// ProcessRanks returns the ranks [i, j) of the processes whose
+// bk_process_id lies in [lo, hi]: a row's rank is Order(KeyProcessID).Rank.
+func (ix *Index) ProcessRanks(lo, hi int64) (i, j uint32) {
+	if lo > hi {
+		return 0, 0
+	}
+	a := sort.Search(len(ix.pids), func(i int) bool { return ix.pids[i] >= lo })
+	b := sort.Search(len(ix.pids), func(i int) bool { return ix.pids[i] > hi })
+	return uint32(a), uint32(max(a, b))
+}
+
 // ProcessesIn returns the rows whose bk_process_id lies in [lo, hi].
 func (ix *Index) ProcessesIn(lo, hi int64) *roaring.Bitmap {
+	i, j := ix.ProcessRanks(lo, hi)
 	b := roaring.New()
-	if lo > hi {
-		return b
-	}
-	i := sort.Search(len(ix.pids), func(i int) bool { return ix.pids[i] >= lo })
-	j := sort.Search(len(ix.pids), func(i int) bool { return ix.pids[i] > hi })
 	if i < j {
 		b.AddMany(slices.Sorted(slices.Values(ix.pidRows[i:j])))
 	}
@@ -280,7 +287,7 @@ func (ix *Index) Sizes() map[string]uint64 {
 	s["biz"] = biz
 	var orders uint64
 	for k := range NumKeys {
-		orders += uint64(len(ix.orders[k].Perm) * 4)
+		orders += uint64(len(ix.orders[k].Perm)*4 + len(ix.orders[k].groupStart)*8)
 		if k != KeyProcessName { // shares the process-name dictionary's column
 			orders += uint64(len(ix.orders[k].Rank) * 4)
 		}

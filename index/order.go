@@ -47,6 +47,34 @@ func KeyOf(f record.Field) (Key, bool) {
 type Order struct {
 	Perm []uint32
 	Rank []uint32
+	// groupStart has bit i set when Perm[i] starts a run of equal keys
+	// (within a business or across one): walking Perm needs no random
+	// access into Rank to find group boundaries.
+	groupStart []uint64
+	// Unique is true when no two rows share a key value.
+	Unique bool
+}
+
+// GroupStart reports whether position i of Perm starts a group of equal
+// keys; every position of a unique key does.
+func (o *Order) GroupStart(i int) bool {
+	return o.Unique || o.groupStart[i>>6]&(1<<(i&63)) != 0
+}
+
+func newOrder(perm, rank []uint32) Order {
+	o := Order{Perm: perm, Rank: rank, groupStart: make([]uint64, (len(perm)+63)/64)}
+	distinct := 0
+	for i, row := range perm {
+		if i == 0 || rank[row] != rank[perm[i-1]] {
+			o.groupStart[i>>6] |= 1 << (i & 63)
+			distinct++
+		}
+	}
+	o.Unique = distinct == len(perm)
+	if o.Unique {
+		o.groupStart = nil
+	}
+	return o
 }
 
 type intPair struct {

@@ -31,6 +31,14 @@ func (p *postings) rows(id uint32) *roaring.Bitmap {
 	return p.bms[id]
 }
 
+// count returns the number of rows of term id.
+func (p *postings) count(id uint32) uint64 {
+	if s := p.spans[id]; s.Hi != 0 {
+		return uint64(s.Len())
+	}
+	return p.bms[id].GetCardinality()
+}
+
 // union returns the rows of any of ids; possibly shared, read only.
 func (p *postings) union(ids []uint32) *roaring.Bitmap {
 	var bms []*roaring.Bitmap
@@ -286,6 +294,9 @@ func (t *StrTerms) Term(id uint32) string { return t.terms[id] }
 
 // Rows returns the rows of term id; possibly shared, read only.
 func (t *StrTerms) Rows(id uint32) *roaring.Bitmap { return t.rows(id) }
+
+// Count returns the number of rows of term id.
+func (t *StrTerms) Count(id uint32) uint64 { return t.count(id) }
 
 // RowTerms returns the term id of every row, indexed by row. Shared: read
 // only.
