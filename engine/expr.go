@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -70,33 +72,47 @@ func (c *compiledExpr) eval(ix *index.Index, span index.Span, bizRows *roaring.B
 		}
 		cand = roaring.And(cand, env)
 	}
-	// Literal lists first: they are hash lookups and usually narrow most.
-	names := []struct {
+	// Literal lists first, fewest rows first: their terms are binary
+	// searches in the dictionary and their row counts are known. Patterns
+	// follow, each tested on whichever is smaller, its terms or the
+	// candidates left.
+	type field struct {
 		dict *index.StrTerms
 		p    *expr.Pattern
-	}{
-		{ix.SetName, c.setName}, {ix.ModuleName, c.moduleName},
-		{ix.ServiceName, c.service}, {ix.ProcessName, c.process},
+		set  *termSet // matching terms, for literal lists
+		rows uint64   // rows of those terms
 	}
-	for pass := range 2 {
-		for _, n := range names {
-			if n.p.MatchesAll() {
-				continue
+	var literal, pattern []field
+	for _, f := range []field{
+		{dict: ix.SetName, p: c.setName}, {dict: ix.ModuleName, p: c.moduleName},
+		{dict: ix.ServiceName, p: c.service}, {dict: ix.ProcessName, p: c.process},
+	} {
+		if f.p.MatchesAll() {
+			continue
+		}
+		lits, isLit := f.p.Literals()
+		if !isLit {
+			pattern = append(pattern, f)
+			continue
+		}
+		f.set = &termSet{dict: f.dict}
+		for _, l := range lits {
+			if id, ok := f.dict.Lookup(l); ok {
+				f.set.ids = append(f.set.ids, id)
+				f.rows += f.dict.Count(id)
 			}
-			lits, isLit := n.p.Literals()
-			if isLit != (pass == 0) {
-				continue
-			}
-			var b *roaring.Bitmap
-			if isLit {
-				b = n.dict.Union(lits)
-			} else {
-				b = matchTerms(n.dict, n.p, cand)
-			}
-			cand = roaring.And(cand, b)
-			if cand.IsEmpty() {
-				return nil
-			}
+		}
+		literal = append(literal, f)
+	}
+	slices.SortFunc(literal, func(a, b field) int { return cmp.Compare(a.rows, b.rows) })
+	for _, f := range append(literal, pattern...) {
+		if f.set != nil {
+			cand = rowsWithin(cand, f.set)
+		} else {
+			cand = matchTerms(f.dict, f.p, cand)
+		}
+		if cand.IsEmpty() {
+			return nil
 		}
 	}
 	if c.pid != nil && !c.pid.MatchesAll() {
@@ -199,7 +215,7 @@ func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *ro
 		for _, r := range ranges {
 			bms = append(bms, ix.ProcessesIn(r.Lo, r.Hi))
 		}
-		return union(bms)
+		return index.Union(bms...)
 	}
 	if pre := p.Prefix(); pre != "" {
 		cand = roaring.And(cand, processesWithPrefix(ix, pre))
@@ -231,15 +247,5 @@ func processesWithPrefix(ix *index.Index, pre string) *roaring.Bitmap {
 			hi = hi*10 + 9
 		}
 	}
-	return union(bms)
-}
-
-func union(bms []*roaring.Bitmap) *roaring.Bitmap {
-	switch len(bms) {
-	case 0:
-		return roaring.New()
-	case 1:
-		return bms[0]
-	}
-	return roaring.FastOr(bms...)
+	return index.Union(bms...)
 }

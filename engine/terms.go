@@ -39,14 +39,16 @@ func rowsWithin(cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 	if total == 0 {
 		return roaring.New()
 	}
-	if total <= fewTerms && termRows(sets) <= cand.GetCardinality() {
+	// ORing big scattered bitmaps costs far more per row than the mask
+	// filter, so OR only terms much more selective than the candidates.
+	if total <= fewTerms && termRows(sets)*8 <= cand.GetCardinality() {
 		bms := make([]*roaring.Bitmap, 0, total)
 		for _, s := range sets {
 			for _, id := range s.ids {
 				bms = append(bms, s.dict.Rows(id))
 			}
 		}
-		return roaring.And(union(bms), cand)
+		return roaring.And(index.Union(bms...), cand)
 	}
 	for _, s := range sets {
 		s.buildMask()

