@@ -64,16 +64,22 @@ func (p *pager) page(res *roaring.Bitmap, r uint64, span index.Span, off uint64,
 	// Cost model, in row visits: walking a presorted order visits about
 	// need·|span|/r rows (each a bitmap Contains); scanning visits every
 	// result row and sorts or heaps them, a few times dearer per row.
+	// The estimate assumes the result is spread evenly over the order; when
+	// it is not (a range of ids is one end of the id order), the walk gives
+	// up after visiting as many rows as a scan would cost and scans.
 	walkCost := float64(need) * float64(span.Len()) / float64(r)
 	scanCost := 4 * float64(r)
 	if walkCost <= scanCost {
+		budget := int(scanCost) + 64
 		// Deep pages are cheaper to reach from the far end.
 		if off > r/2 {
-			rows := p.walk(res, span, r-need, r-off, true)
-			slices.Reverse(rows)
+			if rows, ok := p.walk(res, span, r-need, r-off, true, budget); ok {
+				slices.Reverse(rows)
+				return rows
+			}
+		} else if rows, ok := p.walk(res, span, off, need, false, budget); ok {
 			return rows
 		}
-		return p.walk(res, span, off, need, false)
 	}
 	return p.scan(res, r, off, need)
 }
@@ -81,8 +87,9 @@ func (p *pager) page(res *roaring.Bitmap, r uint64, span index.Span, off uint64,
 // walk visits the presorted order of the first key (from its far end when
 // reverse) and returns the result rows at positions [from, to) of that
 // traversal. Rows with equal first keys form a group; a group is
-// ordered by the remaining keys before its rows are counted.
-func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reverse bool) []uint32 {
+// ordered by the remaining keys before its rows are counted. It gives up
+// (false) once it has visited more than budget rows.
+func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reverse bool, budget int) ([]uint32, bool) {
 	first := p.keys[0]
 	o := p.ix.Order(first.key)
 	perm := o.Perm[span.Lo:span.Hi]
@@ -98,12 +105,12 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 		// Every row of the span is in the result and every group is one
 		// row: positions map straight onto the permutation.
 		if groupsForward {
-			return append(out, perm[from:to]...)
+			return append(out, perm[from:to]...), true
 		}
 		for i := n - 1 - int(from); i > n-1-int(to); i-- {
 			out = append(out, perm[i])
 		}
-		return out
+		return out, true
 	}
 	var group []uint32
 	var seen uint64
@@ -125,6 +132,9 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 			}
 		}
 		done += hi - lo
+		if done > budget {
+			return nil, false
+		}
 		group = group[:0]
 		if reverse {
 			for i := hi - 1; i >= lo; i-- {
@@ -160,7 +170,7 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 		out = append(out, group[start:end]...)
 		seen += g
 	}
-	return out
+	return out, true
 }
 
 // scan orders every result row and returns positions [from, to).

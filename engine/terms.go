@@ -2,6 +2,7 @@ package engine
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -54,7 +55,8 @@ func rowsWithin(cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 		s.buildMask()
 	}
 	// The loop below runs once per candidate row: keep it free of calls.
-	rows := make([]uint32, 0, 1024)
+	rows := newRowSet(cand)
+	defer rows.release()
 	buf := make([]uint32, 1024)
 	it := cand.ManyIterator()
 	for {
@@ -65,15 +67,13 @@ func rowsWithin(cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 		for _, row := range buf[:n] {
 			for _, s := range sets {
 				if id := s.rowTerm[row]; s.mask[id>>6]&(1<<(id&63)) != 0 {
-					rows = append(rows, row)
+					rows.words[row>>6] |= 1 << (row & 63)
 					break
 				}
 			}
 		}
 	}
-	out := roaring.New()
-	out.AddMany(rows)
-	return out
+	return rows.bitmap()
 }
 
 // termRows counts the rows of the terms of sets.
@@ -112,9 +112,40 @@ func (m *memo) contains(row uint32, sub string) bool {
 	return m.matched[w]&bit != 0
 }
 
+// rowSet collects rows as bits of a dense word array taken from a pool:
+// filtering a million candidate rows then allocates no per-row memory,
+// which on a heap of a million records would mostly be paid for in
+// garbage collection.
+type rowSet struct{ words []uint64 }
+
+var densePool sync.Pool // of *[]uint64, all zero
+
+// newRowSet returns an empty set able to hold every row of cand.
+func newRowSet(cand *roaring.Bitmap) *rowSet {
+	n := 1
+	if !cand.IsEmpty() {
+		n = int(cand.Maximum())/64 + 1
+	}
+	if p, ok := densePool.Get().(*[]uint64); ok && cap(*p) >= n {
+		return &rowSet{words: (*p)[:n]}
+	}
+	return &rowSet{words: make([]uint64, n)}
+}
+
+// bitmap returns the rows as a bitmap of its own.
+func (s *rowSet) bitmap() *roaring.Bitmap { return roaring.FromDense(s.words, true) }
+
+// release zeroes the words and returns them to the pool.
+func (s *rowSet) release() {
+	clear(s.words)
+	densePool.Put(&s.words)
+	s.words = nil
+}
+
 // filterRows returns the rows of cand for which keep is true.
 func filterRows(cand *roaring.Bitmap, keep func(row uint32) bool) *roaring.Bitmap {
-	var rows []uint32
+	rows := newRowSet(cand)
+	defer rows.release()
 	buf := make([]uint32, 512)
 	it := cand.ManyIterator()
 	for {
@@ -124,11 +155,9 @@ func filterRows(cand *roaring.Bitmap, keep func(row uint32) bool) *roaring.Bitma
 		}
 		for _, row := range buf[:n] {
 			if keep(row) {
-				rows = append(rows, row)
+				rows.words[row>>6] |= 1 << (row & 63)
 			}
 		}
 	}
-	out := roaring.New()
-	out.AddMany(rows)
-	return out
+	return rows.bitmap()
 }
