@@ -279,7 +279,7 @@ func TestMayContain(t *testing.T) {
 func TestUnion(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{0, 1, 2, 3, 10} {
-		for _, size := range []int{10, 5000, 200000} {
+		for _, size := range []int{10, 5000, 40000} {
 			bms := make([]*roaring.Bitmap, n)
 			for i := range bms {
 				bms[i] = roaring.New()
