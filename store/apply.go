@@ -97,16 +97,22 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 	}
 
 	seq := s.seq + 1
-	keys := make([]int64, 0, len(b.topo)+len(b.status))
-	vals := make([]string, 0, cap(keys))
+	n := len(b.topo) + len(b.status)
+	keys, vals, full := make([]int64, 0, n), make([]string, 0, n), make([]bool, 0, n)
 	for pid, r := range b.topo {
-		keys, vals = append(keys, pid), append(vals, entryValue(r))
+		keys, vals, full = append(keys, pid), append(vals, entryValue(r)), append(full, true)
 	}
 	for pid := range b.status {
 		r, _ := next.Record(pid)
-		keys, vals = append(keys, pid), append(vals, entryValue(r))
+		// The status fields alone are enough over the snapshot's record;
+		// a record upserted since needs its whole new self.
+		if l, ok := s.latest[pid]; ok && l.full {
+			keys, vals, full = append(keys, pid), append(vals, entryValue(r)), append(full, true)
+		} else {
+			keys, vals, full = append(keys, pid), append(vals, statusValue(r)), append(full, false)
+		}
 	}
-	if err := s.writeBatch(seq, keys, vals); err != nil {
+	if err := s.writeBatch(seq, keys, vals, full); err != nil {
 		return Result{}, err
 	}
 	s.seq = seq
@@ -118,7 +124,7 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 
 // writeBatch appends batch seq to the journal and syncs it as the policy
 // says. The caller holds s.mu.
-func (s *Store) writeBatch(seq uint64, pids []int64, vals []string) error {
+func (s *Store) writeBatch(seq uint64, pids []int64, vals []string, full []bool) error {
 	err := s.db.Update(func(tx *buntdb.Tx) error {
 		// The entries the previous batch replaced: that batch precedes
 		// these deletions in the file, so a crash cannot keep the
@@ -141,11 +147,11 @@ func (s *Store) writeBatch(seq uint64, pids []int64, vals []string) error {
 	}
 	s.at("batch-written")
 	s.superseded = s.superseded[:0]
-	for _, pid := range pids {
+	for i, pid := range pids {
 		if old, ok := s.latest[pid]; ok {
-			s.superseded = append(s.superseded, entryKey(pid, old))
+			s.superseded = append(s.superseded, entryKey(pid, old.seq))
 		}
-		s.latest[pid] = seq
+		s.latest[pid] = entryRef{seq, full[i]}
 	}
 	if s.opts.Sync == SyncAlways {
 		return s.syncJournal()

@@ -182,8 +182,8 @@ func (s *Store) trim(seq uint64, path string) (string, error) {
 	s.at("checkpoint-trimmed")
 	old := s.snap
 	s.snap, s.snapSeq = path, seq
-	for pid, q := range s.latest {
-		if q <= seq {
+	for pid, l := range s.latest {
+		if l.seq <= seq {
 			delete(s.latest, pid)
 		}
 	}

@@ -21,11 +21,21 @@ const (
 	keySnap     = "m:snap"
 	entryPrefix = "p:"
 	formatValue = "procq-journal 1"
-	// An entry's value: upsertMark followed by the record's JSON, or
+	// An entry's value: upsertMark followed by the record's JSON,
+	// statusMark followed by the status fields (see statusValue), or
 	// tombstone.
 	upsertMark = 'U'
+	statusMark = 'S'
 	tombstone  = "D"
 )
+
+// entryRef is what the store remembers of a process's newest journal
+// entry: its batch, and whether it holds the whole record (or a
+// tombstone) rather than the status fields alone.
+type entryRef struct {
+	seq  uint64
+	full bool
+}
 
 // entryKey returns the journal key of process pid written by batch seq.
 // Both numbers are zero-padded so that keys sort by process, then batch.
@@ -68,20 +78,113 @@ func entryValue(r *record.Record) string {
 	return string(r.AppendJSON(b, 0))
 }
 
-// parseEntryValue reads a value entryValue made: the record, nil for a
-// tombstone.
-func parseEntryValue(v string) (*record.Record, error) {
-	if v == tombstone {
-		return nil, nil
+// statusValue returns the journal value of r's status fields:
+//
+//	S<process_status> <is_auto 0|1>[ <bk_process_id>,<local_inst_id>,<inst_id>,<process_status>,<is_auto 0|1>]...
+//
+// with one group per proc_inst_infos item.
+func statusValue(r *record.Record) string {
+	b := make([]byte, 0, 8+40*len(r.ProcInstInfos))
+	b = append(b, statusMark)
+	b = strconv.AppendInt(b, r.ProcessStatus, 10)
+	b = append(b, ' ')
+	b = appendBit(b, r.IsAuto)
+	for _, p := range r.ProcInstInfos {
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, p.ProcessID, 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, p.LocalInstID, 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, p.InstID, 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, p.ProcessStatus, 10)
+		b = append(b, ',')
+		b = appendBit(b, p.IsAuto)
 	}
-	if len(v) == 0 || v[0] != upsertMark {
-		return nil, errors.New("neither a record nor a tombstone")
+	return string(b)
+}
+
+func appendBit(b []byte, v bool) []byte {
+	if v {
+		return append(b, '1')
 	}
-	r := new(record.Record)
-	if err := r.UnmarshalJSON([]byte(v[1:])); err != nil {
-		return nil, err
+	return append(b, '0')
+}
+
+// statusEntry is the content of a status entry.
+type statusEntry struct {
+	status        int64
+	auto          bool
+	procInstInfos []record.ProcInstInfo
+}
+
+// apply returns a copy of r with the status fields of e.
+func (e *statusEntry) apply(r *record.Record) *record.Record {
+	c := *r
+	c.ProcessStatus, c.IsAuto, c.ProcInstInfos = e.status, e.auto, e.procInstInfos
+	return &c
+}
+
+func parseBit(s string) (bool, error) {
+	switch s {
+	case "0":
+		return false, nil
+	case "1":
+		return true, nil
 	}
-	return r, nil
+	return false, fmt.Errorf("%q is not 0 or 1", s)
+}
+
+func parseStatusValue(v string) (*statusEntry, error) {
+	f := strings.Split(v[1:], " ")
+	if len(f) < 2 {
+		return nil, errors.New("status entry: want STATUS AUTO")
+	}
+	var e statusEntry
+	var err error
+	if e.status, err = strconv.ParseInt(f[0], 10, 64); err != nil {
+		return nil, fmt.Errorf("status entry: %w", err)
+	}
+	if e.auto, err = parseBit(f[1]); err != nil {
+		return nil, fmt.Errorf("status entry: %w", err)
+	}
+	for _, g := range f[2:] {
+		n := strings.Split(g, ",")
+		if len(n) != 5 {
+			return nil, fmt.Errorf("status entry: proc_inst_infos item %q", g)
+		}
+		var p record.ProcInstInfo
+		var errs [5]error
+		p.ProcessID, errs[0] = strconv.ParseInt(n[0], 10, 64)
+		p.LocalInstID, errs[1] = strconv.ParseInt(n[1], 10, 64)
+		p.InstID, errs[2] = strconv.ParseInt(n[2], 10, 64)
+		p.ProcessStatus, errs[3] = strconv.ParseInt(n[3], 10, 64)
+		p.IsAuto, errs[4] = parseBit(n[4])
+		if err := errors.Join(errs[:]...); err != nil {
+			return nil, fmt.Errorf("status entry: proc_inst_infos item %q: %w", g, err)
+		}
+		e.procInstInfos = append(e.procInstInfos, p)
+	}
+	return &e, nil
+}
+
+// parseEntryValue reads a value entryValue or statusValue made: the
+// record (nil for a tombstone), or the status fields.
+func parseEntryValue(v string) (*record.Record, *statusEntry, error) {
+	switch {
+	case v == tombstone:
+		return nil, nil, nil
+	case len(v) > 0 && v[0] == statusMark:
+		e, err := parseStatusValue(v)
+		return nil, e, err
+	case len(v) > 0 && v[0] == upsertMark:
+		r := new(record.Record)
+		if err := r.UnmarshalJSON([]byte(v[1:])); err != nil {
+			return nil, nil, err
+		}
+		return r, nil, nil
+	}
+	return nil, nil, errors.New("neither a record, a status nor a tombstone")
 }
 
 // lastBatch is the value of keyLast: the newest batch and its entry count.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -290,7 +291,7 @@ func (s *Store) open() error {
 	tornLast := js.last.seq > base && lastCount < js.last.entries
 	var drop []string
 	keep := make(map[int64]string)
-	keepSeq := make(map[int64]uint64)
+	keepSeq := make(map[int64]entryRef)
 	torn := 0
 	for _, k := range js.keys {
 		pid, seq, _ := parseEntryKey(k)
@@ -309,7 +310,7 @@ func (s *Store) open() error {
 			if old, ok := keep[pid]; ok {
 				drop = append(drop, old) // keys ascend, so k is newer
 			}
-			keep[pid], keepSeq[pid] = k, seq
+			keep[pid], keepSeq[pid] = k, entryRef{seq: seq}
 		}
 	}
 	if torn > 0 {
@@ -318,20 +319,26 @@ func (s *Store) open() error {
 	}
 
 	overlay := make(map[int64]*record.Record, len(keep))
+	statuses := make(map[int64]*statusEntry)
 	err = db.View(func(tx *buntdb.Tx) error {
 		for pid, k := range keep {
 			v, err := tx.Get(k)
 			if err != nil {
 				return fmt.Errorf("%s: %w", k, err)
 			}
-			r, err := parseEntryValue(v)
+			r, st, err := parseEntryValue(v)
 			if err != nil {
 				return fmt.Errorf("%w: %s: %w", ErrCorruptJournal, k, err)
 			}
 			if r != nil && r.ProcessID != pid {
 				return fmt.Errorf("%w: %s holds bk_process_id %d", ErrCorruptJournal, k, r.ProcessID)
 			}
+			if st != nil {
+				statuses[pid] = st
+				continue
+			}
 			overlay[pid] = r
+			keepSeq[pid] = entryRef{seq: keepSeq[pid].seq, full: true}
 		}
 		return nil
 	})
@@ -342,6 +349,10 @@ func (s *Store) open() error {
 	var recs []*record.Record
 	if s.snap != "" {
 		_, err := snapshot.Read(s.snap, func(r *record.Record) error {
+			if st, ok := statuses[r.ProcessID]; ok {
+				r = st.apply(r)
+				delete(statuses, r.ProcessID)
+			}
 			if _, ok := overlay[r.ProcessID]; !ok {
 				recs = append(recs, r)
 			}
@@ -358,6 +369,11 @@ func (s *Store) open() error {
 			}
 			return fmt.Errorf("data dir %s: %w", s.dir, err)
 		}
+	}
+	if len(statuses) > 0 {
+		// Status entries are written only over a record of the snapshot.
+		return fmt.Errorf("journal %s: %w: status entries for %d processes the snapshot lacks, such as bk_process_id %d",
+			jpath, ErrCorruptJournal, len(statuses), slices.Min(slices.Collect(maps.Keys(statuses))))
 	}
 	for _, r := range overlay {
 		if r != nil {

@@ -12,8 +12,11 @@
 // The journal holds, for each process changed since the snapshot, its
 // record as JSON (the SPEC's record shape) or a tombstone, under the key
 // p:<19-digit bk_process_id>:<20-digit seq>, where seq numbers the batch
-// (one Apply call) that wrote it. Writing a key again writes the same
-// value, so replaying the journal twice is harmless. Next to the entries,
+// (one Apply call) that wrote it. A process that only status updates
+// changed since the snapshot gets a status entry instead of its whole
+// record: its process_status, is_auto and proc_inst_infos, about a
+// twentieth of the size. Writing a key again writes the same value, so
+// replaying the journal twice is harmless. Next to the entries,
 // m:last holds "<seq> <entries>" of the newest batch, which tells a batch
 // cut short by a crash (never acknowledged) from a whole one; m:snap holds
 // the seq of the snapshot the journal was last trimmed against, so that a
@@ -179,8 +182,8 @@ type Store struct {
 	seq     uint64 // the last batch applied
 	snapSeq uint64 // the batch the snapshot covers
 	snap    string // the snapshot's path; "" when there is none
-	// latest is the seq of each process's newest journal entry.
-	latest map[int64]uint64
+	// latest is each process's newest journal entry.
+	latest map[int64]entryRef
 	// superseded are journal keys that newer entries replace; the next
 	// batch deletes them, once the newer ones are surely on disk before
 	// the deletions.
