@@ -26,6 +26,7 @@ package server
 // is not loopback.
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -242,7 +243,7 @@ func (s *Server) mutation(endpoint, kind string) http.HandlerFunc {
 		}
 		var ops []store.Op
 		if kind == "" {
-			ops, err = store.ParseOps(strings.NewReader(string(body)), "body")
+			ops, err = store.ParseOps(bytes.NewReader(body), "body")
 		} else {
 			ops, err = store.ParseOp(body, kind)
 		}
