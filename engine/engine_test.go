@@ -1,9 +1,13 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"runtime/debug"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -67,4 +71,34 @@ func TestLoadGCRestoresPercent(t *testing.T) {
 	if got := debug.SetGCPercent(123); got != -1 {
 		t.Errorf("a load turned the GC on: percent %d after, want -1", got)
 	}
+}
+
+// TestConcurrentQueries runs random requests from many goroutines at once
+// on one engine; each answer must equal the one given alone.
+func TestConcurrentQueries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	recs := randomRecords(rng, 2000)
+	e, err := New(slices.Clone(recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := make([][]byte, 200)
+	want := make([][]byte, len(bodies))
+	for i := range bodies {
+		bodies[i], _ = json.Marshal(randomRequest(rng, recs))
+		want[i], _ = e.Do(context.Background(), bodies[i])
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range bodies {
+				k := (i*7 + g*13) % len(bodies)
+				if got, _ := e.Do(context.Background(), bodies[k]); !bytes.Equal(got, want[k]) {
+					t.Errorf("request %d answered differently under concurrency", k)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

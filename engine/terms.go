@@ -126,8 +126,11 @@ func newRowSet(cand *roaring.Bitmap) *rowSet {
 	if !cand.IsEmpty() {
 		n = int(cand.Maximum())/64 + 1
 	}
-	if p, ok := densePool.Get().(*[]uint64); ok && cap(*p) >= n {
-		return &rowSet{words: (*p)[:n]}
+	if p, ok := densePool.Get().(*[]uint64); ok {
+		if cap(*p) >= n {
+			return &rowSet{words: (*p)[:n]}
+		}
+		densePool.Put(p)
 	}
 	return &rowSet{words: make([]uint64, n)}
 }
@@ -137,9 +140,10 @@ func (s *rowSet) bitmap() *roaring.Bitmap { return roaring.FromDense(s.words, tr
 
 // release zeroes the words and returns them to the pool.
 func (s *rowSet) release() {
-	clear(s.words)
-	densePool.Put(&s.words)
+	words := s.words[:cap(s.words)]
+	clear(words)
 	s.words = nil
+	densePool.Put(&words)
 }
 
 // filterRows returns the rows of cand for which keep is true.
