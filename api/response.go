@@ -2,7 +2,6 @@ package api
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"procq/record"
 )
@@ -43,47 +42,5 @@ func AppendError(b []byte, err *Error) []byte {
 	return append(b, `,"data":null}`...)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string: UTF-8 kept as is, quotes,
-// backslashes and control characters escaped, invalid bytes as U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendString appends s as a JSON string, as record fields are written.
+func appendString(b []byte, s string) []byte { return record.AppendString(b, s) }

@@ -189,8 +189,10 @@ func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string: UTF-8 kept as is, quotes,
+// AppendString appends s as a JSON string: UTF-8 kept as is, quotes,
 // backslashes and control characters escaped, invalid bytes as U+FFFD.
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }
+
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
