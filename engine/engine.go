@@ -38,8 +38,8 @@ type Engine struct {
 func New(recs []*record.Record) (*Engine, error) {
 	start := time.Now()
 	ix := index.Build(recs)
-	if err := checkUnique(ix); err != nil {
-		return nil, err
+	if pid, dup := ix.DuplicateProcess(); dup {
+		return nil, fmt.Errorf("%w: %d", ErrDuplicateProcess, pid)
 	}
 	return &Engine{ix: ix, built: time.Now(), buildTime: time.Since(start), version: 1}, nil
 }
@@ -95,17 +95,6 @@ func (e *Engine) WithChanges(upserts []*record.Record, deletes []int64) (*Engine
 	}
 	n.version = e.version + 1
 	return n, nil
-}
-
-func checkUnique(ix *index.Index) error {
-	seen := make(map[int64]struct{}, ix.Len())
-	for _, r := range ix.Rows {
-		if _, dup := seen[r.ProcessID]; dup {
-			return fmt.Errorf("%w: %d", ErrDuplicateProcess, r.ProcessID)
-		}
-		seen[r.ProcessID] = struct{}{}
-	}
-	return nil
 }
 
 // Load reads a snapshot file and indexes its records. While it works it

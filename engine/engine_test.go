@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
@@ -101,4 +102,14 @@ func TestConcurrentQueries(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestNewRejectsDuplicateProcess(t *testing.T) {
+	recs := loadFixture(t)
+	dup := *recs[7]
+	dup.BizID = 99999 // another business, another row: still the same process
+	_, err := New(append(recs, &dup))
+	if !errors.Is(err, ErrDuplicateProcess) {
+		t.Fatalf("New with a repeated bk_process_id: err %v, want ErrDuplicateProcess", err)
+	}
 }

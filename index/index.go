@@ -75,17 +75,49 @@ func Build(recs []*record.Record) *Index {
 		lo = hi
 	}
 
+	// Every index is built on its own goroutine; a sort order waits only
+	// for the ranks it needs, so the two cores stay busy to the end.
 	var wg sync.WaitGroup
 	run := func(f func()) {
 		wg.Add(1)
 		go func() { defer wg.Done(); f() }()
 	}
-	run(func() { ix.Env = buildStrTerms(n, func(i int) string { return recs[i].SetEnv }, false) })
 	var ranks [NumKeys][]uint32
-	run(func() { ix.SetID, ranks[KeySetID] = buildIntTerms(n, func(i int) int64 { return recs[i].SetID }) })
+	var ranked [NumKeys]chan struct{}
+	for k := range ranked {
+		ranked[k] = make(chan struct{})
+	}
 	run(func() {
+		defer close(ranked[KeyProcessID])
+		ranks[KeyProcessID], ix.pidRows = intRanks(n, func(i int) int64 { return recs[i].ProcessID })
+		ix.pids = make([]int64, n)
+		for i, row := range ix.pidRows {
+			ix.pids[i] = recs[row].ProcessID
+		}
+	})
+	run(func() {
+		defer close(ranked[KeyID])
+		ranks[KeyID], _ = intRanks(n, func(i int) int64 { return recs[i].ID })
+	})
+	run(func() {
+		defer close(ranked[KeySetID])
+		ix.SetID, ranks[KeySetID] = buildIntTerms(n, func(i int) int64 { return recs[i].SetID })
+	})
+	run(func() {
+		defer close(ranked[KeyModuleID])
 		ix.ModuleID, ranks[KeyModuleID] = buildIntTerms(n, func(i int) int64 { return recs[i].ModuleID })
 	})
+	run(func() {
+		defer close(ranked[KeyProcessName])
+		ix.ProcessName = buildStrTerms(n, func(i int) string { return recs[i].ProcessName }, true)
+		ranks[KeyProcessName] = ix.ProcessName.rowTerm
+	})
+	run(func() {
+		defer close(ranked[KeyInnerIP])
+		ix.InnerIP = buildStrTerms(n, func(i int) string { return recs[i].InnerIP }, false)
+		ranks[KeyInnerIP] = ipRanks(ix.InnerIP)
+	})
+	run(func() { ix.Env = buildStrTerms(n, func(i int) string { return recs[i].SetEnv }, false) })
 	run(func() {
 		ix.ServiceInstanceID, _ = buildIntTerms(n, func(i int) int64 { return recs[i].ServiceInstanceID })
 	})
@@ -96,23 +128,6 @@ func Build(recs []*record.Record) *Index {
 	run(func() { ix.ModuleName = buildStrTerms(n, func(i int) string { return recs[i].ModuleName }, true) })
 	run(func() { ix.ServiceName = buildStrTerms(n, func(i int) string { return recs[i].ServiceName }, true) })
 	run(func() { ix.CloudName = buildStrTerms(n, func(i int) string { return recs[i].CloudName }, false) })
-	wg.Wait()
-	// The string sort keys take their ranks from their dictionaries.
-	run(func() { ix.ProcessName = buildStrTerms(n, func(i int) string { return recs[i].ProcessName }, true) })
-	run(func() { ix.InnerIP = buildStrTerms(n, func(i int) string { return recs[i].InnerIP }, false) })
-	var pidRank, pidSorted []uint32
-	run(func() { pidRank, pidSorted = intRanks(n, func(i int) int64 { return recs[i].ProcessID }) })
-	run(func() { ranks[KeyID], _ = intRanks(n, func(i int) int64 { return recs[i].ID }) })
-	wg.Wait()
-	ranks[KeyProcessID] = pidRank
-	ranks[KeyProcessName] = ix.ProcessName.rowTerm
-	ranks[KeyInnerIP] = ipRanks(ix.InnerIP)
-	ix.pids = make([]int64, n)
-	ix.pidRows = pidSorted
-	for i, row := range pidSorted {
-		ix.pids[i] = recs[row].ProcessID
-	}
-	wg.Wait()
 
 	// Row → business number, for the business-major counting sorts.
 	bizOf := make([]uint32, n)
@@ -126,9 +141,17 @@ func Build(recs []*record.Record) *Index {
 	nb := int(nbiz) + 1
 	// Rows in (business, bk_process_id) order: one stable pass by business
 	// over the rows in id order.
-	pidPerm := countingSort(pidSorted, bizOf, nb)
+	var pidPerm []uint32
+	pidPermed := make(chan struct{})
+	run(func() {
+		defer close(pidPermed)
+		<-ranked[KeyProcessID]
+		pidPerm = countingSort(ix.pidRows, bizOf, nb)
+	})
 	for k := range NumKeys {
 		run(func() {
+			<-pidPermed
+			<-ranked[k]
 			rank := ranks[k]
 			perm := pidPerm
 			if k != KeyProcessID {
@@ -139,9 +162,9 @@ func Build(recs []*record.Record) *Index {
 					for row := range key {
 						key[row] = bizOf[row]*uint32(r) + rank[row]
 					}
-					perm = countingSort(pidSorted, key, nb*r)
+					perm = countingSort(ix.pidRows, key, nb*r)
 				} else {
-					perm = countingSort(countingSort(pidSorted, rank, r), bizOf, nb)
+					perm = countingSort(countingSort(ix.pidRows, rank, r), bizOf, nb)
 				}
 			}
 			ix.orders[k] = newOrder(perm, rank)
@@ -236,6 +259,17 @@ func (ix *Index) BizRows(id int64) *roaring.Bitmap { return ix.bizRows[id] }
 
 // Order returns the presorted order of key k.
 func (ix *Index) Order(k Key) *Order { return &ix.orders[k] }
+
+// DuplicateProcess returns a bk_process_id held by more than one row, if
+// any.
+func (ix *Index) DuplicateProcess() (int64, bool) {
+	for i := 1; i < len(ix.pids); i++ {
+		if ix.pids[i] == ix.pids[i-1] {
+			return ix.pids[i], true
+		}
+	}
+	return 0, false
+}
 
 // RowOfProcess returns the row of the process with bk_process_id pid.
 func (ix *Index) RowOfProcess(pid int64) (uint32, bool) {
