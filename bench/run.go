@@ -187,7 +187,6 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	path := opt.Snapshot
 	if path == "" {
-		rep.Snapshot = ""
 		dir, err := os.MkdirTemp(opt.TempDir, "procq-bench-")
 		if err != nil {
 			return nil, fmt.Errorf("bench: %w", err)

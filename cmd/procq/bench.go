@@ -85,14 +85,23 @@ func runBench(args []string) error {
 		defer f.Close()
 		opt.CPUProfile = f
 	}
+	start := time.Now()
 	var bar *stageBar
 	if isTerminal(os.Stderr) {
 		bar = &stageBar{}
 		opt.Progress = bar.show
+	} else {
+		// No bar in a log: one line as each stage starts.
+		stage := ""
+		opt.Progress = func(s string, _, _ int) {
+			if s != stage {
+				stage = s
+				fmt.Fprintf(os.Stderr, "bench: %s (at %s)\n", s, time.Since(start).Round(time.Second))
+			}
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	start := time.Now()
 	rep, err := bench.Run(ctx, opt)
 	bar.finish()
 	if err != nil {
