@@ -134,7 +134,7 @@ var orderingKeys = []string{"id", "bk_set_id", "bk_module_id", "bk_process_name"
 
 // TenGroups is the ten-bracket-group expression of the suite, matched
 // against service instance names such as 10.0.3.17_gse_agent. Expanded
-// into a cross product it would be about 10^18 patterns.
+// into a cross product it would be about 1.7 × 10^16 patterns.
 const TenGroups = "[1-255].[0-255].[0-255].[0-255]_[gse, nginx, redis][_,-][a-z][a-z][a-z,-][a-z,0-9]*"
 
 // Suite builds the workload from the records of the largest business of
