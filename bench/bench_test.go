@@ -256,3 +256,13 @@ func TestFormats(t *testing.T) {
 		t.Errorf("p99 of 1..3 = %d", got)
 	}
 }
+
+// TestRunCancelled stops a run whose context is done.
+func TestRunCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Run(ctx, Options{Processes: 300, Seed: 1, TempDir: t.TempDir(), Engines: []string{}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+}

@@ -163,6 +163,7 @@ type MismatchError struct {
 	Mismatches []string
 }
 
+// Error lists every mismatch, one per line.
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("bench: %d answers differ from procq:\n  %s", len(e.Mismatches), strings.Join(e.Mismatches, "\n  "))
 }
@@ -396,6 +397,9 @@ func Check(ctx context.Context, engines []Engine, suite []Query, progress func(d
 	done := 0
 	for i, q := range suite {
 		for j, e := range engines {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("bench: %w", err)
+			}
 			a, err := e.Query(ctx, q.Q)
 			if err != nil {
 				return nil, fmt.Errorf("bench: %s on %s: %w", q.Name, e.Name(), err)
@@ -426,6 +430,9 @@ func timeQuery(ctx context.Context, e Engine, q Query, opt Options) (Cell, error
 	runtime.ReadMemStats(&before)
 	begin := time.Now()
 	for len(lat) < opt.MinRuns || (len(lat) < opt.MaxRuns && time.Since(begin) < opt.Budget) {
+		if err := ctx.Err(); err != nil {
+			return Cell{}, fmt.Errorf("bench: %w", err)
+		}
 		start := time.Now()
 		if _, err := e.Query(ctx, q.Q); err != nil {
 			return Cell{}, fmt.Errorf("bench: %s on %s: %w", q.Name, e.Name(), err)
