@@ -5,11 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
 	"sync"
 	"testing"
+
+	"procq/expr"
+	"procq/index"
+	"procq/record"
 )
 
 // TestErrorPrecedence checks SPEC 10: validation first, then expression
@@ -111,5 +116,55 @@ func TestNewRejectsDuplicateProcess(t *testing.T) {
 	_, err := New(append(recs, &dup))
 	if !errors.Is(err, ErrDuplicateProcess) {
 		t.Fatalf("New with a repeated bk_process_id: err %v, want ErrDuplicateProcess", err)
+	}
+}
+
+// TestMatchingTermsParallel checks the split dictionary scan against a
+// plain loop on a dictionary big enough to be split.
+func TestMatchingTermsParallel(t *testing.T) {
+	recs := make([]*record.Record, 0, parallelTerms+5000)
+	for i := range cap(recs) {
+		recs = append(recs, &record.Record{BizID: 1, ProcessID: int64(i + 1), SetEnv: "3",
+			ServiceName: fmt.Sprintf("10.%d.%d.%d_svc%d", i%7, i%251, i%13, i%5)})
+	}
+	ix := index.Build(recs)
+	p, err := expr.Parse("10.[1-3].*[!0]_svc[2, 4]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := ix.ServiceName
+	var want []uint32
+	for id := range uint32(d.Len()) {
+		if p.Match(d.Term(id)) {
+			want = append(want, id)
+		}
+	}
+	got := matchingTerms(d, p, d.Len(), func(i int) uint32 { return uint32(i) })
+	if d.Len() < parallelTerms || len(want) == 0 || !slices.Equal(got, want) {
+		t.Fatalf("%d terms: got %d matches, want %d", d.Len(), len(got), len(want))
+	}
+}
+
+func TestTermCacheBounds(t *testing.T) {
+	c := newTermCache()
+	d1, d2 := &index.StrTerms{}, &index.StrTerms{}
+	big := make([]uint32, termCacheIDs/4)
+	c.put(termKey{d1, "a*"}, big)
+	c.put(termKey{d2, "a*"}, []uint32{1, 2})
+	if ids, ok := c.get(termKey{d2, "a*"}); !ok || len(ids) != 2 {
+		t.Fatal("entry of another dictionary lost or mixed up")
+	}
+	for i := range 4 {
+		c.put(termKey{d1, fmt.Sprint(i)}, big)
+	}
+	if _, ok := c.get(termKey{d1, "a*"}); ok {
+		t.Error("the oldest entry survived past the bound")
+	}
+	if c.ids > termCacheIDs {
+		t.Errorf("cache holds %d ids, bound %d", c.ids, termCacheIDs)
+	}
+	c.put(termKey{d1, "huge"}, make([]uint32, termCacheIDs/4+1))
+	if _, ok := c.get(termKey{d1, "huge"}); ok {
+		t.Error("an oversized entry was cached")
 	}
 }

@@ -78,7 +78,7 @@ func (e *Engine) plan(q *api.Query) (*plan, error) {
 			p.add(b)
 		}
 	} else if ex != nil {
-		p.add(ex.eval(ix, span, bizRows))
+		p.add(ex.eval(ix, span, bizRows, e.terms))
 	}
 	if len(q.CloudIDs) > 0 {
 		p.add(ix.CloudID.Union(q.CloudIDs))

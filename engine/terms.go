@@ -165,3 +165,55 @@ func filterRows(cand *roaring.Bitmap, keep func(row uint32) bool) *roaring.Bitma
 	}
 	return rows.bitmap()
 }
+
+// termKey names the terms one pattern matches in one dictionary.
+type termKey struct {
+	dict    *index.StrTerms
+	pattern string
+}
+
+// termCacheIDs bounds the term ids a termCache holds (4 bytes each).
+const termCacheIDs = 4 << 20
+
+// termCache remembers which terms of a dictionary a pattern matched, for
+// patterns whose test over a big dictionary costs tens of milliseconds: a
+// client paging through an expression's result asks the same question on
+// every page. Dictionaries never change, so entries never go stale; the
+// oldest go first when the bound is reached. Safe for concurrent use.
+type termCache struct {
+	mu    sync.Mutex
+	m     map[termKey][]uint32
+	order []termKey
+	ids   int
+}
+
+func newTermCache() *termCache { return &termCache{m: make(map[termKey][]uint32)} }
+
+// get returns the cached ids of k; they are shared: read only.
+func (c *termCache) get(k termKey) ([]uint32, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids, ok := c.m[k]
+	return ids, ok
+}
+
+// put remembers ids for k, evicting the oldest entries to stay in bounds.
+func (c *termCache) put(k termKey, ids []uint32) {
+	if len(ids) > termCacheIDs/4 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[k]; ok {
+		return
+	}
+	for c.ids+len(ids) > termCacheIDs && len(c.order) > 0 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.ids -= len(c.m[old])
+		delete(c.m, old)
+	}
+	c.m[k] = ids
+	c.order = append(c.order, k)
+	c.ids += len(ids)
+}
