@@ -36,6 +36,7 @@ var benchQueries = []struct{ name, body string }{
 	{"search_cloud", `{"bk_biz_id":2,"scope":{"bk_set_env":"0"},"searches":["云区域"],"ordering":"bk_process_name","page":1,"pagesize":50}`},
 	{"deep_page", `{"bk_biz_id":2,"scope":{"bk_set_env":"0"},"ordering":"bk_set_id,-bk_module_id","page":2000,"pagesize":100}`},
 	{"expr_all", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0"},"page":1,"pagesize":50}`},
+	{"expr_set_list", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_set_name":"[zone.76, cluster-4, db_cluster_26]"},"page":1,"pagesize":50}`},
 	{"expr_suffix", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","service_instance_name":"*_gse_agent"},"page":1,"pagesize":50}`},
 	{"expr_pid_range", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_process_id":"[1000-900000]"},"page":1,"pagesize":50}`},
 	{"expr_pathological", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_set_name":"[1-1000000000]*","bk_process_id":"[1-1000000000]"},"page":1,"pagesize":50}`},
