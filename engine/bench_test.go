@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"procq/index"
 	"procq/record"
 	"procq/synth"
 )
@@ -94,4 +95,29 @@ func (c *termCache) reset() {
 	defer c.mu.Unlock()
 	clear(c.m)
 	c.order, c.ids = nil, 0
+}
+
+// BenchmarkWithStatus applies status batches of 10k and 100k processes.
+func BenchmarkWithStatus(b *testing.B) {
+	e, err := benchEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{10000, 100000} {
+		if n > e.Len() {
+			continue
+		}
+		ups := make([]index.StatusUpdate, n)
+		step := e.Len() / n
+		for i := range ups {
+			r := e.ix.Rows[i*step]
+			ups[i] = index.StatusUpdate{ProcessID: r.ProcessID, ProcessStatus: (r.ProcessStatus + 1) % 3, IsAuto: !r.IsAuto}
+		}
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				e.WithStatus(ups)
+			}
+		})
+	}
 }
