@@ -30,30 +30,37 @@ func (ix *Index) WithStatus(ups []StatusUpdate) (*Index, []int64) {
 	nx.Rows = slices.Clone(ix.Rows)
 	nx.Status = ix.Status.clone()
 	nx.IsAuto = ix.IsAuto.clone()
-	// Visit the updates by ascending id (stably, so a later update of the
-	// same process still wins) and find each id by a forward search from
-	// the previous one: the sorted ids are read front to back once instead
-	// of one binary search of random reads per update.
-	order := make([]int32, len(ups))
-	for i := range order {
-		order[i] = int32(i)
+	// Find each update's row by ascending id, one forward search from the
+	// previous id (the sorted ids are read front to back once), then apply
+	// the updates in row order, which reads the records in the order they
+	// sit in memory when they were loaded in topology order. Ties keep
+	// their order, so a later update of the same process still wins.
+	type target struct{ row, k int32 }
+	byID := make([]int32, len(ups))
+	for i := range byID {
+		byID[i] = int32(i)
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if c := cmp.Compare(ups[a].ProcessID, ups[b].ProcessID); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
+	slices.SortFunc(byID, func(a, b int32) int { return cmp.Compare(ups[a].ProcessID, ups[b].ProcessID) })
 	var missing []int64
+	targets := make([]target, 0, len(ups))
 	at := 0
-	for _, k := range order {
-		u := &ups[k]
-		at = ix.seekProcess(at, u.ProcessID)
-		if at == len(ix.pids) || ix.pids[at] != u.ProcessID {
-			missing = append(missing, u.ProcessID)
+	for _, k := range byID {
+		pid := ups[k].ProcessID
+		at = ix.seekProcess(at, pid)
+		if at == len(ix.pids) || ix.pids[at] != pid {
+			missing = append(missing, pid)
 			continue
 		}
-		row := ix.pidRows[at]
+		targets = append(targets, target{int32(ix.pidRows[at]), k})
+	}
+	slices.SortFunc(targets, func(a, b target) int {
+		if c := cmp.Compare(a.row, b.row); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.k, b.k)
+	})
+	for _, t := range targets {
+		u, row := &ups[t.k], uint32(t.row)
 		old := nx.Rows[row]
 		rec := *old
 		rec.ProcessStatus, rec.IsAuto = u.ProcessStatus, u.IsAuto
