@@ -25,8 +25,6 @@ var ErrDuplicateProcess = errors.New("duplicate bk_process_id")
 // Engine answers queries over one immutable set of records.
 type Engine struct {
 	ix *index.Index
-	// Built is when the indexes were built.
-	built time.Time
 	// buildTime is how long building the indexes took.
 	buildTime time.Duration
 	// version counts the engines this one derives from, starting at 1.
@@ -44,7 +42,7 @@ func New(recs []*record.Record) (*Engine, error) {
 	if pid, dup := ix.DuplicateProcess(); dup {
 		return nil, fmt.Errorf("%w: %d", ErrDuplicateProcess, pid)
 	}
-	return &Engine{ix: ix, built: time.Now(), buildTime: time.Since(start), version: 1, terms: newTermCache()}, nil
+	return &Engine{ix: ix, buildTime: time.Since(start), version: 1, terms: newTermCache()}, nil
 }
 
 // Version returns the data version: 1 for an engine built by New or Load,
@@ -58,7 +56,7 @@ func (e *Engine) Version() uint64 { return e.version }
 func (e *Engine) WithStatus(ups []index.StatusUpdate) (*Engine, []int64) {
 	start := time.Now()
 	ix, missing := e.ix.WithStatus(ups)
-	return &Engine{ix: ix, built: time.Now(), buildTime: time.Since(start), version: e.version + 1, terms: e.terms}, missing
+	return &Engine{ix: ix, buildTime: time.Since(start), version: e.version + 1, terms: e.terms}, missing
 }
 
 // WithChanges returns a new engine with upserts (replacing any record with
