@@ -16,11 +16,8 @@ import (
 
 func synthRecords(t testing.TB, n int) []*record.Record {
 	t.Helper()
-	var recs []*record.Record
-	if err := synth.Generate(synth.Options{Processes: n, Seed: 7}, func(r *record.Record) error {
-		recs = append(recs, r)
-		return nil
-	}); err != nil {
+	recs, err := synth.Collect(synth.Options{Processes: n, Seed: 7})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return recs

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"procq/record"
 	"procq/synth"
 )
 
@@ -19,11 +18,8 @@ var microData = sync.OnceValues(func() (*microSet, error) {
 	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
 		n = v
 	}
-	var recs []*record.Record
-	if err := synth.Generate(synth.Options{Processes: n, Seed: 1}, func(r *record.Record) error {
-		recs = append(recs, r)
-		return nil
-	}); err != nil {
+	recs, err := synth.Collect(synth.Options{Processes: n, Seed: 1})
+	if err != nil {
 		return nil, err
 	}
 	p, err := NewProcq(recs)

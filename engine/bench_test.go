@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"procq/index"
-	"procq/record"
 	"procq/synth"
 )
 
@@ -20,11 +19,8 @@ var benchEngine = sync.OnceValues(func() (*Engine, error) {
 	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
 		n = v
 	}
-	var recs []*record.Record
-	if err := synth.Generate(synth.Options{Processes: n, Seed: 1}, func(r *record.Record) error {
-		recs = append(recs, r)
-		return nil
-	}); err != nil {
+	recs, err := synth.Collect(synth.Options{Processes: n, Seed: 1})
+	if err != nil {
 		return nil, err
 	}
 	return New(recs)

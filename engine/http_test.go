@@ -14,7 +14,6 @@ import (
 
 	"procq/api"
 	"procq/engine"
-	"procq/record"
 	"procq/synth"
 )
 
@@ -36,11 +35,7 @@ const demoRequest = `{
 // made with seed.
 func synthEngine(t testing.TB, n int, seed int64) *engine.Engine {
 	t.Helper()
-	var recs []*record.Record
-	err := synth.Generate(synth.Options{Processes: n, Seed: seed}, func(r *record.Record) error {
-		recs = append(recs, r)
-		return nil
-	})
+	recs, err := synth.Collect(synth.Options{Processes: n, Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}

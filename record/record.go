@@ -59,7 +59,18 @@ type ProcInstInfo struct {
 // DerivedExpression is the display path a record gets on import when it has
 // no expression of its own: set.module.service.process.process_id.
 func (r *Record) DerivedExpression() string {
-	b := make([]byte, 0, len(r.SetName)+len(r.ModuleName)+len(r.ServiceName)+len(r.ProcessName)+24)
+	return string(r.AppendDerivedExpression(make([]byte, 0, r.DerivedExpressionLen())))
+}
+
+// DerivedExpressionLen returns the length in bytes of DerivedExpression.
+func (r *Record) DerivedExpressionLen() int {
+	var buf [20]byte
+	return len(r.SetName) + len(r.ModuleName) + len(r.ServiceName) + len(r.ProcessName) + 4 +
+		len(strconv.AppendInt(buf[:0], r.ProcessID, 10))
+}
+
+// AppendDerivedExpression appends DerivedExpression to b.
+func (r *Record) AppendDerivedExpression(b []byte) []byte {
 	b = append(b, r.SetName...)
 	b = append(b, '.')
 	b = append(b, r.ModuleName...)
@@ -68,6 +79,5 @@ func (r *Record) DerivedExpression() string {
 	b = append(b, '.')
 	b = append(b, r.ProcessName...)
 	b = append(b, '.')
-	b = strconv.AppendInt(b, r.ProcessID, 10)
-	return string(b)
+	return strconv.AppendInt(b, r.ProcessID, 10)
 }

@@ -13,17 +13,13 @@ import (
 	"time"
 
 	"procq/engine"
-	"procq/record"
 	"procq/synth"
 )
 
 func testEngine(t *testing.T, n int, seed int64) *engine.Engine {
 	t.Helper()
-	var recs []*record.Record
-	if err := synth.Generate(synth.Options{Processes: n, Seed: seed}, func(r *record.Record) error {
-		recs = append(recs, r)
-		return nil
-	}); err != nil {
+	recs, err := synth.Collect(synth.Options{Processes: n, Seed: seed})
+	if err != nil {
 		t.Fatal(err)
 	}
 	e, err := engine.New(recs)

@@ -25,7 +25,6 @@ import (
 
 	"procq/api"
 	"procq/engine"
-	"procq/record"
 	"procq/snapshot"
 	"procq/store"
 	"procq/synth"
@@ -276,11 +275,7 @@ func loadSnapshot(path string) (*engine.Engine, time.Time, error) {
 
 // demoEngine generates the synthetic data set of n processes and indexes it.
 func demoEngine(n int, seed int64) (*engine.Engine, error) {
-	recs := make([]*record.Record, 0, n)
-	err := synth.Generate(synth.Options{Processes: n, Seed: seed}, func(r *record.Record) error {
-		recs = append(recs, r)
-		return nil
-	})
+	recs, err := synth.Collect(synth.Options{Processes: n, Seed: seed})
 	if err != nil {
 		return nil, fmt.Errorf("demo data set: %w", err)
 	}

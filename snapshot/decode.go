@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"strconv"
 	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
@@ -565,22 +564,11 @@ func (x *decoder) derivedExpression(r *record.Record) string {
 	if x.err != nil {
 		return ""
 	}
-	var buf [20]byte
-	id := strconv.AppendInt(buf[:0], r.ProcessID, 10)
-	n := len(r.SetName) + len(r.ModuleName) + len(r.ServiceName) + len(r.ProcessName) + 4 + len(id)
+	n := r.DerivedExpressionLen()
 	if n > maxDerivedLen {
 		x.failf("derived expression of %d bytes exceeds %d", n, maxDerivedLen)
 		return ""
 	}
-	b := x.newBytes(n)[:0]
-	b = append(b, r.SetName...)
-	b = append(b, '.')
-	b = append(b, r.ModuleName...)
-	b = append(b, '.')
-	b = append(b, r.ServiceName...)
-	b = append(b, '.')
-	b = append(b, r.ProcessName...)
-	b = append(b, '.')
-	b = append(b, id...)
+	b := r.AppendDerivedExpression(x.newBytes(n)[:0])
 	return unsafe.String(&b[0], n)
 }

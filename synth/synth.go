@@ -75,6 +75,19 @@ func Generate(opt Options, emit func(*record.Record) error) error {
 	return g.run()
 }
 
+// Collect generates the data set of opt and returns all its records.
+func Collect(opt Options) ([]*record.Record, error) {
+	recs := make([]*record.Record, 0, max(opt.Processes, 0))
+	err := Generate(opt, func(r *record.Record) error {
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
 // batchSize is how many records are built before they are emitted; their
 // expressions share one string.
 const batchSize = 256
@@ -670,16 +683,7 @@ func (g *generator) flush() error {
 	buf := g.exprBuf[:0]
 	ends := g.exprEnd[:0]
 	for i := range recs {
-		r := &recs[i]
-		buf = append(buf, r.SetName...)
-		buf = append(buf, '.')
-		buf = append(buf, r.ModuleName...)
-		buf = append(buf, '.')
-		buf = append(buf, r.ServiceName...)
-		buf = append(buf, '.')
-		buf = append(buf, r.ProcessName...)
-		buf = append(buf, '.')
-		buf = strconv.AppendInt(buf, r.ProcessID, 10)
+		buf = recs[i].AppendDerivedExpression(buf)
 		ends = append(ends, len(buf))
 	}
 	g.exprBuf, g.exprEnd = buf, ends
