@@ -43,7 +43,13 @@ var benchQueries = []struct{ name, body string }{
 	{"expr_ten_groups", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_module_name":"[a-z][a-z,1][a-z,2][a-z,3]*[a-z,4]*[!x][a,b,c,d]*[e-z]*[1-9,n]*[a-z]"},"page":1,"pagesize":50}`},
 }
 
-func BenchmarkQuery(b *testing.B) {
+func BenchmarkQuery(b *testing.B) { benchmarkQueries(b, false) }
+
+// BenchmarkQueryCold is BenchmarkQuery with the term cache emptied before
+// every query, so expensive name patterns are matched each time.
+func BenchmarkQueryCold(b *testing.B) { benchmarkQueries(b, true) }
+
+func benchmarkQueries(b *testing.B, cold bool) {
 	e, err := benchEngine()
 	if err != nil {
 		b.Fatal(err)
@@ -57,28 +63,9 @@ func BenchmarkQuery(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := e.Do(ctx, body); err != nil {
-					b.Fatal(err)
+				if cold {
+					e.terms.reset()
 				}
-			}
-		})
-	}
-}
-
-// BenchmarkQueryCold is BenchmarkQuery with the term cache emptied before
-// every query, so expensive name patterns are matched each time.
-func BenchmarkQueryCold(b *testing.B) {
-	e, err := benchEngine()
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	for _, q := range benchQueries {
-		b.Run(q.name, func(b *testing.B) {
-			body := []byte(q.body)
-			b.ReportAllocs()
-			for b.Loop() {
-				e.terms.reset()
 				if _, err := e.Do(ctx, body); err != nil {
 					b.Fatal(err)
 				}

@@ -55,25 +55,16 @@ func rowsWithin(cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 		s.buildMask()
 	}
 	// The loop below runs once per candidate row: keep it free of calls.
-	rows := newRowSet(cand)
-	defer rows.release()
-	buf := make([]uint32, 1024)
-	it := cand.ManyIterator()
-	for {
-		n := it.NextMany(buf)
-		if n == 0 {
-			break
-		}
-		for _, row := range buf[:n] {
+	return filterBatches(cand, func(batch []uint32, words []uint64) {
+		for _, row := range batch {
 			for _, s := range sets {
 				if id := s.rowTerm[row]; s.mask[id>>6]&(1<<(id&63)) != 0 {
-					rows.words[row>>6] |= 1 << (row & 63)
+					words[row>>6] |= 1 << (row & 63)
 					break
 				}
 			}
 		}
-	}
-	return rows.bitmap()
+	})
 }
 
 // termRows counts the rows of the terms of sets.
@@ -148,20 +139,25 @@ func (s *rowSet) release() {
 
 // filterRows returns the rows of cand for which keep is true.
 func filterRows(cand *roaring.Bitmap, keep func(row uint32) bool) *roaring.Bitmap {
-	rows := newRowSet(cand)
-	defer rows.release()
-	buf := make([]uint32, 512)
-	it := cand.ManyIterator()
-	for {
-		n := it.NextMany(buf)
-		if n == 0 {
-			break
-		}
-		for _, row := range buf[:n] {
+	return filterBatches(cand, func(batch []uint32, words []uint64) {
+		for _, row := range batch {
 			if keep(row) {
-				rows.words[row>>6] |= 1 << (row & 63)
+				words[row>>6] |= 1 << (row & 63)
 			}
 		}
+	})
+}
+
+// filterBatches returns the rows of cand that keep sets as bits of words
+// (indexed by row); keep gets the candidates a batch at a time, so its
+// per-row loop can be free of calls.
+func filterBatches(cand *roaring.Bitmap, keep func(batch []uint32, words []uint64)) *roaring.Bitmap {
+	rows := newRowSet(cand)
+	defer rows.release()
+	buf := make([]uint32, 1024)
+	it := cand.ManyIterator()
+	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
+		keep(buf[:n], rows.words)
 	}
 	return rows.bitmap()
 }
