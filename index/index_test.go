@@ -3,6 +3,8 @@ package index
 import (
 	"cmp"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"procq/record"
+	"procq/synth"
 )
 
 func TestCompareIP(t *testing.T) {
@@ -298,4 +301,41 @@ func TestUnion(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkUnion compares Union with roaring's FastOr on the rows of three
+// process names of a synth data set (PROCQ_BENCH_PROCESSES processes,
+// default 100000), bitmaps mixing run, array and bitmap containers:
+// PROCQ_BENCH_PROCESSES=1000000 go test ./index -run '^$' -bench Union
+func BenchmarkUnion(b *testing.B) {
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
+		n = v
+	}
+	recs, err := synth.Collect(synth.Options{Processes: n, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix := Build(recs)
+	var bms []*roaring.Bitmap
+	for _, name := range []string{"nginx", "nginx-1", "nginx-2"} {
+		if bm := ix.ProcessName.Get(name); bm != nil {
+			bms = append(bms, bm)
+		}
+	}
+	if len(bms) < 2 {
+		b.Fatalf("only %d of the process names occur", len(bms))
+	}
+	b.Run("Union", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Union(bms...)
+		}
+	})
+	b.Run("FastOr", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			roaring.FastOr(bms...)
+		}
+	})
 }

@@ -415,10 +415,10 @@ func suffixOrder(terms []string) []uint32 {
 // Union ORs bms; with one input it returns that input itself, so the
 // result may be shared: read only.
 //
-// Roaring's own OR of large bitmaps with many short runs was measured at
-// 24 ms for three process-name bitmaps of 66k rows in all (it rebuilds
-// array containers run by run); setting their bits in a dense word array
-// and converting that once took well under 1 ms. Small unions keep
+// Roaring's own OR of large bitmaps made of many short runs rebuilds array
+// containers run by run; setting the bits in a dense word array and
+// converting that once is far cheaper (BenchmarkUnion at 1M, three
+// process names: 0.53 ms against 9.0 ms for FastOr). Small unions keep
 // roaring's OR.
 func Union(bms ...*roaring.Bitmap) *roaring.Bitmap {
 	switch len(bms) {
