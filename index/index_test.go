@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"os"
-	"strconv"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
