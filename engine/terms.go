@@ -40,8 +40,10 @@ func rowsWithin(cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 	if total == 0 {
 		return roaring.New()
 	}
-	// A union (index.Union: about 2 ns a row) of terms with fewer rows than
-	// the candidates beats the mask filter (a few ns a candidate).
+	// Union the terms when their rows are fewer than the candidates,
+	// else filter the candidates through the mask: at 1M the union took a
+	// cloud-name search from 5.5 ms to 0.75 ms (BenchmarkQuery/search_cloud),
+	// while many short-run terms stay on the mask.
 	if total <= fewTerms && termRows(sets) <= cand.GetCardinality() {
 		bms := make([]*roaring.Bitmap, 0, total)
 		for _, s := range sets {
