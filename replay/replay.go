@@ -11,65 +11,42 @@
 package replay
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"procq/api"
+	"procq/workload"
 )
 
 // Request is one request of a log.
-type Request struct {
-	// Line is the request's 1-based line number in the log.
-	Line int
-	// Body is the line without its line ending.
-	Body []byte
-}
+type Request = workload.Request
 
 // ReadLog reads a request log. name is used in errors.
-func ReadLog(r io.Reader, name string) ([]Request, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	var reqs []Request
-	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
-		body := bytes.TrimRight(b, "\r\n")
-		if len(bytes.TrimSpace(body)) > 0 {
-			reqs = append(reqs, Request{Line: line, Body: body})
-		}
-		if err == io.EOF {
-			return reqs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-	}
-}
+func ReadLog(r io.Reader, name string) ([]Request, error) { return workload.ReadLog(r, name) }
 
 // Doer answers a raw request body with the response envelope, as
 // (*engine.Engine).Do does: the error is nil on success, an *api.Error for
 // a request the API rejects, anything else for an unexpected failure.
-type Doer interface {
-	Do(ctx context.Context, body []byte) ([]byte, error)
-}
+type Doer = workload.Doer
 
 // CodeInternal is the code counted for an unexpected failure (an error
 // that is not an *api.Error), the HTTP status procq answers it with.
-const CodeInternal = 500
+const CodeInternal = workload.CodeInternal
 
 // Options bound and shape a replay.
 type Options struct {
 	// Concurrency is the number of requests in flight; at least 1.
 	Concurrency int
+	// Rate, when positive, sends Rate requests per second whatever the
+	// answers take (an open loop, at most Concurrency in flight).
+	Rate float64
 	// Count is the number of requests to send: the log is replayed from
 	// the start, again and again if Count is larger; 0 means each request
 	// of the log once.
@@ -107,7 +84,8 @@ type Summary struct {
 	Elapsed time.Duration
 	// Concurrency is the number of workers used.
 	Concurrency int
-	// P50, P90, P99 and Max are latency percentiles (nearest rank).
+	// P50, P90, P99 and Max are latency quantiles of the requests
+	// answered without an unexpected failure (workload.Stats).
 	P50, P90, P99, Max time.Duration
 	// Codes counts answers by envelope code (0: success).
 	Codes map[int]int
@@ -126,106 +104,48 @@ func (s *Summary) Throughput() float64 {
 
 // sample is one answered request.
 type sample struct {
-	idx     int // index into the request list
-	latency time.Duration
-	code    int
-	count   int64
-	digest  [sha256.Size]byte
+	idx    int // index into the request list
+	code   int
+	count  int64
+	digest [sha256.Size]byte
 }
 
-// Run replays reqs against d. It returns the summary and the answers,
-// one per request of the log that was answered at least once (the first
-// answer), in log order. A Doer error that is not an *api.Error counts as
-// CodeInternal and does not stop the replay; only ctx does.
+// Run replays reqs against d through the workload runner. It returns the
+// summary and the answers, one per request of the log that was answered
+// at least once (the first answer), in log order. A Doer error that is
+// not an *api.Error counts as CodeInternal and does not stop the replay;
+// only ctx does.
 func Run(ctx context.Context, d Doer, reqs []Request, opt Options) (*Summary, []Answer, error) {
-	if opt.Concurrency < 1 {
-		opt.Concurrency = 1
-	}
-	planned := opt.Count
-	if planned <= 0 {
-		planned = len(reqs)
-	}
-	if len(reqs) == 0 {
-		planned = 0
-	}
-	var next, done atomic.Int64
-	var deadline time.Time
-	start := time.Now()
-	if opt.Duration > 0 {
-		deadline = start.Add(opt.Duration)
-	}
-	results := make([][]sample, opt.Concurrency)
-	errs := make([]error, opt.Concurrency)
-	var wg sync.WaitGroup
-	for w := range opt.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				if ctx.Err() != nil {
-					errs[w] = ctx.Err()
-					return
-				}
-				if !deadline.IsZero() && !time.Now().Before(deadline) {
-					return
-				}
-				i := int(next.Add(1) - 1)
-				if i >= planned {
-					return
-				}
-				idx := i % len(reqs)
-				t0 := time.Now()
-				env, err := d.Do(ctx, reqs[idx].Body)
-				lat := time.Since(t0)
-				if err != nil && ctx.Err() != nil {
-					// Cancelled mid-request: not an answer.
-					errs[w] = ctx.Err()
-					return
-				}
-				s := sample{idx: idx, latency: lat, code: codeOf(err), count: countOf(env), digest: sha256.Sum256(env)}
-				results[w] = append(results[w], s)
-				n := int(done.Add(1))
-				if opt.Progress != nil && (n%256 == 0 || n == planned) {
-					opt.Progress(n, planned)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if err := errors.Join(errs...); err != nil {
+	plan := workload.Plan{Concurrency: max(opt.Concurrency, 1), Rate: opt.Rate, Count: opt.Count,
+		Duration: opt.Duration, KeepBodies: true, Progress: opt.Progress}
+	var samples []sample
+	st, err := workload.NewInProcess(d).Run(ctx, reqs, plan, func(s *workload.Sample) {
+		samples = append(samples, sample{idx: s.Index, code: s.Code, count: countOf(s.Body), digest: sha256.Sum256(s.Body)})
+	})
+	if err != nil {
 		return nil, nil, fmt.Errorf("replay: %w", err)
 	}
-	return summarize(reqs, results, planned, elapsed, opt.Concurrency)
+	sum := &Summary{Planned: st.Planned, Sent: st.Sent, Elapsed: st.Elapsed, Concurrency: plan.Concurrency,
+		P50: st.P50, P90: st.P90, P99: st.P99, Max: st.Max, Codes: map[int]int{}}
+	answers := summarize(reqs, samples, sum)
+	return sum, answers, nil
 }
 
-func summarize(reqs []Request, results [][]sample, planned int, elapsed time.Duration, workers int) (*Summary, []Answer, error) {
-	sum := &Summary{Planned: planned, Elapsed: elapsed, Concurrency: workers, Codes: map[int]int{}}
-	var lat []time.Duration
+// summarize counts the samples by code into sum, finds the unstable
+// lines and returns the first answer of each request, in log order.
+func summarize(reqs []Request, samples []sample, sum *Summary) []Answer {
 	first := make([]*sample, len(reqs))
 	unstable := map[int]bool{}
-	for w := range results {
-		for i := range results[w] {
-			s := &results[w][i]
-			lat = append(lat, s.latency)
-			sum.Codes[s.code]++
-			if f := first[s.idx]; f == nil {
-				first[s.idx] = s
-			} else if f.digest != s.digest {
-				unstable[reqs[s.idx].Line] = true
-			}
+	for i := range samples {
+		s := &samples[i]
+		sum.Codes[s.code]++
+		if f := first[s.idx]; f == nil {
+			first[s.idx] = s
+		} else if f.digest != s.digest {
+			unstable[reqs[s.idx].Line] = true
 		}
 	}
-	sum.Sent = len(lat)
-	slices.Sort(lat)
-	sum.P50, sum.P90, sum.P99 = Percentile(lat, 50), Percentile(lat, 90), Percentile(lat, 99)
-	if len(lat) > 0 {
-		sum.Max = lat[len(lat)-1]
-	}
-	for line := range unstable {
-		sum.Unstable = append(sum.Unstable, line)
-	}
-	slices.Sort(sum.Unstable)
+	sum.Unstable = slices.Sorted(maps.Keys(unstable))
 	var answers []Answer
 	for idx, s := range first {
 		if s == nil {
@@ -237,19 +157,7 @@ func summarize(reqs []Request, results [][]sample, planned int, elapsed time.Dur
 			Code: s.code, Count: s.count, Digest: hex.EncodeToString(s.digest[:]),
 		})
 	}
-	return sum, answers, nil
-}
-
-// codeOf is the envelope code of a Doer's error.
-func codeOf(err error) int {
-	if err == nil {
-		return 0
-	}
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		return ae.Code
-	}
-	return CodeInternal
+	return answers
 }
 
 // successPrefix is how api.AppendSuccess starts every success envelope.
@@ -270,13 +178,4 @@ func countOf(env []byte) int64 {
 		return -1
 	}
 	return n
-}
-
-// Percentile returns the nearest-rank p-th percentile of sorted.
-func Percentile(sorted []time.Duration, p int) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := (p*len(sorted) + 99) / 100
-	return sorted[max(rank, 1)-1]
 }

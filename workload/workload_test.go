@@ -1,0 +1,223 @@
+package workload
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"procq/api"
+)
+
+// fakeDoer answers at once, counting calls: "bad" is rejected by the
+// API, "fail" fails unexpectedly, anything else succeeds.
+type fakeDoer struct{ calls atomic.Int64 }
+
+func (d *fakeDoer) Do(ctx context.Context, body []byte) ([]byte, error) {
+	d.calls.Add(1)
+	switch string(body) {
+	case "bad":
+		return []byte(`{"result":false,"code":4100001,"message":"x","data":null}`), &api.Error{Code: 4100001, Message: "x"}
+	case "fail":
+		return []byte(`{"result":false,"code":500,"message":"x","data":null}`), errors.New("boom")
+	}
+	return []byte(`{"result":true,"code":0,"message":"","data":{"count":7,"list":[]}}`), nil
+}
+
+func reqs(bodies ...string) []Request {
+	var out []Request
+	for i, b := range bodies {
+		out = append(out, Request{Line: i + 1, Body: []byte(b)})
+	}
+	return out
+}
+
+// TestInProcess checks counts, indexes, codes and the answered/failed
+// split, closed and open loop.
+func TestInProcess(t *testing.T) {
+	for _, plan := range []Plan{
+		{Concurrency: 3, Count: 30, KeepBodies: true},
+		{Concurrency: 2, Count: 30, Rate: 100_000, KeepBodies: true},
+		{Concurrency: 1, Count: 30, Rate: 2.5e5 + 0.5, KeepBodies: true},
+	} {
+		d := &fakeDoer{}
+		perIndex := make([]int, 3)
+		codes := map[int]int{}
+		var progress int
+		plan.Progress = func(done, total int) { progress = done }
+		st, err := NewInProcess(d).Run(context.Background(), reqs("ok", "bad", "fail"), plan, func(s *Sample) {
+			perIndex[s.Index]++
+			codes[s.Code]++
+			if s.Index == 0 && !strings.Contains(string(s.Body), `"count":7`) {
+				t.Errorf("body %q", s.Body)
+			}
+			if (s.Err == "") != s.Answered() {
+				t.Errorf("sample %+v: Err and Answered disagree", s)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Sent != 30 || d.calls.Load() != 30 || st.Answered != 20 || st.Failed != 10 || progress != 30 {
+			t.Errorf("%+v: sent %d, calls %d, answered %d, failed %d, progress %d", plan, st.Sent, d.calls.Load(), st.Answered, st.Failed, progress)
+		}
+		if !slices.Equal(perIndex, []int{10, 10, 10}) || codes[0] != 10 || codes[4100001] != 10 || codes[CodeInternal] != 10 {
+			t.Errorf("per index %v, codes %v", perIndex, codes)
+		}
+		if st.Statuses[200] != 10 || st.Statuses[400] != 10 || st.Statuses[500] != 10 || len(st.Errors) != 1 {
+			t.Errorf("statuses %v, errors %q", st.Statuses, st.Errors)
+		}
+		if !(st.P50 <= st.P90 && st.P90 <= st.P99 && st.P99 <= st.Max && st.Max > 0) || st.Throughput() <= 0 {
+			t.Errorf("latencies %v %v %v %v, throughput %v", st.P50, st.P90, st.P99, st.Max, st.Throughput())
+		}
+	}
+}
+
+// TestBounds checks the count, duration and context bounds and the plan
+// checks.
+func TestBounds(t *testing.T) {
+	d := &fakeDoer{}
+	in := NewInProcess(d)
+	st, err := in.Run(context.Background(), reqs("a", "b"), Plan{Concurrency: 1}, nil)
+	if err != nil || st.Sent != 2 || st.Planned != 2 {
+		t.Errorf("count 0 sends each request once: %+v %v", st, err)
+	}
+	d.calls.Store(0)
+	st, err = in.Run(context.Background(), reqs("a"), Plan{Concurrency: 4, Count: 1000, Duration: time.Nanosecond}, nil)
+	if err != nil || st.Sent >= 1000 || int64(st.Sent) != d.calls.Load() {
+		t.Errorf("duration bound: %+v, calls %d, %v", st, d.calls.Load(), err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := in.Run(ctx, reqs("a"), Plan{Concurrency: 1, Count: 1000}, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	if st, err := in.Run(context.Background(), nil, Plan{Concurrency: 1, Count: 5}, nil); err != nil || st.Sent != 0 {
+		t.Errorf("empty list: %+v %v", st, err)
+	}
+	for _, p := range []Plan{{}, {Concurrency: MaxConcurrency + 1}, {Concurrency: 1, Rate: -1},
+		{Concurrency: 1, Count: -1}, {Concurrency: 1, Count: MaxCount + 1}, {Concurrency: 1, Duration: time.Hour}} {
+		if _, err := in.Run(context.Background(), reqs("a"), p, nil); !errors.Is(err, ErrPlan) {
+			t.Errorf("plan %+v: %v", p, err)
+		}
+	}
+}
+
+// TestHTTP posts to a test server that answers 200, 400 or 500 by body:
+// the 500s are failures, counted apart from the latencies.
+func TestHTTP(t *testing.T) {
+	var posts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		var b [8]byte
+		n, _ := r.Body.Read(b[:])
+		switch string(b[:n]) {
+		case "bad":
+			w.WriteHeader(http.StatusBadRequest)
+		case "fail":
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	h, err := NewHTTP(srv.URL, "/p", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if h.URL() != srv.URL+"/p" {
+		t.Errorf("URL %s", h.URL())
+	}
+	st, err := h.Run(context.Background(), reqs("ok", "bad", "fail"), Plan{Concurrency: 2, Count: 9}, func(s *Sample) {
+		if s.Index != -1 || len(s.Body) != 0 {
+			t.Errorf("HTTP sample %+v", s)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Sent != 9 || posts.Load() != 9 || st.Answered != 6 || st.Failed != 3 || st.Statuses[500] != 3 ||
+		!strings.Contains(st.StatusText(), "200:3 400:3 500:3 (first error: 500 Internal Server Error)") {
+		t.Errorf("stats %+v, %s", st, st.StatusText())
+	}
+}
+
+// TestHTTPClosedPort sends to a port nobody listens on: every request
+// fails, none is answered, and no latency is reported.
+func TestHTTPClosedPort(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	h, err := NewHTTP("http://"+addr, "/p", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	st, err := h.Run(context.Background(), reqs("a"), Plan{Concurrency: 4, Count: 50}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Sent != 50 || st.Failed != 50 || st.Answered != 0 || st.Statuses[0] != 50 || len(st.Errors) == 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if st.P50 != 0 || st.P99 != 0 || st.Max != 0 || st.Throughput() != 0 {
+		t.Errorf("latency of failed requests reported: %+v", st)
+	}
+}
+
+func TestLoopbackURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://127.0.0.1:8080":                "http://127.0.0.1:8080/p",
+		"http://localhost:9/":                  "http://localhost:9/p",
+		"http://[::1]:8080/x":                  "http://[::1]:8080/x",
+		"http://10.0.0.1:8080":                 "",
+		"http://example.com/":                  "",
+		"https://127.0.0.1:8080":               "",
+		"http://127.0.0.1.example.com:80/path": "",
+		"http://0.0.0.0:8080":                  "",
+		"::":                                   "",
+	} {
+		got, err := LoopbackURL(raw, "/p")
+		if (err == nil) != (want != "") || got != want {
+			t.Errorf("LoopbackURL(%q) = %q, %v; want %q", raw, got, err, want)
+		}
+	}
+	if _, err := NewHTTP("http://example.com", "/p", 1); !errors.Is(err, ErrNotLoopback) {
+		t.Errorf("NewHTTP(example.com): %v", err)
+	}
+}
+
+func TestReadLog(t *testing.T) {
+	got, err := ReadLog(strings.NewReader("{\"a\":1}\n\n  {\"b\":2}  \r\n{\"c\":3}"), "log")
+	want := []Request{{1, []byte(`{"a":1}`)}, {3, []byte(`{"b":2}`)}, {4, []byte(`{"c":3}`)}}
+	if err != nil || !slices.EqualFunc(got, want, func(a, b Request) bool { return a.Line == b.Line && string(a.Body) == string(b.Body) }) {
+		t.Errorf("ReadLog: %+v %v", got, err)
+	}
+}
+
+func FuzzReadLog(f *testing.F) {
+	f.Add([]byte("{\"a\":1}\n\n {\"b\":2}\r\n"))
+	f.Add([]byte("\n\n\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := ReadLog(strings.NewReader(string(in)), "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := 0
+		for _, r := range got {
+			if r.Line <= last || len(r.Body) == 0 || strings.TrimSpace(string(r.Body)) != string(r.Body) {
+				t.Fatalf("request %+v after line %d", r, last)
+			}
+			last = r.Line
+		}
+	})
+}
