@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 	"procq/engine"
 	"procq/record"
 	"procq/synth"
+	"procq/workload"
 )
 
 func TestLoadtestCountsAndBounds(t *testing.T) {
@@ -31,48 +35,84 @@ func TestLoadtestCountsAndBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	bodies = append(bodies, []byte(`{"bk_biz_id":2}`)) // one 400 in the mix
-	res, err := runLoad(context.Background(), loadConfig{
-		url: srv.URL + engine.Path, bodies: bodies, concurrency: 3,
-		duration: time.Minute, maxRequests: 42,
-	})
+	var reqs []workload.Request
+	for i, b := range bodies {
+		reqs = append(reqs, workload.Request{Line: i + 1, Body: b})
+	}
+	h, err := workload.NewHTTP(srv.URL, engine.Path, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.requests != 42 || len(res.latencies) != 42 || res.statuses[200]+res.statuses[400] != 42 || res.statuses[400] == 0 {
-		t.Errorf("requests %d, latencies %d, statuses %v; want 42 with some 400s", res.requests, len(res.latencies), res.statuses)
+	defer h.Close()
+	res, err := h.Run(context.Background(), reqs, workload.Plan{Concurrency: 3, Duration: time.Minute, Count: 42}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if res.quantile(0.5) > res.quantile(0.99) || res.quantile(0.99) > res.quantile(1) || res.quantile(1) != res.latencies[41] {
-		t.Errorf("quantiles out of order: %v %v %v", res.quantile(0.5), res.quantile(0.99), res.quantile(1))
+	if res.Sent != 42 || res.Answered != 42 || res.Statuses[200]+res.Statuses[400] != 42 || res.Statuses[400] == 0 {
+		t.Errorf("requests %d, answered %d, statuses %v; want 42 with some 400s", res.Sent, res.Answered, res.Statuses)
 	}
-	if res.throughput() <= 0 {
-		t.Errorf("throughput %v", res.throughput())
+	if res.P50 > res.P99 || res.P99 > res.Max || res.Max == 0 {
+		t.Errorf("quantiles out of order: %v %v %v", res.P50, res.P99, res.Max)
+	}
+	if res.Throughput() <= 0 {
+		t.Errorf("throughput %v", res.Throughput())
+	}
+
+	// The command: a closed loop and an open loop, bounded by count.
+	var out bytes.Buffer
+	f, err := parseLoadFlags([]string{"--url", srv.URL, "--concurrency", "2", "--rate", "500,1000", "--max-requests", "10", "--warmup", "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loadRuns(context.Background(), &out, h, reqs, f); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 3 ||
+		!strings.HasPrefix(lines[1], "rate=500 ") || !strings.Contains(lines[2], " 10 ") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+// TestLoadtestDeadServer runs the command against a closed port on
+// 127.0.0.1: every request fails, no latency is printed, and the command
+// fails.
+func TestLoadtestDeadServer(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	r := procq(t, "", "loadtest", "--url", "http://"+addr, "--mix-processes", "300", "--mix-count", "5",
+		"--concurrency", "2", "--warmup", "0", "--max-requests", "20")
+	if r.code != 1 || !strings.Contains(r.stderr, "20 measured requests got no API answer") {
+		t.Fatalf("loadtest against a dead server: %+v", r)
+	}
+	fields := strings.Fields(strings.Split(r.stdout, "\n")[2])
+	if len(fields) < 9 || fields[1] != "0" || fields[2] != "20" || fields[4] != "-" || fields[7] != "-" || !strings.HasPrefix(fields[8], "error:20") {
+		t.Errorf("row %q: want 0 answered, 20 failed, no latency", fields)
+	}
+	err = runLoadtest([]string{"--url", "http://" + addr, "--mix-processes", "300", "--mix-count", "5", "--concurrency", "1", "--warmup", "0", "--max-requests", "3"})
+	if !errors.Is(err, errRequestsFailed) {
+		t.Errorf("runLoadtest: %v", err)
 	}
 }
 
 func TestLoadtestLoopbackOnly(t *testing.T) {
-	for raw, want := range map[string]string{
-		"http://127.0.0.1:8080":                "http://127.0.0.1:8080" + engine.Path,
-		"http://localhost:9/":                  "http://localhost:9" + engine.Path,
-		"http://[::1]:8080/x":                  "http://[::1]:8080/x",
-		"http://10.0.0.1:8080":                 "",
-		"http://example.com/":                  "",
-		"https://127.0.0.1:8080":               "",
-		"http://127.0.0.1.example.com:80/path": "",
-	} {
-		got, err := loopbackURL(raw)
-		if (err == nil) != (want != "") || got != want {
-			t.Errorf("loopbackURL(%q) = %q, %v; want %q", raw, got, err, want)
-		}
-	}
 	err := runLoadtest([]string{"--url", "http://example.com", "--mix-processes", "10"})
 	if err == nil || !strings.Contains(err.Error(), "this machine only") {
 		t.Errorf("non-loopback URL: %v", err)
 	}
-	if err := runLoadtest([]string{"--mix-processes", "10", "--duration", "1h"}); err == nil {
-		t.Error("an hour-long load test was accepted")
-	}
-	if err := runLoadtest([]string{"--mix-processes", "10", "--concurrency", "0"}); err == nil {
-		t.Error("concurrency 0 was accepted")
+	for _, args := range [][]string{
+		{"--mix-processes", "10", "--duration", "1h"},
+		{"--mix-processes", "10", "--concurrency", "0"},
+		{"--mix-processes", "10", "--rate", "0"},
+		{"--mix-processes", "10", "--rate", "fast"},
+		{"--mix-processes", "10", "--max-requests", "0"},
+	} {
+		if err := runLoadtest(args); err == nil {
+			t.Errorf("%v was accepted", args)
+		}
 	}
 }
 
@@ -80,7 +120,7 @@ func TestReadBodies(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "reqs.jsonl")
 	os.WriteFile(p, []byte("{\"a\":1}\n\n  {\"b\":2}  \n{\"c\":3}"), 0o644)
 	bodies, err := readBodies(p)
-	if err != nil || len(bodies) != 3 || string(bodies[1]) != `{"b":2}` {
-		t.Errorf("readBodies: %q %v", bodies, err)
+	if err != nil || len(bodies) != 3 || string(bodies[1].Body) != `{"b":2}` {
+		t.Errorf("readBodies: %+v %v", bodies, err)
 	}
 }
