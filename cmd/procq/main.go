@@ -8,7 +8,9 @@
 //	procq export --snapshot FILE
 //	procq query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]
 //	procq serve [--snapshot FILE] [--addr HOST:PORT] [flags]
-//	procq loadtest --url URL (--requests REQS.jsonl | --mix-processes N) [flags]
+//	procq loadtest --url URL (--requests REQS.jsonl | --mix-processes N) [--concurrency C | --rate R] [flags]
+//	procq bench [flags]
+//	procq replay --snapshot FILE --requests LOG.jsonl [flags]
 //	procq init --data-dir DIR [--snapshot FILE]
 //	procq apply --data-dir DIR --in CHANGES.jsonl [--sync always|second|never]
 //	procq checkpoint --data-dir DIR
@@ -28,30 +30,49 @@ import (
 // envelope; it is not printed itself.
 var errQueryFailed = errors.New("query answered result false")
 
+// command is one procq command: the table below drives both the usage
+// text and the dispatch.
 type command struct {
-	run   func(args []string) error
-	usage string
+	name    string
+	summary string
+	usage   string
+	run     func(args []string) error
 }
 
-var commands = map[string]command{
-	"gen":      {runGen, "gen --out FILE [--processes N] [--seed S] [--requests-out LOG.jsonl [--requests-count N]]"},
-	"import":   {runImport, "import --in FILE.jsonl --out FILE"},
-	"export":   {runExport, "export --snapshot FILE"},
-	"query":    {runQuery, "query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]"},
-	"serve":    {runServe, serveUsage},
-	"loadtest": {runLoadtest, loadtestUsage},
-	"bench":    {runBench, benchUsage},
-	"replay":   {runReplay, replayUsage},
+// commands lists every command once, in usage order.
+var commands = []command{
+	{"gen", "generate a synthetic data set (and its request log)", "gen --out FILE [--processes N] [--seed S] [--requests-out LOG.jsonl [--requests-count N]]", runGen},
+	{"import", "build a snapshot from JSON Lines records", "import --in FILE.jsonl --out FILE", runImport},
+	{"export", "write a snapshot's records as JSON Lines", "export --snapshot FILE", runExport},
+	{"query", "answer requests from a snapshot, no server", "query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]", runQuery},
+	{"serve", "serve the process_status API over HTTP", serveUsage, runServe},
+	{"loadtest", "measure a procq server on this machine", loadtestUsage, runLoadtest},
+	{"bench", "compare procq with a full scan, SQLite and buntdb", benchUsage, runBench},
+	{"replay", "replay a request log in process and compare answers", replayUsage, runReplay},
+	{"init", "create a data directory", initUsage, runInit},
+	{"apply", "apply changes to a data directory", applyUsage, runApply},
+	{"checkpoint", "write a data directory's snapshot", checkpointUsage, runCheckpoint},
+}
 
-	"init":       {runInit, initUsage},
-	"apply":      {runApply, applyUsage},
-	"checkpoint": {runCheckpoint, checkpointUsage},
+// lookup returns the command called name.
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: procq COMMAND [flags]")
-	for _, name := range []string{"gen", "import", "export", "query", "serve", "loadtest", "bench", "replay", "init", "apply", "checkpoint"} {
-		fmt.Fprintln(w, "  procq "+commands[name].usage)
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nflags:")
+	for _, c := range commands {
+		fmt.Fprintln(w, "  procq "+c.usage)
 	}
 }
 
@@ -60,7 +81,7 @@ func main() {
 		usage(os.Stderr)
 		os.Exit(2)
 	}
-	cmd, ok := commands[os.Args[1]]
+	cmd, ok := lookup(os.Args[1])
 	if !ok {
 		fmt.Fprintf(os.Stderr, "procq: unknown command %q (try: procq help)\n", os.Args[1])
 		os.Exit(2)

@@ -219,3 +219,29 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("temporary files left: %v", leftovers)
 	}
 }
+
+// TestUsageListsEveryCommand checks that the command table drives the
+// usage text: every command once, with its summary and usage line.
+func TestUsageListsEveryCommand(t *testing.T) {
+	var b bytes.Buffer
+	usage(&b)
+	seen := map[string]bool{}
+	for _, c := range commands {
+		if seen[c.name] || c.run == nil || c.summary == "" || !strings.HasPrefix(c.usage, c.name) {
+			t.Errorf("command %q: duplicate, or no run func, summary or usage", c.name)
+		}
+		seen[c.name] = true
+		if strings.Count(b.String(), "\n  "+c.name+" ") != 1 || strings.Count(b.String(), "procq "+c.usage+"\n") != 1 {
+			t.Errorf("usage does not list %s once:\n%s", c.name, b.String())
+		}
+		if got, ok := lookup(c.name); !ok || got.name != c.name {
+			t.Errorf("lookup(%s) = %v, %v", c.name, got.name, ok)
+		}
+	}
+	if _, ok := lookup("frobnicate"); ok {
+		t.Error("lookup found an unknown command")
+	}
+	if r := procq(t, "", "help"); r.code != 2 || !strings.Contains(r.stderr, "  replay      replay a request log") {
+		t.Errorf("procq help: %+v", r)
+	}
+}

@@ -18,12 +18,13 @@ import (
 	"procq/engine"
 	"procq/replay"
 	"procq/synth"
+	"procq/workload"
 )
 
-const replayUsage = "replay --snapshot FILE --requests LOG.jsonl [--concurrency C] [--count N] [--duration D] [--out RESULTS.jsonl] [--compare RESULTS.jsonl]"
+const replayUsage = "replay --snapshot FILE --requests LOG.jsonl [--concurrency C] [--rate R] [--count N] [--duration D] [--out RESULTS.jsonl] [--compare RESULTS.jsonl]"
 
 // maxReplayConcurrency bounds --concurrency.
-const maxReplayConcurrency = 1024
+const maxReplayConcurrency = workload.MaxConcurrency
 
 // errAnswersDiffer makes `procq replay --compare` exit 1; the differences
 // are printed before it is returned.
@@ -36,7 +37,8 @@ func runReplay(args []string) error {
 	fs := newFlags("replay")
 	snap := fs.String("snapshot", "", "snapshot file to answer from")
 	logPath := fs.String("requests", "", "request log: one JSON request per line")
-	conc := fs.Int("concurrency", 1, "requests in flight")
+	conc := fs.Int("concurrency", 1, "requests in flight (at most, with --rate)")
+	rate := fs.Float64("rate", 0, "send this many requests per second whatever the answers take (open loop; default: closed loop)")
 	count := fs.Int("count", 0, "requests to send, cycling through the log (default: each line once)")
 	duration := fs.Duration("duration", 0, "stop after this long (default: no limit)")
 	out := fs.String("out", "", "write each answer's digest to this results file (JSON Lines)")
@@ -52,6 +54,9 @@ func runReplay(args []string) error {
 	}
 	if *conc < 1 || *conc > maxReplayConcurrency {
 		return fmt.Errorf("--concurrency must be 1..%d, got %d", maxReplayConcurrency, *conc)
+	}
+	if *rate < 0 {
+		return fmt.Errorf("--rate must be >= 0, got %g", *rate)
 	}
 	if *count < 0 {
 		return fmt.Errorf("--count must be >= 0, got %d", *count)
@@ -78,7 +83,7 @@ func runReplay(args []string) error {
 	fmt.Printf("replay: %d requests of %s against %s (%d records, loaded in %s)\n",
 		len(reqs), *logPath, *snap, e.Len(), bench.Duration(time.Since(start)))
 
-	opt := replay.Options{Concurrency: *conc, Count: *count, Duration: *duration}
+	opt := replay.Options{Concurrency: *conc, Rate: *rate, Count: *count, Duration: *duration}
 	var bar *stageBar
 	if isTerminal(os.Stderr) {
 		bar = &stageBar{}
