@@ -62,9 +62,6 @@ func FullOptions() Options {
 	return Options{Processes: 1_000_000, Seed: 1, Budget: time.Second, MinRuns: 5, MaxRuns: 2000}
 }
 
-// Baselines are the names of the engines procq is compared with.
-var Baselines = []string{"scan", "sqlite", "buntdb"}
-
 // Report is the outcome of a benchmark run.
 type Report struct {
 	// Records is the number of records loaded into every engine.
@@ -170,22 +167,19 @@ func (e *MismatchError) Error() string {
 
 // Run loads the data set into every engine, checks their answers agree
 // and times the suite. It returns a *MismatchError, and no report, when
-// any engine answers a query differently from procq.
+// any engine answers a query differently from procq. The phases are
+// named in Report.Phases: generate, load, check, time, profile.
 func Run(ctx context.Context, opt Options) (*Report, error) {
-	opt = withDefaults(opt)
-	progress := opt.Progress
-	if progress == nil {
-		progress = func(string, int, int) {}
+	r := &run{opt: withDefaults(opt), start: time.Now()}
+	r.progress = r.opt.Progress
+	if r.progress == nil {
+		r.progress = func(string, int, int) {}
 	}
-	rep := &Report{Seed: opt.Seed, Snapshot: opt.Snapshot, Machine: Machine{
+	r.rep = &Report{Seed: opt.Seed, Snapshot: opt.Snapshot, Machine: Machine{
 		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 		CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 	}}
-	phaseStart := time.Now()
-	phase := func(name string) {
-		rep.Phases = append(rep.Phases, Phase{name, time.Since(phaseStart)})
-		phaseStart = time.Now()
-	}
+	defer r.close()
 	path := opt.Snapshot
 	if path == "" {
 		dir, err := os.MkdirTemp(opt.TempDir, "procq-bench-")
@@ -194,125 +188,163 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		}
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "bench.snap")
-		if err := generate(path, opt, progress); err != nil {
+		if err := generate(path, r.opt, r.progress); err != nil {
 			return nil, err
 		}
-		phase("generate")
+		r.phase("generate")
 	} else {
-		rep.Seed = 0
+		r.rep.Seed = 0
 	}
+	steps := []struct {
+		name string
+		do   func(context.Context, string) error
+	}{
+		{"load", r.load}, {"check", r.check}, {"time", r.time}, {"profile", r.profile},
+	}
+	for _, s := range steps {
+		if s.name == "profile" && opt.CPUProfile == nil {
+			continue
+		}
+		if err := s.do(ctx, path); err != nil {
+			return nil, err
+		}
+		r.phase(s.name)
+	}
+	return r.rep, nil
+}
 
-	// procq loads the snapshot itself, so its load time is the real one.
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	progress("procq load", 0, 1)
+// run is the state of one Run, phase after phase.
+type run struct {
+	opt      Options
+	progress func(stage string, done, total int)
+	rep      *Report
+	start    time.Time // of the current phase
+	recs     []*record.Record
+	engines  []Engine // procq first
+	suite    []Query
+	answers  []Answer
+}
+
+// phase records the wall time of the phase that just ended.
+func (r *run) phase(name string) {
+	r.rep.Phases = append(r.rep.Phases, Phase{name, time.Since(r.start)})
+	r.start = time.Now()
+}
+
+func (r *run) close() {
+	for _, e := range r.engines {
+		e.Close()
+	}
+}
+
+// load loads procq from the snapshot, then every baseline asked for from
+// a decoded copy of the records, and builds the suite.
+func (r *run) load(ctx context.Context, path string) error {
+	if err := r.loadProcq(path); err != nil {
+		return err
+	}
 	start := time.Now()
-	pe, err := engine.Load(path)
-	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	rep.Procq.Load = time.Since(start)
-	progress("procq load", 1, 1)
-	runtime.GC()
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	rep.Records = pe.Len()
-	rep.Procq.Build = pe.BuildTime()
-	for _, n := range pe.IndexSizes() {
-		rep.Procq.IndexBytes += n
-	}
-	if rep.Records > 0 {
-		rep.Procq.IndexBytesPerRecord = float64(rep.Procq.IndexBytes) / float64(rep.Records)
-		rep.Procq.HeapBytesPerRecord = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(rep.Records)
-	}
-	rep.Loads = append(rep.Loads, EngineLoad{"procq", rep.Procq.Load})
-
-	// The baselines get their own copy of the same records.
-	var recs []*record.Record
-	start = time.Now()
-	if _, err := snapshot.Read(path, func(r *record.Record) error {
-		recs = append(recs, r)
+	if _, err := snapshot.Read(path, func(rec *record.Record) error {
+		r.recs = append(r.recs, rec)
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return fmt.Errorf("bench: %w", err)
 	}
 	decode := time.Since(start)
-	engines := []Engine{&Procq{E: pe}}
-	defer func() {
-		for _, e := range engines {
-			e.Close()
-		}
-	}()
-	for _, name := range Baselines {
-		if opt.Engines != nil && !slices.Contains(opt.Engines, name) {
+	for _, b := range registry {
+		if r.opt.Engines != nil && !slices.Contains(r.opt.Engines, b.name) {
 			continue
 		}
 		start := time.Now()
-		var e Engine
-		switch name {
-		case "scan":
-			e = NewScan(recs)
-		case "sqlite":
-			e, err = NewSQLite(ctx, recs, func(d, t int) { progress("sqlite load", d, t) })
-		case "buntdb":
-			e, err = NewBuntdb(recs, func(d, t int) { progress("buntdb load", d, t) })
-		}
+		e, err := b.load(ctx, r.recs, func(d, t int) { r.progress(b.name+" load", d, t) })
 		if err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
+			return fmt.Errorf("bench: %w", err)
 		}
-		engines = append(engines, e)
+		r.engines = append(r.engines, e)
 		// Every baseline's load includes decoding the snapshot, as procq's does.
-		rep.Loads = append(rep.Loads, EngineLoad{name, decode + time.Since(start)})
+		r.rep.Loads = append(r.rep.Loads, EngineLoad{b.name, decode + time.Since(start)})
 	}
-	for _, e := range engines {
-		rep.Engines = append(rep.Engines, e.Name())
+	for _, e := range r.engines {
+		r.rep.Engines = append(r.rep.Engines, e.Name())
 	}
-
-	suite, err := Suite(recs)
+	suite, err := Suite(r.recs)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	rep.BizID = suite[0].Q.BizID
-	_, rep.BizRecords, _ = LargestBusiness(recs)
+	r.suite = suite
+	r.rep.BizID = suite[0].Q.BizID
+	_, r.rep.BizRecords, _ = LargestBusiness(r.recs)
+	return nil
+}
 
-	phase("load")
-	answers, err := Check(ctx, engines, suite, func(d, t int) { progress("check", d, t) })
+// loadProcq loads the snapshot into procq itself, so its load time is
+// the real one, and measures its index and heap size.
+func (r *run) loadProcq(path string) error {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r.progress("procq load", 0, 1)
+	start := time.Now()
+	pe, err := engine.Load(path)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("bench: %w", err)
 	}
-	phase("check")
+	p := &r.rep.Procq
+	p.Load = time.Since(start)
+	r.progress("procq load", 1, 1)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	r.rep.Records = pe.Len()
+	p.Build = pe.BuildTime()
+	for _, n := range pe.IndexSizes() {
+		p.IndexBytes += n
+	}
+	if r.rep.Records > 0 {
+		p.IndexBytesPerRecord = float64(p.IndexBytes) / float64(r.rep.Records)
+		p.HeapBytesPerRecord = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(r.rep.Records)
+	}
+	r.rep.Loads = append(r.rep.Loads, EngineLoad{"procq", p.Load})
+	r.engines = append(r.engines, &Procq{E: pe})
+	return nil
+}
 
-	total, done := len(suite)*len(engines), 0
-	for i, q := range suite {
-		qr := QueryResult{Name: q.Name, Feature: q.Feature, Request: string(q.Body), Count: answers[i].Count}
+// check asks every engine every query and compares with procq.
+func (r *run) check(ctx context.Context, _ string) error {
+	answers, err := Check(ctx, r.engines, r.suite, func(d, t int) { r.progress("check", d, t) })
+	r.answers = answers
+	return err
+}
+
+// time times every query on every engine.
+func (r *run) time(ctx context.Context, _ string) error {
+	total, done := len(r.suite)*len(r.engines), 0
+	for i, q := range r.suite {
+		qr := QueryResult{Name: q.Name, Feature: q.Feature, Request: string(q.Body), Count: r.answers[i].Count}
 		// One collection per query, not per engine: with a large heap a
 		// forced collection costs more than the fast engines' whole cell.
 		runtime.GC()
-		for _, e := range engines {
-			c, err := timeQuery(ctx, e, q, opt)
+		for _, e := range r.engines {
+			c, err := timeQuery(ctx, e, q, r.opt)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			qr.Cells = append(qr.Cells, c)
 			done++
-			progress("time", done, total)
+			r.progress("time", done, total)
 		}
 		for j := range qr.Cells {
 			if base := qr.Cells[0].Median; base > 0 {
 				qr.Cells[j].Ratio = float64(qr.Cells[j].Median) / float64(base)
 			}
 		}
-		rep.Queries = append(rep.Queries, qr)
+		r.rep.Queries = append(r.rep.Queries, qr)
 	}
-	phase("time")
-	if opt.CPUProfile != nil {
-		if err := profile(ctx, engines[0], suite, rep, opt); err != nil {
-			return nil, err
-		}
-		phase("profile")
-	}
-	return rep, nil
+	return nil
+}
+
+// profile profiles procq (the first engine), see profile.
+func (r *run) profile(ctx context.Context, _ string) error {
+	return profile(ctx, r.engines[0], r.suite, r.rep, r.opt)
 }
 
 // profile takes the CPU profile of opt.ProfileQuery (or the query on which

@@ -180,10 +180,6 @@ func Suite(recs []*record.Record) ([]Query, error) {
 	const deepSize = 100
 	deepPage := int64(f.n) * 7 / 10 / deepSize
 
-	type def struct {
-		name, feature string
-		body          req
-	}
 	defs := []def{
 		{"env_only", "scope with bk_set_env only", scope("3", nil)},
 		{"set_ids", "10 bk_set_ids", scope("0", req{"bk_set_ids": spread(f.setIDs, 10)})},
@@ -214,9 +210,23 @@ func Suite(recs []*record.Record) ([]Query, error) {
 		def{"expr_huge_range", "bk_process_id [1-1000000000]", exprScope("0", req{"bk_process_id": "[1-1000000000]"})},
 		def{"expr_ten_groups", "ten bracket groups in service_instance_name", exprScope("0", req{"service_instance_name": TenGroups})},
 	)
+	return buildSuite(biz, defs)
+}
+
+// def is a query of the suite before it is encoded: its name, the
+// feature it exercises and its request fields beyond the business and
+// the page.
+type def struct {
+	name, feature string
+	body          map[string]any
+}
+
+// buildSuite encodes and parses each def as a request about biz.
+func buildSuite(biz int64, defs []def) ([]Query, error) {
 	out := make([]Query, 0, len(defs))
 	for _, d := range defs {
-		body := with(req{"bk_biz_id": biz, "page": 1, "pagesize": 50}, d.body)
+		body := map[string]any{"bk_biz_id": biz, "page": 1, "pagesize": 50}
+		maps.Copy(body, d.body)
 		raw, err := json.Marshal(body)
 		if err != nil {
 			return nil, fmt.Errorf("bench: query %s: %w", d.name, err)

@@ -18,10 +18,27 @@ const benchUsage = "bench [--processes N] [--quick] [--format markdown|json] [--
 // runBench compares procq with a full scan, SQLite and buntdb on the same
 // records and the same questions, and prints the table.
 func runBench(args []string) error {
+	opt, format, cpuprofile, err := benchOptions(args)
+	if err != nil {
+		return err
+	}
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		opt.CPUProfile = f
+	}
+	return benchRun(opt, format)
+}
+
+// benchOptions parses and checks the flags of `procq bench`.
+func benchOptions(args []string) (opt bench.Options, format, cpuprofileFile string, err error) {
 	fs := newFlags("bench")
 	n := fs.Int("processes", 0, "records in the generated data set (default 1000000, or 100000 with --quick)")
 	quick := fs.Bool("quick", false, "100,000 records and short timings: well under a minute")
-	format := fs.String("format", "markdown", "output format: markdown or json")
+	formatFlag := fs.String("format", "markdown", "output format: markdown or json")
 	seed := fs.Int64("seed", 1, "seed of the generated data set")
 	snap := fs.String("snapshot", "", "use this snapshot instead of generating a data set")
 	engines := fs.String("engines", strings.Join(bench.Baselines, ","), "comma-separated baselines to run beside procq")
@@ -30,27 +47,12 @@ func runBench(args []string) error {
 	profileFor := fs.Duration("profile-for", 3*time.Second, "how long to profile the query")
 	budget := fs.Duration("budget", 0, "time each query is repeated per engine, after the minimum runs (default 1s, 30ms with --quick)")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return opt, "", "", err
 	}
-	if *format != "markdown" && *format != "json" {
-		return fmt.Errorf("--format must be markdown or json, got %q", *format)
+	if err := benchChecks(*formatFlag, *n, *snap, *profileQuery, *cpuprofile, *profileFor, *budget); err != nil {
+		return opt, "", "", err
 	}
-	if *n < 0 {
-		return fmt.Errorf("--processes must be > 0, got %d", *n)
-	}
-	if *snap != "" && *n != 0 {
-		return errors.New("--snapshot and --processes are exclusive")
-	}
-	if *profileQuery != "" && *cpuprofile == "" {
-		return errors.New("--profile-query needs --cpuprofile")
-	}
-	if *profileFor <= 0 {
-		return fmt.Errorf("--profile-for must be > 0, got %s", *profileFor)
-	}
-	if *budget < 0 {
-		return fmt.Errorf("--budget must be >= 0, got %s", *budget)
-	}
-	opt := bench.FullOptions()
+	opt = bench.FullOptions()
 	if *quick {
 		opt = bench.QuickOptions()
 	}
@@ -68,23 +70,21 @@ func runBench(args []string) error {
 			continue
 		}
 		if !slices.Contains(bench.Baselines, name) {
-			return fmt.Errorf("--engines: unknown engine %q (known: %s)", name, strings.Join(bench.Baselines, ", "))
+			return opt, "", "", fmt.Errorf("--engines: unknown engine %q (known: %s)", name, strings.Join(bench.Baselines, ", "))
 		}
 		opt.Engines = append(opt.Engines, name)
 	}
 	if *snap != "" {
 		if _, err := os.Stat(*snap); err != nil {
-			return fmt.Errorf("--snapshot: %w", err)
+			return opt, "", "", fmt.Errorf("--snapshot: %w", err)
 		}
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer f.Close()
-		opt.CPUProfile = f
-	}
+	return opt, *formatFlag, *cpuprofile, nil
+}
+
+// benchRun runs the benchmark with a progress display and prints the
+// report.
+func benchRun(opt bench.Options, format string) error {
 	start := time.Now()
 	var bar *stageBar
 	if isTerminal(os.Stderr) {
@@ -107,7 +107,7 @@ func runBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *format == "json" {
+	if format == "json" {
 		err = bench.WriteJSON(os.Stdout, rep)
 	} else {
 		err = bench.WriteMarkdown(os.Stdout, rep)
@@ -116,6 +116,29 @@ func runBench(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "bench: done in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// benchChecks rejects flag values out of range.
+func benchChecks(format string, n int, snap, profileQuery, cpuprofile string, profileFor, budget time.Duration) error {
+	if format != "markdown" && format != "json" {
+		return fmt.Errorf("--format must be markdown or json, got %q", format)
+	}
+	if n < 0 {
+		return fmt.Errorf("--processes must be > 0, got %d", n)
+	}
+	if snap != "" && n != 0 {
+		return errors.New("--snapshot and --processes are exclusive")
+	}
+	if profileQuery != "" && cpuprofile == "" {
+		return errors.New("--profile-query needs --cpuprofile")
+	}
+	if profileFor <= 0 {
+		return fmt.Errorf("--profile-for must be > 0, got %s", profileFor)
+	}
+	if budget < 0 {
+		return fmt.Errorf("--budget must be >= 0, got %s", budget)
+	}
 	return nil
 }
 
