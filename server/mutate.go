@@ -28,15 +28,11 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -51,14 +47,9 @@ import (
 // when Config.MaxAdminBodyBytes is zero.
 const DefaultMaxAdminBodyBytes = 256 << 20
 
-// ErrAdminUnprotected is returned by Run for a data directory served on an
-// address that is not loopback without an admin token.
-var ErrAdminUnprotected = errors.New("refusing to serve the mutation endpoints on a non-loopback address without an admin token (set --admin-token or PROCQ_ADMIN_TOKEN, or listen on 127.0.0.1)")
-
 // dataDir is the state of a server that serves a data directory.
 type dataDir struct {
 	st        atomic.Pointer[store.Store]
-	tokenHash [sha256.Size]byte
 	mutations *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
 }
@@ -73,7 +64,6 @@ func (s *Server) mountMutations(mux *http.ServeMux) {
 		s.cfg.MaxAdminBodyBytes = DefaultMaxAdminBodyBytes
 	}
 	d := &s.data
-	d.tokenHash = sha256.Sum256([]byte(s.cfg.AdminToken))
 	d.mutations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "procq_mutations_total",
 		Help: "Requests to the mutation endpoints, by endpoint and result (ok, invalid, unauthorized, error).",
@@ -99,25 +89,12 @@ func (s *Server) mountMutations(mux *http.ServeMux) {
 		stat("procq_data_version", "Version of the data being served (engine.Version); it grows with every applied batch.",
 			func(st store.Stats) float64 { return float64(st.Version) }))
 
-	mux.HandleFunc("/admin/upsert", s.mutation("upsert", store.KindUpsert))
-	mux.HandleFunc("/admin/delete", s.mutation("delete", store.KindDelete))
-	mux.HandleFunc("/admin/status", s.mutation("status", store.KindStatus))
-	mux.HandleFunc("/admin/apply", s.mutation("apply", ""))
-	mux.HandleFunc("/admin/checkpoint", s.adminCheckpoint)
-	mux.HandleFunc("/admin/store", s.adminStore)
-}
-
-// checkAdminAddr refuses unprotected mutation endpoints on an address
-// that is not loopback.
-func (s *Server) checkAdminAddr(addr net.Addr) error {
-	if s.cfg.DataDir == "" || s.cfg.AdminToken != "" {
-		return nil
-	}
-	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
-		s.log.Warn("mutation endpoints open without an admin token (loopback only)", "addr", addr.String())
-		return nil
-	}
-	return fmt.Errorf("%s: %w", addr, ErrAdminUnprotected)
+	mux.HandleFunc("/admin/upsert", s.admin("upsert", http.MethodPost, s.mutation("upsert", store.KindUpsert)))
+	mux.HandleFunc("/admin/delete", s.admin("delete", http.MethodPost, s.mutation("delete", store.KindDelete)))
+	mux.HandleFunc("/admin/status", s.admin("status", http.MethodPost, s.mutation("status", store.KindStatus)))
+	mux.HandleFunc("/admin/apply", s.admin("apply", http.MethodPost, s.mutation("apply", "")))
+	mux.HandleFunc("/admin/checkpoint", s.admin("checkpoint", http.MethodPost, s.adminCheckpoint))
+	mux.HandleFunc("/admin/store", s.admin("store", http.MethodGet, s.adminStore))
 }
 
 // loadDataDir opens the data directory (replaying its journal) and serves
@@ -148,7 +125,7 @@ func (s *Server) loadDataDir() (*LoadInfo, error) {
 // dataInfo describes the data directory's current data and stores it as
 // the server's LoadInfo.
 func (s *Server) dataInfo(loadedAt time.Time, d time.Duration) *LoadInfo {
-	info := &LoadInfo{Source: s.cfg.DataDir, LoadedAt: loadedAt, Duration: d, Created: loadedAt}
+	info := &LoadInfo{Source: s.cfg.DataDir, Kind: KindDataDir, LoadedAt: loadedAt, Duration: d, Created: loadedAt}
 	if old := s.info.Load(); old != nil && d == 0 {
 		info.LoadedAt, info.Duration, info.Created = old.LoadedAt, old.Duration, old.Created
 	}
@@ -172,34 +149,12 @@ func (s *Server) closeDataDir() error {
 	return nil
 }
 
-// adminAllowed checks the method and the bearer token, answering the
-// request when either is wrong.
-func (s *Server) adminAllowed(w http.ResponseWriter, r *http.Request, endpoint, method string) bool {
-	if r.Method != method {
-		w.Header().Set("Allow", method)
-		s.adminFail(w, endpoint, "invalid", http.StatusMethodNotAllowed, http.StatusMethodNotAllowed,
-			fmt.Sprintf("method %s not allowed: use %s", r.Method, method))
-		return false
-	}
-	if s.cfg.AdminToken == "" {
-		return true
-	}
-	given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	// Hashing first makes the comparison take the same time whatever the
-	// given token's length.
-	h := sha256.Sum256([]byte(strings.TrimSpace(given)))
-	if !ok || subtle.ConstantTimeCompare(h[:], s.data.tokenHash[:]) != 1 {
-		s.log.Warn("admin request refused: bad or missing bearer token", "path", r.URL.Path, "remote", r.RemoteAddr)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="procq admin"`)
-		s.adminFail(w, endpoint, "unauthorized", http.StatusUnauthorized, http.StatusUnauthorized,
-			"missing or wrong bearer token: send Authorization: Bearer TOKEN")
-		return false
-	}
-	return true
-}
-
+// adminFail answers an admin request with the error envelope, counting
+// it for the mutation endpoints.
 func (s *Server) adminFail(w http.ResponseWriter, endpoint, result string, status, code int, msg string) {
-	s.data.mutations.WithLabelValues(endpoint, result).Inc()
+	if s.data.mutations != nil && endpoint != "reload" {
+		s.data.mutations.WithLabelValues(endpoint, result).Inc()
+	}
 	writeJSON(w, status, api.AppendError(nil, &api.Error{Code: code, Message: msg}))
 }
 
@@ -225,9 +180,6 @@ type mutationReply struct {
 // op object of kind, or with kind "" a whole change file.
 func (s *Server) mutation(endpoint, kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.adminAllowed(w, r, endpoint, http.MethodPost) {
-			return
-		}
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(time.Now().Add(s.cfg.ReloadTimeout))
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxAdminBodyBytes))
@@ -295,9 +247,6 @@ func (s *Server) applyFailed(w http.ResponseWriter, endpoint string, err error) 
 // done.
 func (s *Server) adminCheckpoint(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "checkpoint"
-	if !s.adminAllowed(w, r, endpoint, http.MethodPost) {
-		return
-	}
 	st := s.openStore(w, endpoint)
 	if st == nil {
 		return
@@ -324,9 +273,6 @@ func (s *Server) adminCheckpoint(w http.ResponseWriter, r *http.Request) {
 // adminStore answers GET /admin/store with the store's state.
 func (s *Server) adminStore(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "store"
-	if !s.adminAllowed(w, r, endpoint, http.MethodGet) {
-		return
-	}
 	st := s.openStore(w, endpoint)
 	if st == nil {
 		return

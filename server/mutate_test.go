@@ -165,7 +165,8 @@ func TestMutationEndpoints(t *testing.T) {
 	if err := json.Unmarshal(a.env.Data, &st); a.status != 200 || err != nil || st.SnapshotSeq != 3 || st.JournalEntries != 0 || st.Records != 301 {
 		t.Fatalf("store: %d %s", a.status, a.body)
 	}
-	if a := do(t, "GET", url+"/healthz", ""); a.status != 200 || !strings.Contains(string(a.body), `"records":301`) {
+	if a := do(t, "GET", url+"/healthz", ""); a.status != 200 || !strings.Contains(string(a.body), `"records":301`) ||
+		!strings.Contains(string(a.body), `"source":"data-dir"`) || strings.Contains(string(a.body), "/data") {
 		t.Fatalf("healthz: %d %s", a.status, a.body)
 	}
 	if a := do(t, "GET", url+"/metrics", ""); !strings.Contains(string(a.body), `procq_mutations_total{endpoint="upsert",result="ok"} 1`) ||
@@ -199,7 +200,7 @@ func TestMutationsNeedLoopbackWithoutToken(t *testing.T) {
 	if a := doAdmin(t, "POST", srv.URL+"/admin/delete", "", `{"bk_process_ids":[1]}`); a.status != 200 {
 		t.Fatalf("delete on loopback without a token: %d %s", a.status, a.body)
 	}
-	if err := s.checkAdminAddr(&net.TCPAddr{IP: net.IPv6loopback}); err != nil {
+	if err := s.access.checkListener(&net.TCPAddr{IP: net.IPv6loopback}, s.adminServed()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -90,18 +90,30 @@ type Config struct {
 	// Store tunes the data directory's store; the server sets its Live
 	// and Logger.
 	Store store.Options
-	// AdminToken is the bearer token the mutation endpoints require; ""
-	// leaves them open, which Run allows on a loopback address only.
+	// AdminToken is the bearer token every /admin/ endpoint requires
+	// (POST /admin/reload too); "" leaves them open, which Run allows on
+	// a loopback address only, and a token with surrounding white space
+	// is refused by Run.
 	AdminToken string
 	// MaxAdminBodyBytes caps a mutation body; 0 means
 	// DefaultMaxAdminBodyBytes.
 	MaxAdminBodyBytes int64
 }
 
+// Kinds of data source, as GET /healthz names them.
+const (
+	KindSnapshot = "snapshot"
+	KindDataDir  = "data-dir"
+	KindDemo     = "demo"
+)
+
 // LoadInfo describes the data set being served.
 type LoadInfo struct {
-	// Source is the snapshot file, or "demo" for the generated data set.
+	// Source is the snapshot file or data directory, or "demo" for the
+	// generated data set; it is logged, never sent to HTTP clients.
 	Source string
+	// Kind is KindSnapshot, KindDataDir or KindDemo.
+	Kind string
 	// Records is the number of process records.
 	Records int
 	// Created is when the snapshot was written or the demo generated.
@@ -120,6 +132,8 @@ type Server struct {
 	live engine.Live
 	info atomic.Pointer[LoadInfo]
 	m    *metrics
+	// access is the policy of every /admin/ endpoint.
+	access accessPolicy
 	// loadMu makes loads and reloads take turns.
 	loadMu sync.Mutex
 	// root is the handler of every path.
@@ -152,7 +166,7 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = engine.DefaultMaxBodyBytes
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics()}
+	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(), access: newAccessPolicy(cfg.AdminToken)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -167,7 +181,7 @@ func New(cfg Config) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/admin/reload", s.adminReload)
+	mux.HandleFunc("/admin/reload", s.admin("reload", http.MethodPost, s.adminReload))
 	s.mountMutations(mux)
 	mux.HandleFunc("/", engine.NotFound)
 	s.root = engine.Route(engine.NewHandler(s.live.Load, opts), s.logged(mux))
@@ -229,11 +243,11 @@ func (s *Server) Load() (*LoadInfo, error) {
 	start := time.Now()
 	var (
 		e    *engine.Engine
-		info = &LoadInfo{Source: s.cfg.Snapshot}
+		info = &LoadInfo{Source: s.cfg.Snapshot, Kind: KindSnapshot}
 		err  error
 	)
 	if s.cfg.Snapshot == "" {
-		info.Source = "demo"
+		info.Source, info.Kind = "demo", KindDemo
 		info.Created = start
 		e, err = demoEngine(s.cfg.DemoProcesses, s.cfg.DemoSeed)
 	} else {
@@ -346,7 +360,8 @@ func (s *Server) observe(r *http.Request, o *engine.Outcome) {
 	s.log.LogAttrs(r.Context(), level, msg, attrs...)
 }
 
-// healthz answers 200 with the data set's size once loaded, 503 before.
+// healthz answers 200 with the kind of source served (never its path)
+// and the data set's size once loaded, 503 before.
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	info := s.info.Load()
 	if info == nil {
@@ -355,13 +370,15 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	}
 	b, _ := json.Marshal(struct {
 		Status   string    `json:"status"`
+		Source   string    `json:"source"`
 		Records  int       `json:"records"`
 		LoadedAt time.Time `json:"loaded_at"`
-	}{"ok", info.Records, info.LoadedAt.UTC()})
+	}{"ok", info.Kind, info.Records, info.LoadedAt.UTC()})
 	writeJSON(w, http.StatusOK, b)
 }
 
-// reloadReply is the data of a successful POST /admin/reload.
+// reloadReply is the data of a successful POST /admin/reload. Source is
+// the kind of source, not its path.
 type reloadReply struct {
 	Source      string    `json:"source"`
 	Records     int       `json:"records"`
@@ -369,15 +386,12 @@ type reloadReply struct {
 	LoadSeconds float64   `json:"load_seconds"`
 }
 
-// adminReload answers POST /admin/reload: a reload, with the envelope.
+// adminReload answers POST /admin/reload, which the access policy
+// already let through: a reload, with the envelope. With app credentials
+// configured, the body must carry them too.
 func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, msg string) {
 		writeJSON(w, status, api.AppendError(nil, &api.Error{Code: status, Message: msg}))
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		fail(http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: use POST", r.Method))
-		return
 	}
 	if c := s.cfg.Credentials; c != nil {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
@@ -396,7 +410,7 @@ func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		fail(http.StatusInternalServerError, err.Error())
 	default:
-		data, _ := json.Marshal(reloadReply{info.Source, info.Records, info.Created.UTC(), info.Duration.Seconds()})
+		data, _ := json.Marshal(reloadReply{info.Kind, info.Records, info.Created.UTC(), info.Duration.Seconds()})
 		b := []byte(`{"result":true,"code":0,"message":"reloaded","data":`)
 		b = append(append(b, data...), '}')
 		writeJSON(w, http.StatusOK, b)
@@ -432,8 +446,11 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // server and is returned. With PprofAddr set it also serves the profiling
 // handlers there.
 func (s *Server) Run(ctx context.Context, ln net.Listener, ready func(*LoadInfo)) error {
-	if err := s.checkAdminAddr(ln.Addr()); err != nil {
+	if err := s.access.checkListener(ln.Addr(), s.adminServed()); err != nil {
 		return err
+	}
+	if s.cfg.AdminToken == "" && s.adminServed() {
+		s.log.Warn("admin endpoints open without an admin token (loopback only)", "addr", ln.Addr().String())
 	}
 	defer s.closeDataDir() //nolint:errcheck // shutdown closes it and reports; this covers the other ways out
 	srv := &http.Server{
@@ -480,6 +497,13 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, ready func(*LoadInfo)
 			return s.shutdown(srv, served)
 		}
 	}
+}
+
+// adminServed reports whether an admin endpoint that changes data or
+// costs a reload is served: always but for the demo data set, whose
+// reload answers 409 at no cost.
+func (s *Server) adminServed() bool {
+	return s.cfg.Snapshot != "" || s.cfg.DataDir != ""
 }
 
 // shutdown stops srv gracefully and waits for Serve to return.

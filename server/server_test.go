@@ -135,7 +135,8 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("load info %+v", info)
 	}
 	a := do(t, "GET", srv.URL+"/healthz", "")
-	if a.status != 200 || !strings.Contains(string(a.body), `"records":800`) {
+	if a.status != 200 || !strings.Contains(string(a.body), `"records":800`) ||
+		!strings.Contains(string(a.body), `"source":"snapshot"`) || strings.Contains(string(a.body), filepath.Base(path)) {
 		t.Errorf("healthz: %d %s", a.status, a.body)
 	}
 
@@ -393,6 +394,9 @@ func TestReloadDemo(t *testing.T) {
 	}
 	if a := do(t, "POST", srv.URL+engine.Path, DemoRequest); a.status != 200 {
 		t.Errorf("demo query: %d %s", a.status, a.body)
+	}
+	if a := do(t, "GET", srv.URL+"/healthz", ""); !strings.Contains(string(a.body), `"source":"demo"`) {
+		t.Errorf("demo healthz: %d %s", a.status, a.body)
 	}
 }
 
