@@ -62,10 +62,6 @@ type Doer interface {
 	Do(ctx context.Context, body []byte) ([]byte, error)
 }
 
-// CodeInternal is the code counted for an unexpected failure (an error
-// that is not an *api.Error), the HTTP status procq answers it with.
-const CodeInternal = 500
-
 // Options bound and shape a replay.
 type Options struct {
 	// Concurrency is the number of requests in flight; at least 1.
@@ -136,7 +132,7 @@ type sample struct {
 // Run replays reqs against d. It returns the summary and the answers,
 // one per request of the log that was answered at least once (the first
 // answer), in log order. A Doer error that is not an *api.Error counts as
-// CodeInternal and does not stop the replay; only ctx does.
+// api.CodeInternal and does not stop the replay; only ctx does.
 func Run(ctx context.Context, d Doer, reqs []Request, opt Options) (*Summary, []Answer, error) {
 	if opt.Concurrency < 1 {
 		opt.Concurrency = 1
@@ -249,7 +245,7 @@ func codeOf(err error) int {
 	if errors.As(err, &ae) {
 		return ae.Code
 	}
-	return CodeInternal
+	return api.CodeInternal
 }
 
 // successPrefix is how api.AppendSuccess starts every success envelope.

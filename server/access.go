@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode"
+
+	"procq/api"
 )
 
 // Errors of Run's checks before it serves; callers branch with errors.Is.
@@ -77,14 +79,14 @@ func (s *Server) admin(endpoint, method string, h http.HandlerFunc) http.Handler
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != method {
 			w.Header().Set("Allow", method)
-			s.adminFail(w, endpoint, "invalid", http.StatusMethodNotAllowed, http.StatusMethodNotAllowed,
+			s.adminFail(w, endpoint, "invalid", http.StatusMethodNotAllowed, api.CodeMethodNotAllowed,
 				fmt.Sprintf("method %s not allowed: use %s", r.Method, method))
 			return
 		}
 		if !s.access.allow(r) {
 			s.log.Warn("admin request refused: bad or missing bearer token", "path", r.URL.Path, "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="procq admin"`)
-			s.adminFail(w, endpoint, "unauthorized", http.StatusUnauthorized, http.StatusUnauthorized,
+			s.adminFail(w, endpoint, "unauthorized", http.StatusUnauthorized, api.CodeUnauthorized,
 				"missing or wrong bearer token: send Authorization: Bearer TOKEN")
 			return
 		}

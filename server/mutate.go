@@ -28,7 +28,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,7 +38,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"procq/api"
-	"procq/engine"
+	"procq/gsekit"
 	"procq/store"
 )
 
@@ -155,14 +154,14 @@ func (s *Server) adminFail(w http.ResponseWriter, endpoint, result string, statu
 	if s.data.mutations != nil && endpoint != "reload" {
 		s.data.mutations.WithLabelValues(endpoint, result).Inc()
 	}
-	writeJSON(w, status, api.AppendError(nil, &api.Error{Code: code, Message: msg}))
+	gsekit.WriteError(w, status, code, msg)
 }
 
 // openStore returns the open store, answering 503 when there is none.
 func (s *Server) openStore(w http.ResponseWriter, endpoint string) *store.Store {
 	st := s.data.st.Load()
 	if st == nil {
-		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, engine.CodeUnavailable, "data directory not open yet")
+		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, api.CodeUnavailable, "data directory not open yet")
 	}
 	return st
 }
@@ -224,7 +223,7 @@ func (s *Server) mutation(endpoint, kind string) http.HandlerFunc {
 		}
 		s.log.Info("mutation applied", "endpoint", endpoint, "ops", len(ops), "seq", res.Seq,
 			"changed", res.Changed, "missing", len(res.Missing), "duration", time.Since(start).Round(time.Microsecond))
-		writeData(w, mutationReply{res.Seq, res.Version, res.Changed, res.Missing, info.Records})
+		gsekit.WriteData(w, mutationReply{res.Seq, res.Version, res.Changed, res.Missing, info.Records})
 	}
 }
 
@@ -236,10 +235,10 @@ func (s *Server) applyFailed(w http.ResponseWriter, endpoint string, err error) 
 	case errors.Is(err, store.ErrFailed), errors.Is(err, store.ErrClosed),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		s.log.Warn("mutation not applied", "endpoint", endpoint, "err", err)
-		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, engine.CodeUnavailable, "not applied: "+err.Error())
+		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, api.CodeUnavailable, "not applied: "+err.Error())
 	default:
 		s.log.Error("mutation failed", "endpoint", endpoint, "err", err)
-		s.adminFail(w, endpoint, "error", http.StatusInternalServerError, engine.CodeInternal, "not applied: "+err.Error())
+		s.adminFail(w, endpoint, "error", http.StatusInternalServerError, api.CodeInternal, "not applied: "+err.Error())
 	}
 }
 
@@ -259,7 +258,7 @@ func (s *Server) adminCheckpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.data.mutations.WithLabelValues(endpoint, "ok").Inc()
-	writeData(w, struct {
+	gsekit.WriteData(w, struct {
 		Seq                uint64  `json:"seq"`
 		Skipped            bool    `json:"skipped"`
 		Records            int     `json:"records"`
@@ -297,16 +296,5 @@ func (s *Server) adminStore(w http.ResponseWriter, r *http.Request) {
 	if stats.Failed != nil {
 		reply.Failed = stats.Failed.Error()
 	}
-	writeData(w, reply)
-}
-
-// writeData answers 200 with the success envelope around data.
-func writeData(w http.ResponseWriter, data any) {
-	b, err := json.Marshal(data)
-	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, api.AppendError(nil, &api.Error{Code: engine.CodeInternal, Message: err.Error()}))
-		return
-	}
-	out := append([]byte(`{"result":true,"code":0,"message":"","data":`), b...)
-	writeJSON(w, http.StatusOK, append(out, '}'))
+	gsekit.WriteData(w, reply)
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"procq/engine"
+	"procq/gsekit"
 	"procq/store"
 )
 
@@ -70,7 +70,7 @@ func doAdmin(t *testing.T, method, url, token, body string) answer {
 // countOf answers countAll (business 2) and returns its count.
 func countOf(t *testing.T, url string) int {
 	t.Helper()
-	a := do(t, "POST", url+engine.Path, countAll)
+	a := do(t, "POST", url+gsekit.Path, countAll)
 	var d struct{ Count int }
 	if err := json.Unmarshal(a.env.Data, &d); err != nil || a.status != 200 {
 		t.Fatalf("query: %d %s", a.status, a.body)

@@ -25,6 +25,7 @@ import (
 
 	"procq/api"
 	"procq/engine"
+	"procq/gsekit"
 	"procq/snapshot"
 	"procq/store"
 	"procq/synth"
@@ -63,8 +64,8 @@ type Config struct {
 	DemoSeed int64
 	// Credentials, when not nil, are required of every query and reload
 	// (bk_app_code and bk_app_secret in the body); a mismatch answers 401.
-	Credentials *Credentials
-	// MaxBodyBytes caps a query body; 0 means engine.DefaultMaxBodyBytes.
+	Credentials *gsekit.Credentials
+	// MaxBodyBytes caps a query body; 0 means gsekit.DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// QueryTimeout bounds one query; 0 means DefaultQueryTimeout.
 	QueryTimeout time.Duration
@@ -164,13 +165,13 @@ func New(cfg Config) *Server {
 		cfg.DemoSeed = synth.DefaultSeed
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = engine.DefaultMaxBodyBytes
+		cfg.MaxBodyBytes = gsekit.DefaultMaxBodyBytes
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(), access: newAccessPolicy(cfg.AdminToken)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	opts := engine.HandlerOptions{
+	opts := gsekit.HandlerOptions{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Timeout:      cfg.QueryTimeout,
 		Observe:      s.observe,
@@ -183,8 +184,8 @@ func New(cfg Config) *Server {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/admin/reload", s.admin("reload", http.MethodPost, s.adminReload))
 	s.mountMutations(mux)
-	mux.HandleFunc("/", engine.NotFound)
-	s.root = engine.Route(engine.NewHandler(s.live.Load, opts), s.logged(mux))
+	mux.HandleFunc("/", gsekit.NotFound)
+	s.root = gsekit.Route(gsekit.NewHandler(s.live.Load, opts), s.logged(mux))
 	return s
 }
 
@@ -323,7 +324,7 @@ func (s *Server) Reload() (*LoadInfo, error) {
 }
 
 // observe logs and counts one answered query.
-func (s *Server) observe(r *http.Request, o *engine.Outcome) {
+func (s *Server) observe(r *http.Request, o *gsekit.Outcome) {
 	s.m.observe(o.Status, o.Code, o.Duration)
 	level := slog.LevelDebug
 	switch {
@@ -365,7 +366,7 @@ func (s *Server) observe(r *http.Request, o *engine.Outcome) {
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	info := s.info.Load()
 	if info == nil {
-		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"loading"}`))
+		gsekit.WriteJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"loading"}`))
 		return
 	}
 	b, _ := json.Marshal(struct {
@@ -374,7 +375,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 		Records  int       `json:"records"`
 		LoadedAt time.Time `json:"loaded_at"`
 	}{"ok", info.Kind, info.Records, info.LoadedAt.UTC()})
-	writeJSON(w, http.StatusOK, b)
+	gsekit.WriteJSON(w, http.StatusOK, b)
 }
 
 // reloadReply is the data of a successful POST /admin/reload. Source is
@@ -390,14 +391,11 @@ type reloadReply struct {
 // already let through: a reload, with the envelope. With app credentials
 // configured, the body must carry them too.
 func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
-	fail := func(status int, msg string) {
-		writeJSON(w, status, api.AppendError(nil, &api.Error{Code: status, Message: msg}))
-	}
 	if c := s.cfg.Credentials; c != nil {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
-		if err != nil || !c.Check(appCredentials(body)) {
+		if err != nil || !c.Check(gsekit.AppCredentials(body)) {
 			s.log.Warn("reload refused: app authentication failed", "remote", r.RemoteAddr)
-			fail(http.StatusUnauthorized, "bk_app_code/bk_app_secret: app authentication failed")
+			gsekit.WriteError(w, http.StatusUnauthorized, api.CodeUnauthorized, "bk_app_code/bk_app_secret: app authentication failed")
 			return
 		}
 	}
@@ -406,36 +404,15 @@ func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
 	info, err := s.Reload()
 	switch {
 	case errors.Is(err, ErrNoSnapshot):
-		fail(http.StatusConflict, err.Error())
+		gsekit.WriteError(w, http.StatusConflict, api.CodeConflict, err.Error())
 	case err != nil:
-		fail(http.StatusInternalServerError, err.Error())
+		gsekit.WriteError(w, http.StatusInternalServerError, api.CodeInternal, err.Error())
 	default:
 		data, _ := json.Marshal(reloadReply{info.Kind, info.Records, info.Created.UTC(), info.Duration.Seconds()})
 		b := []byte(`{"result":true,"code":0,"message":"reloaded","data":`)
 		b = append(append(b, data...), '}')
-		writeJSON(w, http.StatusOK, b)
+		gsekit.WriteJSON(w, http.StatusOK, b)
 	}
-}
-
-// appCredentials returns the bk_app_code and bk_app_secret strings of a
-// JSON object body, "" for each that is missing.
-func appCredentials(body []byte) (code, secret string) {
-	var v struct {
-		Code   any `json:"bk_app_code"`
-		Secret any `json:"bk_app_secret"`
-	}
-	_ = json.Unmarshal(body, &v)
-	code, _ = v.Code.(string)
-	secret, _ = v.Secret.(string)
-	return code, secret
-}
-
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	w.Write(body) //nolint:errcheck // the client may be gone
 }
 
 // Run serves HTTP on ln until ctx ends, then shuts down gracefully: new

@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"procq/engine"
+	"procq/gsekit"
 	"procq/synth"
 )
 
@@ -38,7 +38,7 @@ const (
 // and latency percentiles for each concurrency asked for.
 func runLoadtest(args []string) error {
 	fs := newFlags("loadtest")
-	rawURL := fs.String("url", "http://127.0.0.1:8080"+engine.Path, "endpoint URL (loopback only); a URL with no path gets the process_status path")
+	rawURL := fs.String("url", "http://127.0.0.1:8080"+gsekit.Path, "endpoint URL (loopback only); a URL with no path gets the process_status path")
 	reqPath := fs.String("requests", "", "JSON Lines file of request bodies, sent in turn")
 	mixN := fs.Int("mix-processes", 0, "instead of --requests: build the synth request mix for the data set `procq gen --processes N` makes")
 	mixCount := fs.Int("mix-count", 1000, "number of requests in the synth mix")
@@ -120,7 +120,7 @@ func loopbackURL(raw string) (string, error) {
 		return "", fmt.Errorf("--url %q: load tests run against this machine only (a loopback address or localhost)", raw)
 	}
 	if u.Path == "" || u.Path == "/" {
-		u.Path = engine.Path
+		u.Path = gsekit.Path
 	}
 	return u.String(), nil
 }
@@ -133,7 +133,7 @@ func readBodies(path string) ([][]byte, error) {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), engine.DefaultMaxBodyBytes)
+	sc.Buffer(make([]byte, 0, 64<<10), gsekit.DefaultMaxBodyBytes)
 	var bodies [][]byte
 	for line := 1; sc.Scan(); line++ {
 		b := bytes.TrimSpace(sc.Bytes())

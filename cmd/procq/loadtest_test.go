@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"procq/engine"
+	"procq/gsekit"
 	"procq/record"
 	"procq/synth"
 )
@@ -24,7 +25,7 @@ func TestLoadtestCountsAndBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(engine.Route(engine.NewHandler(engine.NewLive(e).Load, engine.HandlerOptions{}), nil))
+	srv := httptest.NewServer(gsekit.Route(gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{}), nil))
 	defer srv.Close()
 	bodies, err := synth.Requests(opt, 20, 1)
 	if err != nil {
@@ -32,7 +33,7 @@ func TestLoadtestCountsAndBounds(t *testing.T) {
 	}
 	bodies = append(bodies, []byte(`{"bk_biz_id":2}`)) // one 400 in the mix
 	res, err := runLoad(context.Background(), loadConfig{
-		url: srv.URL + engine.Path, bodies: bodies, concurrency: 3,
+		url: srv.URL + gsekit.Path, bodies: bodies, concurrency: 3,
 		duration: time.Minute, maxRequests: 42,
 	})
 	if err != nil {
@@ -51,8 +52,8 @@ func TestLoadtestCountsAndBounds(t *testing.T) {
 
 func TestLoadtestLoopbackOnly(t *testing.T) {
 	for raw, want := range map[string]string{
-		"http://127.0.0.1:8080":                "http://127.0.0.1:8080" + engine.Path,
-		"http://localhost:9/":                  "http://localhost:9" + engine.Path,
+		"http://127.0.0.1:8080":                "http://127.0.0.1:8080" + gsekit.Path,
+		"http://localhost:9/":                  "http://localhost:9" + gsekit.Path,
 		"http://[::1]:8080/x":                  "http://[::1]:8080/x",
 		"http://10.0.0.1:8080":                 "",
 		"http://example.com/":                  "",

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"syscall"
 
-	"procq/engine"
+	"procq/gsekit"
 	"procq/server"
 )
 
@@ -30,7 +30,7 @@ func runServe(args []string) error {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	demoN := fs.Int("demo-processes", server.DefaultDemoProcesses, "size of the demo data set served with --demo")
-	maxBody := fs.Int64("max-body", engine.DefaultMaxBodyBytes, "largest request body in bytes")
+	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in bytes")
 	dataDir := addDataDirFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -53,7 +53,7 @@ func runServe(args []string) error {
 		Logger:        log,
 	}
 	if *credsPath != "" {
-		if cfg.Credentials, err = server.LoadCredentials(*credsPath); err != nil {
+		if cfg.Credentials, err = gsekit.LoadCredentials(*credsPath); err != nil {
 			return err
 		}
 		log.Info("app authentication on", "apps", cfg.Credentials.Len())
@@ -150,5 +150,5 @@ func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth, token bool) {
   metrics: curl -s %s/metrics
   reload:  curl -s -X POST %s/admin/reload%s   (or kill -HUP %d)
   stop:    Ctrl-C or kill %d
-`, info.Records, what, base, os.Getpid(), base, engine.Path, body, base, base, base, reload, os.Getpid(), os.Getpid())
+`, info.Records, what, base, os.Getpid(), base, gsekit.Path, body, base, base, base, reload, os.Getpid(), os.Getpid())
 }
