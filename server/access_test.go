@@ -62,7 +62,7 @@ func TestAdminAccessPolicy(t *testing.T) {
 			for _, l := range listeners {
 				kind := map[bool]string{false: "snapshot", true: "data-dir"}[ep.dataDir]
 				t.Run(fmt.Sprintf("%s %s %s/%s/%s", ep.method, ep.path, kind, c.name, l.name), func(t *testing.T) {
-					cfg := Config{Snapshot: snap, AdminToken: c.token}
+					cfg := Config{Source: fileSource(snap), AdminToken: c.token}
 					if ep.dataDir {
 						cfg = Config{DataDir: initDataDir(t, snap), AdminToken: c.token}
 					}
@@ -181,9 +181,9 @@ func TestRunRefusesUnprotectedAdmin(t *testing.T) {
 		addr string
 		want error
 	}{
-		{"snapshot", Config{Snapshot: snap}, "0.0.0.0:0", ErrAdminUnprotected},
+		{"snapshot", Config{Source: fileSource(snap)}, "0.0.0.0:0", ErrAdminUnprotected},
 		{"data dir", Config{DataDir: initDataDir(t, snap)}, "0.0.0.0:0", ErrAdminUnprotected},
-		{"token with a space", Config{Snapshot: snap, AdminToken: "t "}, "127.0.0.1:0", ErrAdminTokenSpace},
+		{"token with a space", Config{Source: fileSource(snap), AdminToken: "t "}, "127.0.0.1:0", ErrAdminTokenSpace},
 	} {
 		ln, err := net.Listen("tcp", c.addr)
 		if err != nil {

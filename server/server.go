@@ -1,8 +1,10 @@
 // Package server is procq's HTTP service: the process_status endpoint of
-// package engine, plus GET /healthz, GET /metrics (Prometheus) and
-// POST /admin/reload, over one data set that is loaded from a snapshot
-// file (or generated as a demo) and reloaded without downtime. It is what
-// `procq serve` runs; the command adds flags and signals.
+// package gsekit, plus GET /healthz, GET /metrics (Prometheus) and
+// POST /admin/reload, over one data set that a Source loads (and loads
+// again on a reload, without downtime), or over a data directory of
+// package store with its mutation endpoints. The server does not choose
+// its data: the caller gives the Source. It is what `procq serve` runs;
+// the command adds flags, signals and the sources.
 package server
 
 import (
@@ -26,14 +28,11 @@ import (
 	"procq/api"
 	"procq/engine"
 	"procq/gsekit"
-	"procq/snapshot"
 	"procq/store"
-	"procq/synth"
 )
 
 // Defaults of the Config fields left zero.
 const (
-	DefaultDemoProcesses     = 100000
 	DefaultReadHeaderTimeout = 5 * time.Second
 	DefaultReadTimeout       = 15 * time.Second
 	DefaultWriteTimeout      = 30 * time.Second
@@ -47,21 +46,21 @@ const (
 // the one of docs/demo-request.json.
 const DemoRequest = `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","service_instance_name":"*_gse_agent*","bk_process_id":"[0:100]"},"process_status_list":[1],"searches":["10.0"],"ordering":"-bk_host_innerip,bk_process_name","fields":["bk_process_id","bk_set_name","bk_module_name","bk_service_name","bk_process_name","bk_host_innerip","process_status"],"page":1,"pagesize":3}`
 
-// ErrNoSnapshot is the error of a reload while the server serves the
-// generated demo data set, which has no file to read again.
-var ErrNoSnapshot = errors.New("serving the generated demo data set, which has no snapshot file to reload; start procq serve with --snapshot FILE")
+// Errors of loads and reloads; callers branch with errors.Is.
+var (
+	// ErrNoSnapshot is the error of a reload of a Source that is not
+	// Reloadable, such as the generated demo data set.
+	ErrNoSnapshot = errors.New("the data set served is generated and has nothing to reload; serve a --snapshot FILE or a --data-dir DIR to reload")
+	// ErrNoSource is the error of a load with neither Source nor DataDir.
+	ErrNoSource = errors.New("no data source configured")
+)
 
-// Config configures a Server. The zero value serves a demo data set of
-// DefaultDemoProcesses processes with the default limits.
+// Config configures a Server: its data (Source, or DataDir) and limits;
+// fields left zero take the defaults.
 type Config struct {
-	// Snapshot is the snapshot file served, and read again by a reload;
-	// "" serves a demo data set generated in memory.
-	Snapshot string
-	// DemoProcesses is the size of the demo data set; 0 means
-	// DefaultDemoProcesses.
-	DemoProcesses int
-	// DemoSeed selects the demo data set; 0 means synth.DefaultSeed.
-	DemoSeed int64
+	// Source is the data set served, loaded again by every reload;
+	// DataDir replaces it.
+	Source Source
 	// Credentials, when not nil, are required of every query and reload
 	// (bk_app_code and bk_app_secret in the body); a mismatch answers 401.
 	Credentials *gsekit.Credentials
@@ -86,7 +85,7 @@ type Config struct {
 	Logger *slog.Logger
 
 	// DataDir, when set, serves this data directory (package store)
-	// instead of Snapshot, and adds the mutation endpoints of mutate.go.
+	// instead of Source, and adds the mutation endpoints of mutate.go.
 	DataDir string
 	// Store tunes the data directory's store; the server sets its Live
 	// and Logger.
@@ -158,12 +157,6 @@ func New(cfg Config) *Server {
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
 	def(&cfg.ShutdownTimeout, DefaultShutdownTimeout)
 	def(&cfg.ReloadTimeout, DefaultReloadTimeout)
-	if cfg.DemoProcesses <= 0 {
-		cfg.DemoProcesses = DefaultDemoProcesses
-	}
-	if cfg.DemoSeed == 0 {
-		cfg.DemoSeed = synth.DefaultSeed
-	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = gsekit.DefaultMaxBodyBytes
 	}
@@ -232,28 +225,22 @@ func (s *Server) Engine() *engine.Engine { return s.live.Load() }
 // Info describes the data set serving now, nil before the first load.
 func (s *Server) Info() *LoadInfo { return s.info.Load() }
 
-// Load builds an engine from the configured snapshot, or generates the
-// demo data set, and swaps it in. On failure the data served, if any, is
+// Load loads the data set from the configured Source, or opens the data
+// directory, and swaps it in. On failure the data served, if any, is
 // unchanged.
-func (s *Server) Load() (*LoadInfo, error) {
+func (s *Server) Load() (*LoadInfo, error) { return s.load(context.Background()) }
+
+func (s *Server) load(ctx context.Context) (*LoadInfo, error) {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	if s.cfg.DataDir != "" {
 		return s.loadDataDir()
 	}
-	start := time.Now()
-	var (
-		e    *engine.Engine
-		info = &LoadInfo{Source: s.cfg.Snapshot, Kind: KindSnapshot}
-		err  error
-	)
-	if s.cfg.Snapshot == "" {
-		info.Source, info.Kind = "demo", KindDemo
-		info.Created = start
-		e, err = demoEngine(s.cfg.DemoProcesses, s.cfg.DemoSeed)
-	} else {
-		e, info.Created, err = loadSnapshot(s.cfg.Snapshot)
+	if s.cfg.Source == nil {
+		return nil, ErrNoSource
 	}
+	start := time.Now()
+	e, info, err := s.cfg.Source.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -261,8 +248,8 @@ func (s *Server) Load() (*LoadInfo, error) {
 	info.LoadedAt = time.Now()
 	info.Duration = info.LoadedAt.Sub(start)
 	old := s.live.Swap(e)
-	s.info.Store(info)
-	s.m.loaded(info)
+	s.info.Store(&info)
+	s.m.loaded(&info)
 	if old != nil {
 		// The old data set is garbage once the requests still using it
 		// end; hand its memory back now rather than at the pace of the
@@ -272,46 +259,20 @@ func (s *Server) Load() (*LoadInfo, error) {
 	}
 	s.log.Info("data set loaded", "source", info.Source, "records", info.Records,
 		"duration", info.Duration.Round(time.Millisecond), "created", info.Created.UTC().Format(time.RFC3339))
-	return info, nil
+	return &info, nil
 }
 
-// loadSnapshot loads the snapshot at path and returns when it was written.
-func loadSnapshot(path string) (*engine.Engine, time.Time, error) {
-	h, err := snapshot.ReadHeader(path)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	e, err := engine.Load(path)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	return e, h.Created, nil
-}
-
-// demoEngine generates the synthetic data set of n processes and indexes it.
-func demoEngine(n int, seed int64) (*engine.Engine, error) {
-	recs, err := synth.Collect(synth.Options{Processes: n, Seed: seed})
-	if err != nil {
-		return nil, fmt.Errorf("demo data set: %w", err)
-	}
-	e, err := engine.New(recs)
-	if err != nil {
-		return nil, fmt.Errorf("demo data set: %w", err)
-	}
-	return e, nil
-}
-
-// Reload loads the snapshot file again into a new engine and swaps it in;
+// Reload loads the data set again into a new engine and swaps it in;
 // requests in flight finish on the old one. On failure the old data keeps
-// being served and the error says why; while serving the demo data set it
-// is ErrNoSnapshot. Reloads take turns.
+// being served and the error says why; for a Source that is not
+// Reloadable (the demo data set) it is ErrNoSnapshot. Reloads take turns.
 func (s *Server) Reload() (*LoadInfo, error) {
-	if s.cfg.Snapshot == "" && s.cfg.DataDir == "" {
+	if !s.reloadable() {
 		s.m.reloads.WithLabelValues("error").Inc()
 		s.log.Warn("reload refused", "err", ErrNoSnapshot)
 		return nil, ErrNoSnapshot
 	}
-	s.log.Info("reloading", "snapshot", s.cfg.Snapshot)
+	s.log.Info("reloading")
 	info, err := s.Load()
 	if err != nil {
 		s.m.reloads.WithLabelValues("error").Inc()
@@ -321,6 +282,11 @@ func (s *Server) Reload() (*LoadInfo, error) {
 	}
 	s.m.reloads.WithLabelValues("ok").Inc()
 	return info, nil
+}
+
+// reloadable reports whether a reload reads data that may have changed.
+func (s *Server) reloadable() bool {
+	return s.cfg.DataDir != "" || (s.cfg.Source != nil && s.cfg.Source.Reloadable())
 }
 
 // observe logs and counts one answered query.
@@ -452,7 +418,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, ready func(*LoadInfo)
 
 	loaded := make(chan error, 1)
 	go func() {
-		info, err := s.Load()
+		info, err := s.load(ctx)
 		if err == nil && ready != nil {
 			ready(info)
 		}
@@ -477,11 +443,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, ready func(*LoadInfo)
 }
 
 // adminServed reports whether an admin endpoint that changes data or
-// costs a reload is served: always but for the demo data set, whose
-// reload answers 409 at no cost.
-func (s *Server) adminServed() bool {
-	return s.cfg.Snapshot != "" || s.cfg.DataDir != ""
-}
+// costs a reload is served: always but for a Source that is not
+// Reloadable (the demo data set), whose reload answers 409 at no cost.
+func (s *Server) adminServed() bool { return s.reloadable() }
 
 // shutdown stops srv gracefully and waits for Serve to return.
 func (s *Server) shutdown(srv *http.Server, served <-chan error) error {

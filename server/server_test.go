@@ -119,7 +119,7 @@ const countAll = `{"bk_biz_id":2,"scope":{"bk_set_env":"0"},"fields":["bk_proces
 func TestServeEndToEnd(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.snap")
 	writeSnapshot(t, path, 800, 1)
-	s, _ := newTestServer(Config{Snapshot: path, MaxBodyBytes: 2048})
+	s, _ := newTestServer(Config{Source: fileSource(path), MaxBodyBytes: 2048})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 
@@ -176,7 +176,7 @@ func TestServeEndToEnd(t *testing.T) {
 func TestServeMetrics(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.snap")
 	writeSnapshot(t, path, 300, 1)
-	s, _ := newTestServer(Config{Snapshot: path})
+	s, _ := newTestServer(Config{Source: fileSource(path)})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if _, err := s.Load(); err != nil {
@@ -222,7 +222,7 @@ func TestServeAppCredentials(t *testing.T) {
 	}
 	path := filepath.Join(dir, "a.snap")
 	writeSnapshot(t, path, 300, 1)
-	s, logs := newTestServer(Config{Snapshot: path, Credentials: creds})
+	s, logs := newTestServer(Config{Source: fileSource(path), Credentials: creds})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if _, err := s.Load(); err != nil {
@@ -268,7 +268,7 @@ func TestServeAppCredentials(t *testing.T) {
 func TestReloadSwapsData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "data.snap")
 	writeSnapshot(t, path, 300, 1)
-	s, _ := newTestServer(Config{Snapshot: path})
+	s, _ := newTestServer(Config{Source: fileSource(path)})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if _, err := s.Load(); err != nil {
@@ -293,7 +293,7 @@ func TestReloadSwapsData(t *testing.T) {
 func TestReloadCorruptKeepsOld(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "data.snap")
 	writeSnapshot(t, path, 300, 1)
-	s, logs := newTestServer(Config{Snapshot: path})
+	s, logs := newTestServer(Config{Source: fileSource(path)})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if _, err := s.Load(); err != nil {
@@ -347,7 +347,7 @@ func TestReloadCorruptKeepsOld(t *testing.T) {
 }
 
 func TestReloadDemo(t *testing.T) {
-	s, _ := newTestServer(Config{DemoProcesses: 200})
+	s, _ := newTestServer(Config{Source: demoSource(200)})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	info, err := s.Load()
@@ -405,7 +405,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		}
 	}
 	use(fileA)
-	s, _ := newTestServer(Config{Snapshot: path})
+	s, _ := newTestServer(Config{Source: fileSource(path)})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if _, err := s.Load(); err != nil {
@@ -471,7 +471,7 @@ func TestReloadUnderLoad(t *testing.T) {
 func TestRunGracefulShutdown(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.snap")
 	writeSnapshot(t, path, 300, 1)
-	s, _ := newTestServer(Config{Snapshot: path})
+	s, _ := newTestServer(Config{Source: fileSource(path)})
 	started, release := make(chan struct{}), make(chan struct{})
 	inner := s.root
 	s.root = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -539,7 +539,7 @@ func TestRunGracefulShutdown(t *testing.T) {
 func TestRunFirstLoadFails(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.snap")
 	os.WriteFile(path, []byte("not a snapshot"), 0o644)
-	s, _ := newTestServer(Config{Snapshot: path})
+	s, _ := newTestServer(Config{Source: fileSource(path)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -551,7 +551,7 @@ func TestRunFirstLoadFails(t *testing.T) {
 }
 
 func TestPprofOwnListener(t *testing.T) {
-	s, _ := newTestServer(Config{DemoProcesses: 10})
+	s, _ := newTestServer(Config{})
 	ps, addr, err := s.startPprof("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"procq/gsekit"
 	"procq/server"
+	"procq/synth"
 )
 
 const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--demo-processes N] [--max-body BYTES] " + serveDataUsage
@@ -29,7 +30,7 @@ func runServe(args []string) error {
 	pprofAddr := fs.String("pprof", "", "address to serve net/http/pprof on (loopback when no host is given)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	demoN := fs.Int("demo-processes", server.DefaultDemoProcesses, "size of the demo data set served with --demo")
+	demoN := fs.Int("demo-processes", defaultDemoProcesses, "size of the demo data set served with --demo")
 	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in bytes")
 	dataDir := addDataDirFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -45,12 +46,12 @@ func runServe(args []string) error {
 	if *demoN <= 0 || *maxBody <= 0 {
 		return fmt.Errorf("--demo-processes and --max-body must be > 0")
 	}
-	cfg := server.Config{
-		Snapshot:      *snap,
-		DemoProcesses: *demoN,
-		MaxBodyBytes:  *maxBody,
-		PprofAddr:     *pprofAddr,
-		Logger:        log,
+	cfg := server.Config{MaxBodyBytes: *maxBody, PprofAddr: *pprofAddr, Logger: log}
+	switch {
+	case *demo:
+		cfg.Source = demoSource{*demoN, synth.DefaultSeed}
+	case *snap != "":
+		cfg.Source = snapshotSource{*snap}
 	}
 	if *credsPath != "" {
 		if cfg.Credentials, err = gsekit.LoadCredentials(*credsPath); err != nil {
