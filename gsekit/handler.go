@@ -139,8 +139,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
 			return
 		}
 		// The client went away or timed out mid-body: say so, though it is
-		// unlikely to be read.
-		h.fail(w, o, http.StatusBadRequest, api.CodeValidation, "reading request body: "+err.Error())
+		// unlikely to be read. The error names the peer's address: it
+		// goes to Observe, not to the client.
+		o.Err = fmt.Errorf("reading request body: %w", err)
+		h.fail(w, o, http.StatusBadRequest, api.CodeValidation, "reading request body failed")
 		return
 	}
 	if h.opts.Authorize != nil {
@@ -176,10 +178,15 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
 		h.write(w, o, http.StatusBadRequest, ae.Code, resp)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		o.Err = err
-		h.fail(w, o, http.StatusServiceUnavailable, api.CodeUnavailable, "query not answered in time: "+err.Error())
+		msg := "query not answered in time"
+		if errors.Is(err, context.Canceled) {
+			msg = "query canceled: the client went away"
+		}
+		h.fail(w, o, http.StatusServiceUnavailable, api.CodeUnavailable, msg)
 	default:
+		// The error goes to Observe; the client learns only that it failed.
 		o.Err = err
-		h.write(w, o, http.StatusInternalServerError, api.CodeInternal, resp)
+		h.fail(w, o, http.StatusInternalServerError, api.CodeInternal, "internal error")
 	}
 }
 

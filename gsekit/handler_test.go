@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -430,5 +431,106 @@ func TestIsPath(t *testing.T) {
 		if got := gsekit.IsPath(p); got != want {
 			t.Errorf("IsPath(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// TestRouteDotSegments: a path with a "." or ".." segment answers 404 with
+// the envelope, never the empty redirect of http.ServeMux, and never
+// reaches next.
+func TestRouteDotSegments(t *testing.T) {
+	e := synthEngine(t, 100, 1)
+	reached := false
+	mux := http.NewServeMux()
+	mux.HandleFunc("/admin/reload", func(http.ResponseWriter, *http.Request) { reached = true })
+	h := gsekit.Route(gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{}), mux)
+	for _, p := range []string{
+		"/v2/../admin/reload",
+		"/a/../b",
+		"/./admin/reload",
+		"/admin/reload/..",
+		"/v2/gsekit/api/process/../process/process_status/",
+		"//v2/gsekit/api/./process/process_status",
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", p, strings.NewReader(demoRequest)))
+		env := decode(t, rec.Body.Bytes())
+		if rec.Code != 404 || env.Code != api.CodeNotFound || env.Result || rec.Header().Get("Location") != "" || reached {
+			t.Errorf("%s: %d %s (Location %q), want a 404 envelope", p, rec.Code, rec.Body, rec.Header().Get("Location"))
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/admin/reload", nil))
+	if rec.Code != 200 || !reached {
+		t.Errorf("/admin/reload: %d, reached %v", rec.Code, reached)
+	}
+}
+
+// errBody is a request body whose read fails with an error naming a peer.
+type errBody struct{}
+
+func (errBody) Read([]byte) (int, error) {
+	return 0, errors.New("read tcp 127.0.0.1:8080->10.9.8.7:41234: connection reset by peer")
+}
+
+// TestHTTPErrorsHideAddresses: a failed body read answers 400 without the
+// error's text, which names the peer; Observe gets the error.
+func TestHTTPErrorsHideAddresses(t *testing.T) {
+	e := synthEngine(t, 100, 1)
+	var got *gsekit.Outcome
+	h := gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{Observe: func(_ *http.Request, o *gsekit.Outcome) { got = o }})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", gsekit.Path, io.NopCloser(errBody{})))
+	env := decode(t, rec.Body.Bytes())
+	if rec.Code != 400 || env.Code != api.CodeValidation || strings.Contains(rec.Body.String(), "10.9.8.7") || strings.Contains(rec.Body.String(), "tcp") {
+		t.Errorf("failed read: %d %s", rec.Code, rec.Body)
+	}
+	if got == nil || got.Err == nil || !strings.Contains(got.Err.Error(), "10.9.8.7") {
+		t.Errorf("Observe did not get the read error: %+v", got)
+	}
+}
+
+// TestHTTPClientGoneCancelsQuery: when the client closes its connection,
+// the request's context ends and engine.Do gets it: the query stops with
+// context.Canceled. The handler starts only after the client is gone, so
+// the test needs no timing.
+func TestHTTPClientGoneCancelsQuery(t *testing.T) {
+	e := synthEngine(t, 500, 1)
+	outcomes := make(chan *gsekit.Outcome, 1)
+	h := gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{
+		Observe: func(_ *http.Request, o *gsekit.Outcome) { outcomes <- o },
+	})
+	arrived := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the body first: the server notices a closed connection
+		// only once the body is consumed.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Error(err)
+		}
+		close(arrived)
+		<-r.Context().Done()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+gsekit.Path, strings.NewReader(demoRequest))
+	sent := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		sent <- err
+	}()
+	<-arrived
+	cancel() // the client goes away
+	if err := <-sent; !errors.Is(err, context.Canceled) {
+		t.Errorf("client: %v", err)
+	}
+	o := <-outcomes
+	if o.Engine != e || !errors.Is(o.Err, context.Canceled) || o.Status != 503 || o.Code != api.CodeUnavailable {
+		t.Errorf("outcome of a query whose client went away: %+v", o)
 	}
 }

@@ -18,20 +18,36 @@ func IsPath(p string) bool {
 }
 
 // Route returns a handler that sends requests whose path IsPath to
-// endpoint and all others to next; a nil next answers them 404 with the
-// envelope. Route exists because http.ServeMux redirects a doubled slash
-// (with 301, which clients follow as GET) before any pattern can match it.
+// endpoint, answers 404 with the envelope a path with a "." or ".."
+// segment, and sends all others to next; a nil next answers them 404 too.
+// Route exists because http.ServeMux redirects a doubled slash (with 301,
+// which clients follow as GET) before any pattern can match it, and
+// answers a dot segment with an empty redirect to the cleaned path (such
+// as /v2/../admin/reload to /admin/reload).
 func Route(endpoint, next http.Handler) http.Handler {
 	if next == nil {
 		next = http.HandlerFunc(NotFound)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if IsPath(r.URL.Path) {
+		switch {
+		case IsPath(r.URL.Path):
 			endpoint.ServeHTTP(w, r)
-			return
+		case hasDotSegment(r.URL.Path):
+			NotFound(w, r)
+		default:
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r)
 	})
+}
+
+// hasDotSegment reports whether p has a "." or ".." segment.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // NotFound answers 404 with the error envelope naming the path.

@@ -26,7 +26,6 @@ package server
 // is not loopback.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -166,40 +165,30 @@ func (s *Server) openStore(w http.ResponseWriter, endpoint string) *store.Store 
 	return st
 }
 
+// maxMissingListed is how many of the ids a batch found missing an
+// answer lists; missing_count counts them all.
+const maxMissingListed = 20
+
 // mutationReply is the data of a successful mutation.
 type mutationReply struct {
-	Seq     uint64  `json:"seq"`
-	Version uint64  `json:"version"`
-	Changed int     `json:"changed"`
-	Missing []int64 `json:"missing"`
-	Records int     `json:"records"`
+	Seq          uint64  `json:"seq"`
+	Version      uint64  `json:"version"`
+	Changed      int     `json:"changed"`
+	MissingCount int     `json:"missing_count"`
+	Missing      []int64 `json:"missing"`
+	Records      int     `json:"records"`
 }
 
 // mutation returns the handler of one mutation endpoint: the body is one
-// op object of kind, or with kind "" a whole change file.
+// op object of kind, or with kind "" a whole change file, which is parsed
+// as it streams in rather than read whole first.
 func (s *Server) mutation(endpoint, kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(time.Now().Add(s.cfg.ReloadTimeout))
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxAdminBodyBytes))
+		ops, err := s.readOps(w, r, kind)
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				s.adminFail(w, endpoint, "invalid", http.StatusRequestEntityTooLarge, api.CodeValidation,
-					fmt.Sprintf("request body larger than %d bytes", tooBig.Limit))
-				return
-			}
-			s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, "reading request body: "+err.Error())
-			return
-		}
-		var ops []store.Op
-		if kind == "" {
-			ops, err = store.ParseOps(bytes.NewReader(body), "body")
-		} else {
-			ops, err = store.ParseOp(body, kind)
-		}
-		if err != nil {
-			s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, err.Error())
+			s.bodyFailed(w, r, endpoint, err)
 			return
 		}
 		st := s.openStore(w, endpoint)
@@ -218,12 +207,44 @@ func (s *Server) mutation(endpoint, kind string) http.HandlerFunc {
 		}
 		info := s.dataInfo(time.Time{}, 0)
 		s.data.mutations.WithLabelValues(endpoint, "ok").Inc()
-		if res.Missing == nil {
-			res.Missing = []int64{}
-		}
 		s.log.Info("mutation applied", "endpoint", endpoint, "ops", len(ops), "seq", res.Seq,
 			"changed", res.Changed, "missing", len(res.Missing), "duration", time.Since(start).Round(time.Microsecond))
-		gsekit.WriteData(w, mutationReply{res.Seq, res.Version, res.Changed, res.Missing, info.Records})
+		missing := res.Missing[:min(len(res.Missing), maxMissingListed)]
+		if missing == nil {
+			missing = []int64{}
+		}
+		gsekit.WriteData(w, mutationReply{res.Seq, res.Version, res.Changed, len(res.Missing), missing, info.Records})
+	}
+}
+
+// readOps reads and parses the body of a mutation: a change file (kind
+// "") line by line as it arrives, one op object whole.
+func (s *Server) readOps(w http.ResponseWriter, r *http.Request, kind string) ([]store.Op, error) {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxAdminBodyBytes)
+	if kind == "" {
+		return store.ParseOps(body, "body")
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	return store.ParseOp(b, kind)
+}
+
+// bodyFailed answers a mutation body that could not be read or parsed:
+// 413 over the limit, 400 otherwise. A read error (a client gone or too
+// slow) is logged, not sent: it names the peer's address.
+func (s *Server) bodyFailed(w http.ResponseWriter, r *http.Request, endpoint string, err error) {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.adminFail(w, endpoint, "invalid", http.StatusRequestEntityTooLarge, api.CodeValidation,
+			fmt.Sprintf("request body larger than %d bytes", tooBig.Limit))
+	case errors.Is(err, store.ErrInvalidOp):
+		s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, err.Error())
+	default:
+		s.log.Warn("mutation body not read", "endpoint", endpoint, "remote", r.RemoteAddr, "err", err)
+		s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, "reading request body failed")
 	}
 }
 
@@ -235,11 +256,25 @@ func (s *Server) applyFailed(w http.ResponseWriter, endpoint string, err error) 
 	case errors.Is(err, store.ErrFailed), errors.Is(err, store.ErrClosed),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		s.log.Warn("mutation not applied", "endpoint", endpoint, "err", err)
-		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, api.CodeUnavailable, "not applied: "+err.Error())
+		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, api.CodeUnavailable, "not applied: "+unavailableReason(err))
 	default:
 		s.log.Error("mutation failed", "endpoint", endpoint, "err", err)
-		s.adminFail(w, endpoint, "error", http.StatusInternalServerError, api.CodeInternal, "not applied: "+err.Error())
+		s.adminFail(w, endpoint, "error", http.StatusInternalServerError, api.CodeInternal, "not applied: internal error (see the server log)")
 	}
+}
+
+// unavailableReason says why a write was not applied, without the store's
+// own message, which may name files: that one goes to the log.
+func unavailableReason(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "canceled: the client went away"
+	case errors.Is(err, store.ErrClosed):
+		return "the data directory is closed"
+	}
+	return "the store failed (see the server log)"
 }
 
 // adminCheckpoint answers POST /admin/checkpoint once the checkpoint is

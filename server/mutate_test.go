@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,7 +19,7 @@ import (
 
 // newDataDirServer serves a data directory initialised with n synthetic
 // processes, loaded, over httptest.
-func newDataDirServer(t *testing.T, cfg Config, n int) (*Server, *httptest.Server) {
+func newDataDirServer(t testing.TB, cfg Config, n int) (*Server, *httptest.Server) {
 	t.Helper()
 	tmp := t.TempDir()
 	snap := filepath.Join(tmp, "a.snap")
@@ -248,4 +249,60 @@ func TestRunServesDataDir(t *testing.T) {
 			t.Fatalf("after a restart business 2 has %d processes, want %d", got, n+1)
 		}
 	})
+}
+
+// TestMutationMissingBounded: an answer counts every missing id but lists
+// only the first maxMissingListed, in the order of the batch.
+func TestMutationMissingBounded(t *testing.T) {
+	_, srv := newDataDirServer(t, Config{}, 50)
+	for _, c := range []struct {
+		ids       int
+		count     int
+		listed    int
+		firstID   int64
+		endpoint  string
+		bodyStart string
+	}{
+		{0, 0, 0, 0, "/admin/delete", `{"bk_process_ids":[`},
+		{3, 3, 3, 1 << 40, "/admin/delete", `{"bk_process_ids":[`},
+		{500, 500, maxMissingListed, 1 << 40, "/admin/delete", `{"bk_process_ids":[`},
+	} {
+		ids := make([]string, c.ids)
+		for i := range ids {
+			ids[i] = fmt.Sprint(int64(1<<40) + int64(i))
+		}
+		a := doAdmin(t, "POST", srv.URL+c.endpoint, "", c.bodyStart+strings.Join(ids, ",")+"]}")
+		var reply struct {
+			MissingCount *int    `json:"missing_count"`
+			Missing      []int64 `json:"missing"`
+		}
+		if err := json.Unmarshal(a.env.Data, &reply); err != nil || a.status != 200 || reply.MissingCount == nil {
+			t.Fatalf("%d ids: %d %s", c.ids, a.status, a.body)
+		}
+		if *reply.MissingCount != c.count || len(reply.Missing) != c.listed || reply.Missing == nil ||
+			(c.listed > 0 && reply.Missing[0] != c.firstID) {
+			t.Errorf("%d missing ids: missing_count %d, listed %v", c.ids, *reply.MissingCount, reply.Missing)
+		}
+	}
+}
+
+// TestMutationErrorsHideAddresses: a body that fails to read answers 400
+// without the error's text, which names the peer.
+func TestMutationErrorsHideAddresses(t *testing.T) {
+	s, _ := newDataDirServer(t, Config{}, 20)
+	for _, p := range []string{"/admin/apply", "/admin/upsert"} {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("POST", p, io.NopCloser(failingBody{})))
+		if rec.Code != 400 || strings.Contains(rec.Body.String(), "10.9.8.7") || !strings.Contains(rec.Body.String(), "reading request body failed") {
+			t.Errorf("%s with a failing body: %d %s", p, rec.Code, rec.Body)
+		}
+	}
+}
+
+// failingBody is a request body whose read fails with an error naming a
+// peer.
+type failingBody struct{}
+
+func (failingBody) Read([]byte) (int, error) {
+	return 0, errors.New("read tcp 127.0.0.1:8080->10.9.8.7:41234: i/o timeout")
 }

@@ -372,7 +372,9 @@ func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrNoSnapshot):
 		gsekit.WriteError(w, http.StatusConflict, api.CodeConflict, err.Error())
 	case err != nil:
-		gsekit.WriteError(w, http.StatusInternalServerError, api.CodeInternal, err.Error())
+		// The error names the file; it is logged (by Reload), not sent.
+		gsekit.WriteError(w, http.StatusInternalServerError, api.CodeInternal,
+			"reload failed, still serving the previous data (the server log says why)")
 	default:
 		data, _ := json.Marshal(reloadReply{info.Kind, info.Records, info.Created.UTC(), info.Duration.Seconds()})
 		b := []byte(`{"result":true,"code":0,"message":"reloaded","data":`)

@@ -165,6 +165,8 @@ func TestServeEndToEnd(t *testing.T) {
 		{"wrong method", "GET", gsekit.Path, ``, 405, 405},
 		{"unknown path", "POST", "/v2/gsekit/api/process/status/", `{}`, 404, 404},
 		{"reload GET", "GET", "/admin/reload", ``, 405, 405},
+		{"dot segments", "POST", "/v2/../admin/reload", ``, 404, 404},
+		{"dot segments in the path", "POST", "/v2/gsekit/api/process/../process/process_status/", DemoRequest, 404, 404},
 	} {
 		a := do(t, tc.method, srv.URL+tc.path, tc.body)
 		if a.status != tc.status || a.env.Result || a.env.Code != tc.code || a.env.Message == "" || string(a.env.Data) != "null" {
@@ -318,7 +320,7 @@ func TestReloadCorruptKeepsOld(t *testing.T) {
 		t.Error("a failed reload replaced the engine")
 	}
 	a := do(t, "POST", srv.URL+"/admin/reload", "")
-	if a.status != 500 || a.env.Result || !strings.Contains(a.env.Message, "still serving the previous data") || !strings.Contains(a.env.Message, path) {
+	if a.status != 500 || a.env.Result || !strings.Contains(a.env.Message, "still serving the previous data") || strings.Contains(a.env.Message, filepath.Base(path)) {
 		t.Errorf("POST /admin/reload of a corrupt file: %d %s", a.status, a.body)
 	}
 	if got := do(t, "POST", srv.URL+gsekit.Path, countAll); !bytes.Equal(got.body, want.body) {
