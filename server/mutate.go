@@ -1,30 +1,5 @@
 package server
 
-// With Config.DataDir set, the server serves a data directory of package
-// store instead of a snapshot, and takes changes over HTTP:
-//
-//	POST /admin/upsert      {"records":[RECORD,...]} or {"record":RECORD}
-//	POST /admin/delete      {"bk_process_ids":[ID,...]} or {"bk_process_id":ID}
-//	POST /admin/status      {"updates":[{"bk_process_id":ID,"process_status":S,"is_auto":B,"proc_inst_infos":[...]},...]}
-//	POST /admin/apply       JSON Lines of the change format (see package store), one batch
-//	POST /admin/checkpoint  no body
-//	GET  /admin/store       the store's state
-//
-// RECORD is the SPEC's record shape. Each request is one atomic batch,
-// journaled (and synced as the store's policy says) before it answers:
-//
-//	200 {"result":true,"code":0,"message":"","data":{"seq":N,"version":V,"changed":C,"missing":[ID,...],"records":R}}
-//	400 a body that is not valid (code 4100001, the message names the line or item)
-//	401 a missing or wrong bearer token (code 401)
-//	405 a wrong method; 413 a body over MaxAdminBodyBytes (code 4100001)
-//	503 the data directory is not open yet, or the store failed (code 503)
-//	500 anything else (code 500)
-//
-// With Config.AdminToken set, every /admin/ endpoint of this file requires
-// "Authorization: Bearer TOKEN" (compared in constant time). Without a
-// token they are open, and Run refuses to serve them on an address that
-// is not loopback.
-
 import (
 	"context"
 	"errors"

@@ -5,6 +5,46 @@
 // package store with its mutation endpoints. The server does not choose
 // its data: the caller gives the Source. It is what `procq serve` runs;
 // the command adds flags, signals and the sources.
+//
+// # Admin access
+//
+// Every /admin/ endpoint (POST /admin/reload and the mutation endpoints
+// below) goes through one access policy. With Config.AdminToken set, a
+// request must carry "Authorization: Bearer TOKEN" (the scheme in any
+// case, RFC 7235; the token compared in constant time) and answers 401
+// otherwise. Without a token, Run refuses to serve on an address that is
+// not loopback whenever an endpoint that changes data or costs a reload is
+// served: with a Reloadable Source or a data directory (ErrAdminUnprotected).
+// A token with surrounding white space is refused by Run
+// (ErrAdminTokenSpace). With Config.Credentials set, a reload must also
+// carry bk_app_code and bk_app_secret in its body.
+//
+// # Mutation endpoints
+//
+// With Config.DataDir set, the server serves a data directory of package
+// store instead of a Source, and takes changes over HTTP:
+//
+//	POST /admin/upsert      {"records":[RECORD,...]} or {"record":RECORD}
+//	POST /admin/delete      {"bk_process_ids":[ID,...]} or {"bk_process_id":ID}
+//	POST /admin/status      {"updates":[{"bk_process_id":ID,"process_status":S,"is_auto":B,"proc_inst_infos":[...]},...]}
+//	POST /admin/apply       JSON Lines of the change format (see package store), one batch, parsed as it streams in
+//	POST /admin/checkpoint  no body
+//	GET  /admin/store       the store's state
+//
+// RECORD is the SPEC's record shape. Each request is one atomic batch,
+// journaled (and synced as the store's policy says) before it answers:
+//
+//	200 {"result":true,"code":0,"message":"","data":{"seq":N,"version":V,"changed":C,"missing_count":M,"missing":[ID,...],"records":R}}
+//	400 a body that is not valid (code 4100001, the message names the line or item)
+//	401 a missing or wrong bearer token (code 401)
+//	405 a wrong method (code 405); 413 a body over MaxAdminBodyBytes (code 4100001)
+//	503 the data directory is not open yet, the store failed, or the client went away (code 503)
+//	500 anything else (code 500)
+//
+// missing_count is the number of ids of deletes and status updates that
+// named no process (skipped, not errors); missing lists the first 20 of
+// them, in the order of the batch. Error messages never name files or
+// peer addresses: the log has those.
 package server
 
 import (
@@ -85,7 +125,7 @@ type Config struct {
 	Logger *slog.Logger
 
 	// DataDir, when set, serves this data directory (package store)
-	// instead of Source, and adds the mutation endpoints of mutate.go.
+	// instead of Source, and adds the mutation endpoints (see the package doc).
 	DataDir string
 	// Store tunes the data directory's store; the server sets its Live
 	// and Logger.
