@@ -4,12 +4,12 @@ DEMO_DIR ?= .demo
 
 .PHONY: run test build vet staticcheck demo-data bench clean
 
-# run: serve the HTTP API on a generated demo data set of 100000 processes
+# run: serve the HTTP API on a generated demo data set (--demo) of 100000 processes
 # until Ctrl-C; it prints the URL and a curl example that queries it.
 # ADDR=host:port listens elsewhere.
 ADDR ?= 127.0.0.1:8080
 run: build
-	./procq serve --addr $(ADDR)
+	./procq serve --demo --addr $(ADDR)
 
 # test: every check CI runs.
 test: vet staticcheck

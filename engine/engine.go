@@ -1,8 +1,3 @@
-// Package engine answers GSEKit process_status requests from records held
-// in memory: it loads a snapshot, builds the indexes, and turns each
-// validated request into bitmap algebra over them, then orders and pages
-// the result. An Engine is immutable once built, so any number of
-// goroutines may query it at once.
 package engine
 
 import (
@@ -242,9 +237,5 @@ func (e *Engine) Do(ctx context.Context, body []byte) ([]byte, error) {
 	if errors.As(err, &ae) {
 		return api.AppendError(nil, ae), err
 	}
-	return api.AppendError(nil, &api.Error{Code: CodeInternal, Message: "internal error: " + err.Error()}), err
+	return api.AppendError(nil, &api.Error{Code: api.CodeInternal, Message: "internal error: " + err.Error()}), err
 }
-
-// CodeInternal is the envelope code of an unexpected failure; the SPEC
-// gives none, so procq uses the HTTP status it goes with.
-const CodeInternal = 500

@@ -36,10 +36,6 @@ func ReadLog(r io.Reader, name string) ([]Request, error) { return workload.Read
 // a request the API rejects, anything else for an unexpected failure.
 type Doer = workload.Doer
 
-// CodeInternal is the code counted for an unexpected failure (an error
-// that is not an *api.Error), the HTTP status procq answers it with.
-const CodeInternal = workload.CodeInternal
-
 // Options bound and shape a replay.
 type Options struct {
 	// Concurrency is the number of requests in flight; at least 1.
@@ -113,7 +109,7 @@ type sample struct {
 // Run replays reqs against d through the workload runner. It returns the
 // summary and the answers, one per request of the log that was answered
 // at least once (the first answer), in log order. A Doer error that is
-// not an *api.Error counts as CodeInternal and does not stop the replay;
+// not an *api.Error counts as api.CodeInternal and does not stop the replay;
 // only ctx does.
 func Run(ctx context.Context, d Doer, reqs []Request, opt Options) (*Summary, []Answer, error) {
 	plan := workload.Plan{Concurrency: max(opt.Concurrency, 1), Rate: opt.Rate, Count: opt.Count,

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"procq/api"
 	"procq/engine"
 	"procq/synth"
 )
@@ -164,10 +165,10 @@ func TestBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Sent != 11 || d.calls.Load() != 11 || sum.Codes[CodeInternal] != 5 || sum.Codes[0] != 6 {
+	if sum.Sent != 11 || d.calls.Load() != 11 || sum.Codes[api.CodeInternal] != 5 || sum.Codes[0] != 6 {
 		t.Errorf("sent %d, calls %d, codes %v", sum.Sent, d.calls.Load(), sum.Codes)
 	}
-	if len(answers) != 2 || answers[0].Count != 7 || answers[1].Count != -1 || answers[1].Code != CodeInternal {
+	if len(answers) != 2 || answers[0].Count != 7 || answers[1].Count != -1 || answers[1].Code != api.CodeInternal {
 		t.Errorf("answers %+v", answers)
 	}
 

@@ -1,49 +1,18 @@
 package server
 
-// With Config.DataDir set, the server serves a data directory of package
-// store instead of a snapshot, and takes changes over HTTP:
-//
-//	POST /admin/upsert      {"records":[RECORD,...]} or {"record":RECORD}
-//	POST /admin/delete      {"bk_process_ids":[ID,...]} or {"bk_process_id":ID}
-//	POST /admin/status      {"updates":[{"bk_process_id":ID,"process_status":S,"is_auto":B,"proc_inst_infos":[...]},...]}
-//	POST /admin/apply       JSON Lines of the change format (see package store), one batch
-//	POST /admin/checkpoint  no body
-//	GET  /admin/store       the store's state
-//
-// RECORD is the SPEC's record shape. Each request is one atomic batch,
-// journaled (and synced as the store's policy says) before it answers:
-//
-//	200 {"result":true,"code":0,"message":"","data":{"seq":N,"version":V,"changed":C,"missing":[ID,...],"records":R}}
-//	400 a body that is not valid (code 4100001, the message names the line or item)
-//	401 a missing or wrong bearer token (code 401)
-//	405 a wrong method; 413 a body over MaxAdminBodyBytes (code 4100001)
-//	503 the data directory is not open yet, or the store failed (code 503)
-//	500 anything else (code 500)
-//
-// With Config.AdminToken set, every /admin/ endpoint of this file requires
-// "Authorization: Bearer TOKEN" (compared in constant time). Without a
-// token they are open, and Run refuses to serve them on an address that
-// is not loopback.
-
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"procq/api"
-	"procq/engine"
+	"procq/gsekit"
 	"procq/store"
 )
 
@@ -51,14 +20,9 @@ import (
 // when Config.MaxAdminBodyBytes is zero.
 const DefaultMaxAdminBodyBytes = 256 << 20
 
-// ErrAdminUnprotected is returned by Run for a data directory served on an
-// address that is not loopback without an admin token.
-var ErrAdminUnprotected = errors.New("refusing to serve the mutation endpoints on a non-loopback address without an admin token (set --admin-token or PROCQ_ADMIN_TOKEN, or listen on 127.0.0.1)")
-
 // dataDir is the state of a server that serves a data directory.
 type dataDir struct {
 	st        atomic.Pointer[store.Store]
-	tokenHash [sha256.Size]byte
 	mutations *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
 }
@@ -73,7 +37,6 @@ func (s *Server) mountMutations(mux *http.ServeMux) {
 		s.cfg.MaxAdminBodyBytes = DefaultMaxAdminBodyBytes
 	}
 	d := &s.data
-	d.tokenHash = sha256.Sum256([]byte(s.cfg.AdminToken))
 	d.mutations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "procq_mutations_total",
 		Help: "Requests to the mutation endpoints, by endpoint and result (ok, invalid, unauthorized, error).",
@@ -99,25 +62,12 @@ func (s *Server) mountMutations(mux *http.ServeMux) {
 		stat("procq_data_version", "Version of the data being served (engine.Version); it grows with every applied batch.",
 			func(st store.Stats) float64 { return float64(st.Version) }))
 
-	mux.HandleFunc("/admin/upsert", s.mutation("upsert", store.KindUpsert))
-	mux.HandleFunc("/admin/delete", s.mutation("delete", store.KindDelete))
-	mux.HandleFunc("/admin/status", s.mutation("status", store.KindStatus))
-	mux.HandleFunc("/admin/apply", s.mutation("apply", ""))
-	mux.HandleFunc("/admin/checkpoint", s.adminCheckpoint)
-	mux.HandleFunc("/admin/store", s.adminStore)
-}
-
-// checkAdminAddr refuses unprotected mutation endpoints on an address
-// that is not loopback.
-func (s *Server) checkAdminAddr(addr net.Addr) error {
-	if s.cfg.DataDir == "" || s.cfg.AdminToken != "" {
-		return nil
-	}
-	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
-		s.log.Warn("mutation endpoints open without an admin token (loopback only)", "addr", addr.String())
-		return nil
-	}
-	return fmt.Errorf("%s: %w", addr, ErrAdminUnprotected)
+	mux.HandleFunc("/admin/upsert", s.admin("upsert", http.MethodPost, s.mutation("upsert", store.KindUpsert)))
+	mux.HandleFunc("/admin/delete", s.admin("delete", http.MethodPost, s.mutation("delete", store.KindDelete)))
+	mux.HandleFunc("/admin/status", s.admin("status", http.MethodPost, s.mutation("status", store.KindStatus)))
+	mux.HandleFunc("/admin/apply", s.admin("apply", http.MethodPost, s.mutation("apply", "")))
+	mux.HandleFunc("/admin/checkpoint", s.admin("checkpoint", http.MethodPost, s.adminCheckpoint))
+	mux.HandleFunc("/admin/store", s.admin("store", http.MethodGet, s.adminStore))
 }
 
 // loadDataDir opens the data directory (replaying its journal) and serves
@@ -148,7 +98,7 @@ func (s *Server) loadDataDir() (*LoadInfo, error) {
 // dataInfo describes the data directory's current data and stores it as
 // the server's LoadInfo.
 func (s *Server) dataInfo(loadedAt time.Time, d time.Duration) *LoadInfo {
-	info := &LoadInfo{Source: s.cfg.DataDir, LoadedAt: loadedAt, Duration: d, Created: loadedAt}
+	info := &LoadInfo{Source: s.cfg.DataDir, Kind: KindDataDir, LoadedAt: loadedAt, Duration: d, Created: loadedAt}
 	if old := s.info.Load(); old != nil && d == 0 {
 		info.LoadedAt, info.Duration, info.Created = old.LoadedAt, old.Duration, old.Created
 	}
@@ -172,83 +122,48 @@ func (s *Server) closeDataDir() error {
 	return nil
 }
 
-// adminAllowed checks the method and the bearer token, answering the
-// request when either is wrong.
-func (s *Server) adminAllowed(w http.ResponseWriter, r *http.Request, endpoint, method string) bool {
-	if r.Method != method {
-		w.Header().Set("Allow", method)
-		s.adminFail(w, endpoint, "invalid", http.StatusMethodNotAllowed, http.StatusMethodNotAllowed,
-			fmt.Sprintf("method %s not allowed: use %s", r.Method, method))
-		return false
-	}
-	if s.cfg.AdminToken == "" {
-		return true
-	}
-	given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	// Hashing first makes the comparison take the same time whatever the
-	// given token's length.
-	h := sha256.Sum256([]byte(strings.TrimSpace(given)))
-	if !ok || subtle.ConstantTimeCompare(h[:], s.data.tokenHash[:]) != 1 {
-		s.log.Warn("admin request refused: bad or missing bearer token", "path", r.URL.Path, "remote", r.RemoteAddr)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="procq admin"`)
-		s.adminFail(w, endpoint, "unauthorized", http.StatusUnauthorized, http.StatusUnauthorized,
-			"missing or wrong bearer token: send Authorization: Bearer TOKEN")
-		return false
-	}
-	return true
-}
-
+// adminFail answers an admin request with the error envelope, counting
+// it for the mutation endpoints.
 func (s *Server) adminFail(w http.ResponseWriter, endpoint, result string, status, code int, msg string) {
-	s.data.mutations.WithLabelValues(endpoint, result).Inc()
-	writeJSON(w, status, api.AppendError(nil, &api.Error{Code: code, Message: msg}))
+	if s.data.mutations != nil && endpoint != "reload" {
+		s.data.mutations.WithLabelValues(endpoint, result).Inc()
+	}
+	gsekit.WriteError(w, status, code, msg)
 }
 
 // openStore returns the open store, answering 503 when there is none.
 func (s *Server) openStore(w http.ResponseWriter, endpoint string) *store.Store {
 	st := s.data.st.Load()
 	if st == nil {
-		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, engine.CodeUnavailable, "data directory not open yet")
+		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, api.CodeUnavailable, "data directory not open yet")
 	}
 	return st
 }
 
+// maxMissingListed is how many of the ids a batch found missing an
+// answer lists; missing_count counts them all.
+const maxMissingListed = 20
+
 // mutationReply is the data of a successful mutation.
 type mutationReply struct {
-	Seq     uint64  `json:"seq"`
-	Version uint64  `json:"version"`
-	Changed int     `json:"changed"`
-	Missing []int64 `json:"missing"`
-	Records int     `json:"records"`
+	Seq          uint64  `json:"seq"`
+	Version      uint64  `json:"version"`
+	Changed      int     `json:"changed"`
+	MissingCount int     `json:"missing_count"`
+	Missing      []int64 `json:"missing"`
+	Records      int     `json:"records"`
 }
 
 // mutation returns the handler of one mutation endpoint: the body is one
-// op object of kind, or with kind "" a whole change file.
+// op object of kind, or with kind "" a whole change file, which is parsed
+// as it streams in rather than read whole first.
 func (s *Server) mutation(endpoint, kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.adminAllowed(w, r, endpoint, http.MethodPost) {
-			return
-		}
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(time.Now().Add(s.cfg.ReloadTimeout))
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxAdminBodyBytes))
+		ops, err := s.readOps(w, r, kind)
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				s.adminFail(w, endpoint, "invalid", http.StatusRequestEntityTooLarge, api.CodeValidation,
-					fmt.Sprintf("request body larger than %d bytes", tooBig.Limit))
-				return
-			}
-			s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, "reading request body: "+err.Error())
-			return
-		}
-		var ops []store.Op
-		if kind == "" {
-			ops, err = store.ParseOps(bytes.NewReader(body), "body")
-		} else {
-			ops, err = store.ParseOp(body, kind)
-		}
-		if err != nil {
-			s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, err.Error())
+			s.bodyFailed(w, r, endpoint, err)
 			return
 		}
 		st := s.openStore(w, endpoint)
@@ -267,12 +182,44 @@ func (s *Server) mutation(endpoint, kind string) http.HandlerFunc {
 		}
 		info := s.dataInfo(time.Time{}, 0)
 		s.data.mutations.WithLabelValues(endpoint, "ok").Inc()
-		if res.Missing == nil {
-			res.Missing = []int64{}
-		}
 		s.log.Info("mutation applied", "endpoint", endpoint, "ops", len(ops), "seq", res.Seq,
 			"changed", res.Changed, "missing", len(res.Missing), "duration", time.Since(start).Round(time.Microsecond))
-		writeData(w, mutationReply{res.Seq, res.Version, res.Changed, res.Missing, info.Records})
+		missing := res.Missing[:min(len(res.Missing), maxMissingListed)]
+		if missing == nil {
+			missing = []int64{}
+		}
+		gsekit.WriteData(w, mutationReply{res.Seq, res.Version, res.Changed, len(res.Missing), missing, info.Records})
+	}
+}
+
+// readOps reads and parses the body of a mutation: a change file (kind
+// "") line by line as it arrives, one op object whole.
+func (s *Server) readOps(w http.ResponseWriter, r *http.Request, kind string) ([]store.Op, error) {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxAdminBodyBytes)
+	if kind == "" {
+		return store.ParseOps(body, "body")
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	return store.ParseOp(b, kind)
+}
+
+// bodyFailed answers a mutation body that could not be read or parsed:
+// 413 over the limit, 400 otherwise. A read error (a client gone or too
+// slow) is logged, not sent: it names the peer's address.
+func (s *Server) bodyFailed(w http.ResponseWriter, r *http.Request, endpoint string, err error) {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.adminFail(w, endpoint, "invalid", http.StatusRequestEntityTooLarge, api.CodeValidation,
+			fmt.Sprintf("request body larger than %d bytes", tooBig.Limit))
+	case errors.Is(err, store.ErrInvalidOp):
+		s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, err.Error())
+	default:
+		s.log.Warn("mutation body not read", "endpoint", endpoint, "remote", r.RemoteAddr, "err", err)
+		s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, "reading request body failed")
 	}
 }
 
@@ -284,20 +231,31 @@ func (s *Server) applyFailed(w http.ResponseWriter, endpoint string, err error) 
 	case errors.Is(err, store.ErrFailed), errors.Is(err, store.ErrClosed),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		s.log.Warn("mutation not applied", "endpoint", endpoint, "err", err)
-		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, engine.CodeUnavailable, "not applied: "+err.Error())
+		s.adminFail(w, endpoint, "error", http.StatusServiceUnavailable, api.CodeUnavailable, "not applied: "+unavailableReason(err))
 	default:
 		s.log.Error("mutation failed", "endpoint", endpoint, "err", err)
-		s.adminFail(w, endpoint, "error", http.StatusInternalServerError, engine.CodeInternal, "not applied: "+err.Error())
+		s.adminFail(w, endpoint, "error", http.StatusInternalServerError, api.CodeInternal, "not applied: internal error (see the server log)")
 	}
+}
+
+// unavailableReason says why a write was not applied, without the store's
+// own message, which may name files: that one goes to the log.
+func unavailableReason(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "canceled: the client went away"
+	case errors.Is(err, store.ErrClosed):
+		return "the data directory is closed"
+	}
+	return "the store failed (see the server log)"
 }
 
 // adminCheckpoint answers POST /admin/checkpoint once the checkpoint is
 // done.
 func (s *Server) adminCheckpoint(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "checkpoint"
-	if !s.adminAllowed(w, r, endpoint, http.MethodPost) {
-		return
-	}
 	st := s.openStore(w, endpoint)
 	if st == nil {
 		return
@@ -310,7 +268,7 @@ func (s *Server) adminCheckpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.data.mutations.WithLabelValues(endpoint, "ok").Inc()
-	writeData(w, struct {
+	gsekit.WriteData(w, struct {
 		Seq                uint64  `json:"seq"`
 		Skipped            bool    `json:"skipped"`
 		Records            int     `json:"records"`
@@ -324,9 +282,6 @@ func (s *Server) adminCheckpoint(w http.ResponseWriter, r *http.Request) {
 // adminStore answers GET /admin/store with the store's state.
 func (s *Server) adminStore(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "store"
-	if !s.adminAllowed(w, r, endpoint, http.MethodGet) {
-		return
-	}
 	st := s.openStore(w, endpoint)
 	if st == nil {
 		return
@@ -351,16 +306,5 @@ func (s *Server) adminStore(w http.ResponseWriter, r *http.Request) {
 	if stats.Failed != nil {
 		reply.Failed = stats.Failed.Error()
 	}
-	writeData(w, reply)
-}
-
-// writeData answers 200 with the success envelope around data.
-func writeData(w http.ResponseWriter, data any) {
-	b, err := json.Marshal(data)
-	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, api.AppendError(nil, &api.Error{Code: engine.CodeInternal, Message: err.Error()}))
-		return
-	}
-	out := append([]byte(`{"result":true,"code":0,"message":"","data":`), b...)
-	writeJSON(w, http.StatusOK, append(out, '}'))
+	gsekit.WriteData(w, reply)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,13 +13,13 @@ import (
 	"strings"
 	"testing"
 
-	"procq/engine"
+	"procq/gsekit"
 	"procq/store"
 )
 
 // newDataDirServer serves a data directory initialised with n synthetic
 // processes, loaded, over httptest.
-func newDataDirServer(t *testing.T, cfg Config, n int) (*Server, *httptest.Server) {
+func newDataDirServer(t testing.TB, cfg Config, n int) (*Server, *httptest.Server) {
 	t.Helper()
 	tmp := t.TempDir()
 	snap := filepath.Join(tmp, "a.snap")
@@ -70,7 +71,7 @@ func doAdmin(t *testing.T, method, url, token, body string) answer {
 // countOf answers countAll (business 2) and returns its count.
 func countOf(t *testing.T, url string) int {
 	t.Helper()
-	a := do(t, "POST", url+engine.Path, countAll)
+	a := do(t, "POST", url+gsekit.Path, countAll)
 	var d struct{ Count int }
 	if err := json.Unmarshal(a.env.Data, &d); err != nil || a.status != 200 {
 		t.Fatalf("query: %d %s", a.status, a.body)
@@ -165,7 +166,8 @@ func TestMutationEndpoints(t *testing.T) {
 	if err := json.Unmarshal(a.env.Data, &st); a.status != 200 || err != nil || st.SnapshotSeq != 3 || st.JournalEntries != 0 || st.Records != 301 {
 		t.Fatalf("store: %d %s", a.status, a.body)
 	}
-	if a := do(t, "GET", url+"/healthz", ""); a.status != 200 || !strings.Contains(string(a.body), `"records":301`) {
+	if a := do(t, "GET", url+"/healthz", ""); a.status != 200 || !strings.Contains(string(a.body), `"records":301`) ||
+		!strings.Contains(string(a.body), `"source":"data-dir"`) || strings.Contains(string(a.body), "/data") {
 		t.Fatalf("healthz: %d %s", a.status, a.body)
 	}
 	if a := do(t, "GET", url+"/metrics", ""); !strings.Contains(string(a.body), `procq_mutations_total{endpoint="upsert",result="ok"} 1`) ||
@@ -199,7 +201,7 @@ func TestMutationsNeedLoopbackWithoutToken(t *testing.T) {
 	if a := doAdmin(t, "POST", srv.URL+"/admin/delete", "", `{"bk_process_ids":[1]}`); a.status != 200 {
 		t.Fatalf("delete on loopback without a token: %d %s", a.status, a.body)
 	}
-	if err := s.checkAdminAddr(&net.TCPAddr{IP: net.IPv6loopback}); err != nil {
+	if err := s.access.checkListener(&net.TCPAddr{IP: net.IPv6loopback}, s.adminServed()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -247,4 +249,60 @@ func TestRunServesDataDir(t *testing.T) {
 			t.Fatalf("after a restart business 2 has %d processes, want %d", got, n+1)
 		}
 	})
+}
+
+// TestMutationMissingBounded: an answer counts every missing id but lists
+// only the first maxMissingListed, in the order of the batch.
+func TestMutationMissingBounded(t *testing.T) {
+	_, srv := newDataDirServer(t, Config{}, 50)
+	for _, c := range []struct {
+		ids       int
+		count     int
+		listed    int
+		firstID   int64
+		endpoint  string
+		bodyStart string
+	}{
+		{0, 0, 0, 0, "/admin/delete", `{"bk_process_ids":[`},
+		{3, 3, 3, 1 << 40, "/admin/delete", `{"bk_process_ids":[`},
+		{500, 500, maxMissingListed, 1 << 40, "/admin/delete", `{"bk_process_ids":[`},
+	} {
+		ids := make([]string, c.ids)
+		for i := range ids {
+			ids[i] = fmt.Sprint(int64(1<<40) + int64(i))
+		}
+		a := doAdmin(t, "POST", srv.URL+c.endpoint, "", c.bodyStart+strings.Join(ids, ",")+"]}")
+		var reply struct {
+			MissingCount *int    `json:"missing_count"`
+			Missing      []int64 `json:"missing"`
+		}
+		if err := json.Unmarshal(a.env.Data, &reply); err != nil || a.status != 200 || reply.MissingCount == nil {
+			t.Fatalf("%d ids: %d %s", c.ids, a.status, a.body)
+		}
+		if *reply.MissingCount != c.count || len(reply.Missing) != c.listed || reply.Missing == nil ||
+			(c.listed > 0 && reply.Missing[0] != c.firstID) {
+			t.Errorf("%d missing ids: missing_count %d, listed %v", c.ids, *reply.MissingCount, reply.Missing)
+		}
+	}
+}
+
+// TestMutationErrorsHideAddresses: a body that fails to read answers 400
+// without the error's text, which names the peer.
+func TestMutationErrorsHideAddresses(t *testing.T) {
+	s, _ := newDataDirServer(t, Config{}, 20)
+	for _, p := range []string{"/admin/apply", "/admin/upsert"} {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("POST", p, io.NopCloser(failingBody{})))
+		if rec.Code != 400 || strings.Contains(rec.Body.String(), "10.9.8.7") || !strings.Contains(rec.Body.String(), "reading request body failed") {
+			t.Errorf("%s with a failing body: %d %s", p, rec.Code, rec.Body)
+		}
+	}
+}
+
+// failingBody is a request body whose read fails with an error naming a
+// peer.
+type failingBody struct{}
+
+func (failingBody) Read([]byte) (int, error) {
+	return 0, errors.New("read tcp 127.0.0.1:8080->10.9.8.7:41234: i/o timeout")
 }

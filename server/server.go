@@ -1,8 +1,50 @@
 // Package server is procq's HTTP service: the process_status endpoint of
-// package engine, plus GET /healthz, GET /metrics (Prometheus) and
-// POST /admin/reload, over one data set that is loaded from a snapshot
-// file (or generated as a demo) and reloaded without downtime. It is what
-// `procq serve` runs; the command adds flags and signals.
+// package gsekit, plus GET /healthz, GET /metrics (Prometheus) and
+// POST /admin/reload, over one data set that a Source loads (and loads
+// again on a reload, without downtime), or over a data directory of
+// package store with its mutation endpoints. The server does not choose
+// its data: the caller gives the Source. It is what `procq serve` runs;
+// the command adds flags, signals and the sources.
+//
+// # Admin access
+//
+// Every /admin/ endpoint (POST /admin/reload and the mutation endpoints
+// below) goes through one access policy. With Config.AdminToken set, a
+// request must carry "Authorization: Bearer TOKEN" (the scheme in any
+// case, RFC 7235; the token compared in constant time) and answers 401
+// otherwise. Without a token, Run refuses to serve on an address that is
+// not loopback whenever an endpoint that changes data or costs a reload is
+// served: with a Reloadable Source or a data directory (ErrAdminUnprotected).
+// A token with surrounding white space is refused by Run
+// (ErrAdminTokenSpace). With Config.Credentials set, a reload must also
+// carry bk_app_code and bk_app_secret in its body.
+//
+// # Mutation endpoints
+//
+// With Config.DataDir set, the server serves a data directory of package
+// store instead of a Source, and takes changes over HTTP:
+//
+//	POST /admin/upsert      {"records":[RECORD,...]} or {"record":RECORD}
+//	POST /admin/delete      {"bk_process_ids":[ID,...]} or {"bk_process_id":ID}
+//	POST /admin/status      {"updates":[{"bk_process_id":ID,"process_status":S,"is_auto":B,"proc_inst_infos":[...]},...]}
+//	POST /admin/apply       JSON Lines of the change format (see package store), one batch, parsed as it streams in
+//	POST /admin/checkpoint  no body
+//	GET  /admin/store       the store's state
+//
+// RECORD is the SPEC's record shape. Each request is one atomic batch,
+// journaled (and synced as the store's policy says) before it answers:
+//
+//	200 {"result":true,"code":0,"message":"","data":{"seq":N,"version":V,"changed":C,"missing_count":M,"missing":[ID,...],"records":R}}
+//	400 a body that is not valid (code 4100001, the message names the line or item)
+//	401 a missing or wrong bearer token (code 401)
+//	405 a wrong method (code 405); 413 a body over MaxAdminBodyBytes (code 4100001)
+//	503 the data directory is not open yet, the store failed, or the client went away (code 503)
+//	500 anything else (code 500)
+//
+// missing_count is the number of ids of deletes and status updates that
+// named no process (skipped, not errors); missing lists the first 20 of
+// them, in the order of the batch. Error messages never name files or
+// peer addresses: the log has those.
 package server
 
 import (
@@ -25,14 +67,12 @@ import (
 
 	"procq/api"
 	"procq/engine"
-	"procq/snapshot"
+	"procq/gsekit"
 	"procq/store"
-	"procq/synth"
 )
 
 // Defaults of the Config fields left zero.
 const (
-	DefaultDemoProcesses     = 100000
 	DefaultReadHeaderTimeout = 5 * time.Second
 	DefaultReadTimeout       = 15 * time.Second
 	DefaultWriteTimeout      = 30 * time.Second
@@ -46,25 +86,25 @@ const (
 // the one of docs/demo-request.json.
 const DemoRequest = `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","service_instance_name":"*_gse_agent*","bk_process_id":"[0:100]"},"process_status_list":[1],"searches":["10.0"],"ordering":"-bk_host_innerip,bk_process_name","fields":["bk_process_id","bk_set_name","bk_module_name","bk_service_name","bk_process_name","bk_host_innerip","process_status"],"page":1,"pagesize":3}`
 
-// ErrNoSnapshot is the error of a reload while the server serves the
-// generated demo data set, which has no file to read again.
-var ErrNoSnapshot = errors.New("serving the generated demo data set, which has no snapshot file to reload; start procq serve with --snapshot FILE")
+// Errors of loads and reloads; callers branch with errors.Is.
+var (
+	// ErrNoSnapshot is the error of a reload of a Source that is not
+	// Reloadable, such as the generated demo data set.
+	ErrNoSnapshot = errors.New("the data set served is generated and has nothing to reload; serve a --snapshot FILE or a --data-dir DIR to reload")
+	// ErrNoSource is the error of a load with neither Source nor DataDir.
+	ErrNoSource = errors.New("no data source configured")
+)
 
-// Config configures a Server. The zero value serves a demo data set of
-// DefaultDemoProcesses processes with the default limits.
+// Config configures a Server: its data (Source, or DataDir) and limits;
+// fields left zero take the defaults.
 type Config struct {
-	// Snapshot is the snapshot file served, and read again by a reload;
-	// "" serves a demo data set generated in memory.
-	Snapshot string
-	// DemoProcesses is the size of the demo data set; 0 means
-	// DefaultDemoProcesses.
-	DemoProcesses int
-	// DemoSeed selects the demo data set; 0 means synth.DefaultSeed.
-	DemoSeed int64
+	// Source is the data set served, loaded again by every reload;
+	// DataDir replaces it.
+	Source Source
 	// Credentials, when not nil, are required of every query and reload
 	// (bk_app_code and bk_app_secret in the body); a mismatch answers 401.
-	Credentials *Credentials
-	// MaxBodyBytes caps a query body; 0 means engine.DefaultMaxBodyBytes.
+	Credentials *gsekit.Credentials
+	// MaxBodyBytes caps a query body; 0 means gsekit.DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// QueryTimeout bounds one query; 0 means DefaultQueryTimeout.
 	QueryTimeout time.Duration
@@ -85,23 +125,35 @@ type Config struct {
 	Logger *slog.Logger
 
 	// DataDir, when set, serves this data directory (package store)
-	// instead of Snapshot, and adds the mutation endpoints of mutate.go.
+	// instead of Source, and adds the mutation endpoints (see the package doc).
 	DataDir string
 	// Store tunes the data directory's store; the server sets its Live
 	// and Logger.
 	Store store.Options
-	// AdminToken is the bearer token the mutation endpoints require; ""
-	// leaves them open, which Run allows on a loopback address only.
+	// AdminToken is the bearer token every /admin/ endpoint requires
+	// (POST /admin/reload too); "" leaves them open, which Run allows on
+	// a loopback address only, and a token with surrounding white space
+	// is refused by Run.
 	AdminToken string
 	// MaxAdminBodyBytes caps a mutation body; 0 means
 	// DefaultMaxAdminBodyBytes.
 	MaxAdminBodyBytes int64
 }
 
+// Kinds of data source, as GET /healthz names them.
+const (
+	KindSnapshot = "snapshot"
+	KindDataDir  = "data-dir"
+	KindDemo     = "demo"
+)
+
 // LoadInfo describes the data set being served.
 type LoadInfo struct {
-	// Source is the snapshot file, or "demo" for the generated data set.
+	// Source is the snapshot file or data directory, or "demo" for the
+	// generated data set; it is logged, never sent to HTTP clients.
 	Source string
+	// Kind is KindSnapshot, KindDataDir or KindDemo.
+	Kind string
 	// Records is the number of process records.
 	Records int
 	// Created is when the snapshot was written or the demo generated.
@@ -120,6 +172,8 @@ type Server struct {
 	live engine.Live
 	info atomic.Pointer[LoadInfo]
 	m    *metrics
+	// access is the policy of every /admin/ endpoint.
+	access accessPolicy
 	// loadMu makes loads and reloads take turns.
 	loadMu sync.Mutex
 	// root is the handler of every path.
@@ -143,20 +197,14 @@ func New(cfg Config) *Server {
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
 	def(&cfg.ShutdownTimeout, DefaultShutdownTimeout)
 	def(&cfg.ReloadTimeout, DefaultReloadTimeout)
-	if cfg.DemoProcesses <= 0 {
-		cfg.DemoProcesses = DefaultDemoProcesses
-	}
-	if cfg.DemoSeed == 0 {
-		cfg.DemoSeed = synth.DefaultSeed
-	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = engine.DefaultMaxBodyBytes
+		cfg.MaxBodyBytes = gsekit.DefaultMaxBodyBytes
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics()}
+	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(), access: newAccessPolicy(cfg.AdminToken)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	opts := engine.HandlerOptions{
+	opts := gsekit.HandlerOptions{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Timeout:      cfg.QueryTimeout,
 		Observe:      s.observe,
@@ -167,10 +215,10 @@ func New(cfg Config) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/admin/reload", s.adminReload)
+	mux.HandleFunc("/admin/reload", s.admin("reload", http.MethodPost, s.adminReload))
 	s.mountMutations(mux)
-	mux.HandleFunc("/", engine.NotFound)
-	s.root = engine.Route(engine.NewHandler(s.live.Load, opts), s.logged(mux))
+	mux.HandleFunc("/", gsekit.NotFound)
+	s.root = gsekit.Route(gsekit.NewHandler(s.live.Load, opts), s.logged(mux))
 	return s
 }
 
@@ -217,28 +265,22 @@ func (s *Server) Engine() *engine.Engine { return s.live.Load() }
 // Info describes the data set serving now, nil before the first load.
 func (s *Server) Info() *LoadInfo { return s.info.Load() }
 
-// Load builds an engine from the configured snapshot, or generates the
-// demo data set, and swaps it in. On failure the data served, if any, is
+// Load loads the data set from the configured Source, or opens the data
+// directory, and swaps it in. On failure the data served, if any, is
 // unchanged.
-func (s *Server) Load() (*LoadInfo, error) {
+func (s *Server) Load() (*LoadInfo, error) { return s.load(context.Background()) }
+
+func (s *Server) load(ctx context.Context) (*LoadInfo, error) {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	if s.cfg.DataDir != "" {
 		return s.loadDataDir()
 	}
-	start := time.Now()
-	var (
-		e    *engine.Engine
-		info = &LoadInfo{Source: s.cfg.Snapshot}
-		err  error
-	)
-	if s.cfg.Snapshot == "" {
-		info.Source = "demo"
-		info.Created = start
-		e, err = demoEngine(s.cfg.DemoProcesses, s.cfg.DemoSeed)
-	} else {
-		e, info.Created, err = loadSnapshot(s.cfg.Snapshot)
+	if s.cfg.Source == nil {
+		return nil, ErrNoSource
 	}
+	start := time.Now()
+	e, info, err := s.cfg.Source.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -246,8 +288,8 @@ func (s *Server) Load() (*LoadInfo, error) {
 	info.LoadedAt = time.Now()
 	info.Duration = info.LoadedAt.Sub(start)
 	old := s.live.Swap(e)
-	s.info.Store(info)
-	s.m.loaded(info)
+	s.info.Store(&info)
+	s.m.loaded(&info)
 	if old != nil {
 		// The old data set is garbage once the requests still using it
 		// end; hand its memory back now rather than at the pace of the
@@ -257,46 +299,20 @@ func (s *Server) Load() (*LoadInfo, error) {
 	}
 	s.log.Info("data set loaded", "source", info.Source, "records", info.Records,
 		"duration", info.Duration.Round(time.Millisecond), "created", info.Created.UTC().Format(time.RFC3339))
-	return info, nil
+	return &info, nil
 }
 
-// loadSnapshot loads the snapshot at path and returns when it was written.
-func loadSnapshot(path string) (*engine.Engine, time.Time, error) {
-	h, err := snapshot.ReadHeader(path)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	e, err := engine.Load(path)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	return e, h.Created, nil
-}
-
-// demoEngine generates the synthetic data set of n processes and indexes it.
-func demoEngine(n int, seed int64) (*engine.Engine, error) {
-	recs, err := synth.Collect(synth.Options{Processes: n, Seed: seed})
-	if err != nil {
-		return nil, fmt.Errorf("demo data set: %w", err)
-	}
-	e, err := engine.New(recs)
-	if err != nil {
-		return nil, fmt.Errorf("demo data set: %w", err)
-	}
-	return e, nil
-}
-
-// Reload loads the snapshot file again into a new engine and swaps it in;
+// Reload loads the data set again into a new engine and swaps it in;
 // requests in flight finish on the old one. On failure the old data keeps
-// being served and the error says why; while serving the demo data set it
-// is ErrNoSnapshot. Reloads take turns.
+// being served and the error says why; for a Source that is not
+// Reloadable (the demo data set) it is ErrNoSnapshot. Reloads take turns.
 func (s *Server) Reload() (*LoadInfo, error) {
-	if s.cfg.Snapshot == "" && s.cfg.DataDir == "" {
+	if !s.reloadable() {
 		s.m.reloads.WithLabelValues("error").Inc()
 		s.log.Warn("reload refused", "err", ErrNoSnapshot)
 		return nil, ErrNoSnapshot
 	}
-	s.log.Info("reloading", "snapshot", s.cfg.Snapshot)
+	s.log.Info("reloading")
 	info, err := s.Load()
 	if err != nil {
 		s.m.reloads.WithLabelValues("error").Inc()
@@ -308,8 +324,13 @@ func (s *Server) Reload() (*LoadInfo, error) {
 	return info, nil
 }
 
+// reloadable reports whether a reload reads data that may have changed.
+func (s *Server) reloadable() bool {
+	return s.cfg.DataDir != "" || (s.cfg.Source != nil && s.cfg.Source.Reloadable())
+}
+
 // observe logs and counts one answered query.
-func (s *Server) observe(r *http.Request, o *engine.Outcome) {
+func (s *Server) observe(r *http.Request, o *gsekit.Outcome) {
 	s.m.observe(o.Status, o.Code, o.Duration)
 	level := slog.LevelDebug
 	switch {
@@ -346,22 +367,25 @@ func (s *Server) observe(r *http.Request, o *engine.Outcome) {
 	s.log.LogAttrs(r.Context(), level, msg, attrs...)
 }
 
-// healthz answers 200 with the data set's size once loaded, 503 before.
+// healthz answers 200 with the kind of source served (never its path)
+// and the data set's size once loaded, 503 before.
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	info := s.info.Load()
 	if info == nil {
-		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"loading"}`))
+		gsekit.WriteJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"loading"}`))
 		return
 	}
 	b, _ := json.Marshal(struct {
 		Status   string    `json:"status"`
+		Source   string    `json:"source"`
 		Records  int       `json:"records"`
 		LoadedAt time.Time `json:"loaded_at"`
-	}{"ok", info.Records, info.LoadedAt.UTC()})
-	writeJSON(w, http.StatusOK, b)
+	}{"ok", info.Kind, info.Records, info.LoadedAt.UTC()})
+	gsekit.WriteJSON(w, http.StatusOK, b)
 }
 
-// reloadReply is the data of a successful POST /admin/reload.
+// reloadReply is the data of a successful POST /admin/reload. Source is
+// the kind of source, not its path.
 type reloadReply struct {
 	Source      string    `json:"source"`
 	Records     int       `json:"records"`
@@ -369,21 +393,15 @@ type reloadReply struct {
 	LoadSeconds float64   `json:"load_seconds"`
 }
 
-// adminReload answers POST /admin/reload: a reload, with the envelope.
+// adminReload answers POST /admin/reload, which the access policy
+// already let through: a reload, with the envelope. With app credentials
+// configured, the body must carry them too.
 func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
-	fail := func(status int, msg string) {
-		writeJSON(w, status, api.AppendError(nil, &api.Error{Code: status, Message: msg}))
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		fail(http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: use POST", r.Method))
-		return
-	}
 	if c := s.cfg.Credentials; c != nil {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
-		if err != nil || !c.Check(appCredentials(body)) {
+		if err != nil || !c.Check(gsekit.AppCredentials(body)) {
 			s.log.Warn("reload refused: app authentication failed", "remote", r.RemoteAddr)
-			fail(http.StatusUnauthorized, "bk_app_code/bk_app_secret: app authentication failed")
+			gsekit.WriteError(w, http.StatusUnauthorized, api.CodeUnauthorized, "bk_app_code/bk_app_secret: app authentication failed")
 			return
 		}
 	}
@@ -392,36 +410,17 @@ func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
 	info, err := s.Reload()
 	switch {
 	case errors.Is(err, ErrNoSnapshot):
-		fail(http.StatusConflict, err.Error())
+		gsekit.WriteError(w, http.StatusConflict, api.CodeConflict, err.Error())
 	case err != nil:
-		fail(http.StatusInternalServerError, err.Error())
+		// The error names the file; it is logged (by Reload), not sent.
+		gsekit.WriteError(w, http.StatusInternalServerError, api.CodeInternal,
+			"reload failed, still serving the previous data (the server log says why)")
 	default:
-		data, _ := json.Marshal(reloadReply{info.Source, info.Records, info.Created.UTC(), info.Duration.Seconds()})
+		data, _ := json.Marshal(reloadReply{info.Kind, info.Records, info.Created.UTC(), info.Duration.Seconds()})
 		b := []byte(`{"result":true,"code":0,"message":"reloaded","data":`)
 		b = append(append(b, data...), '}')
-		writeJSON(w, http.StatusOK, b)
+		gsekit.WriteJSON(w, http.StatusOK, b)
 	}
-}
-
-// appCredentials returns the bk_app_code and bk_app_secret strings of a
-// JSON object body, "" for each that is missing.
-func appCredentials(body []byte) (code, secret string) {
-	var v struct {
-		Code   any `json:"bk_app_code"`
-		Secret any `json:"bk_app_secret"`
-	}
-	_ = json.Unmarshal(body, &v)
-	code, _ = v.Code.(string)
-	secret, _ = v.Secret.(string)
-	return code, secret
-}
-
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	w.Write(body) //nolint:errcheck // the client may be gone
 }
 
 // Run serves HTTP on ln until ctx ends, then shuts down gracefully: new
@@ -432,8 +431,11 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // server and is returned. With PprofAddr set it also serves the profiling
 // handlers there.
 func (s *Server) Run(ctx context.Context, ln net.Listener, ready func(*LoadInfo)) error {
-	if err := s.checkAdminAddr(ln.Addr()); err != nil {
+	if err := s.access.checkListener(ln.Addr(), s.adminServed()); err != nil {
 		return err
+	}
+	if s.cfg.AdminToken == "" && s.adminServed() {
+		s.log.Warn("admin endpoints open without an admin token (loopback only)", "addr", ln.Addr().String())
 	}
 	defer s.closeDataDir() //nolint:errcheck // shutdown closes it and reports; this covers the other ways out
 	srv := &http.Server{
@@ -458,7 +460,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, ready func(*LoadInfo)
 
 	loaded := make(chan error, 1)
 	go func() {
-		info, err := s.Load()
+		info, err := s.load(ctx)
 		if err == nil && ready != nil {
 			ready(info)
 		}
@@ -481,6 +483,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, ready func(*LoadInfo)
 		}
 	}
 }
+
+// adminServed reports whether an admin endpoint that changes data or
+// costs a reload is served: always but for a Source that is not
+// Reloadable (the demo data set), whose reload answers 409 at no cost.
+func (s *Server) adminServed() bool { return s.reloadable() }
 
 // shutdown stops srv gracefully and waits for Serve to return.
 func (s *Server) shutdown(srv *http.Server, served <-chan error) error {

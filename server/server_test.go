@@ -17,7 +17,9 @@ import (
 	"sync"
 	"testing"
 
+	"procq/api"
 	"procq/engine"
+	"procq/gsekit"
 	"procq/snapshot"
 	"procq/synth"
 )
@@ -117,14 +119,14 @@ const countAll = `{"bk_biz_id":2,"scope":{"bk_set_env":"0"},"fields":["bk_proces
 func TestServeEndToEnd(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.snap")
 	writeSnapshot(t, path, 800, 1)
-	s, _ := newTestServer(Config{Snapshot: path, MaxBodyBytes: 2048})
+	s, _ := newTestServer(Config{Source: fileSource(path), MaxBodyBytes: 2048})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 
 	if a := do(t, "GET", srv.URL+"/healthz", ""); a.status != 503 {
 		t.Errorf("healthz before load: %d %s", a.status, a.body)
 	}
-	if a := do(t, "POST", srv.URL+engine.Path, DemoRequest); a.status != 503 || a.env.Code != engine.CodeUnavailable {
+	if a := do(t, "POST", srv.URL+gsekit.Path, DemoRequest); a.status != 503 || a.env.Code != api.CodeUnavailable {
 		t.Errorf("query before load: %d %s", a.status, a.body)
 	}
 	info, err := s.Load()
@@ -135,7 +137,8 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("load info %+v", info)
 	}
 	a := do(t, "GET", srv.URL+"/healthz", "")
-	if a.status != 200 || !strings.Contains(string(a.body), `"records":800`) {
+	if a.status != 200 || !strings.Contains(string(a.body), `"records":800`) ||
+		!strings.Contains(string(a.body), `"source":"snapshot"`) || strings.Contains(string(a.body), filepath.Base(path)) {
 		t.Errorf("healthz: %d %s", a.status, a.body)
 	}
 
@@ -143,7 +146,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{engine.Path, "/" + engine.Path, strings.TrimSuffix(engine.Path, "/"), "/" + strings.TrimSuffix(engine.Path, "/")} {
+	for _, p := range []string{gsekit.Path, "/" + gsekit.Path, strings.TrimSuffix(gsekit.Path, "/"), "/" + strings.TrimSuffix(gsekit.Path, "/")} {
 		a := do(t, "POST", srv.URL+p, DemoRequest)
 		if a.status != 200 || !bytes.Equal(a.body, want) {
 			t.Errorf("POST %s: %d %s\nwant %s", p, a.status, a.body, want)
@@ -154,14 +157,16 @@ func TestServeEndToEnd(t *testing.T) {
 		name, method, path, body string
 		status, code             int
 	}{
-		{"validation", "POST", engine.Path, `{"bk_biz_id":2,"scope":{},"page":1}`, 400, 4100001},
-		{"malformed", "POST", engine.Path, `{"bk_biz_id":2,`, 400, 4100001},
-		{"expression", "POST", engine.Path, `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","bk_module_name":"gse[1-"},"page":1,"pagesize":1}`, 400, 4111001},
-		{"slice", "POST", engine.Path, `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","bk_process_id":"[0:3][1:2]"},"page":1,"pagesize":1}`, 400, 4111003},
-		{"oversized", "POST", engine.Path, `{"pad":"` + strings.Repeat(" ", 4096) + `"}`, 413, 4100001},
-		{"wrong method", "GET", engine.Path, ``, 405, 405},
+		{"validation", "POST", gsekit.Path, `{"bk_biz_id":2,"scope":{},"page":1}`, 400, 4100001},
+		{"malformed", "POST", gsekit.Path, `{"bk_biz_id":2,`, 400, 4100001},
+		{"expression", "POST", gsekit.Path, `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","bk_module_name":"gse[1-"},"page":1,"pagesize":1}`, 400, 4111001},
+		{"slice", "POST", gsekit.Path, `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","bk_process_id":"[0:3][1:2]"},"page":1,"pagesize":1}`, 400, 4111003},
+		{"oversized", "POST", gsekit.Path, `{"pad":"` + strings.Repeat(" ", 4096) + `"}`, 413, 4100001},
+		{"wrong method", "GET", gsekit.Path, ``, 405, 405},
 		{"unknown path", "POST", "/v2/gsekit/api/process/status/", `{}`, 404, 404},
 		{"reload GET", "GET", "/admin/reload", ``, 405, 405},
+		{"dot segments", "POST", "/v2/../admin/reload", ``, 404, 404},
+		{"dot segments in the path", "POST", "/v2/gsekit/api/process/../process/process_status/", DemoRequest, 404, 404},
 	} {
 		a := do(t, tc.method, srv.URL+tc.path, tc.body)
 		if a.status != tc.status || a.env.Result || a.env.Code != tc.code || a.env.Message == "" || string(a.env.Data) != "null" {
@@ -173,15 +178,15 @@ func TestServeEndToEnd(t *testing.T) {
 func TestServeMetrics(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.snap")
 	writeSnapshot(t, path, 300, 1)
-	s, _ := newTestServer(Config{Snapshot: path})
+	s, _ := newTestServer(Config{Source: fileSource(path)})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if _, err := s.Load(); err != nil {
 		t.Fatal(err)
 	}
-	do(t, "POST", srv.URL+engine.Path, DemoRequest)
-	do(t, "POST", srv.URL+engine.Path, DemoRequest)
-	do(t, "POST", srv.URL+engine.Path, `{}`)
+	do(t, "POST", srv.URL+gsekit.Path, DemoRequest)
+	do(t, "POST", srv.URL+gsekit.Path, DemoRequest)
+	do(t, "POST", srv.URL+gsekit.Path, `{}`)
 	do(t, "POST", srv.URL+"/admin/reload", ``)
 	a := do(t, "GET", srv.URL+"/metrics", "")
 	if a.status != 200 {
@@ -213,13 +218,13 @@ func TestServeAppCredentials(t *testing.T) {
 	if err := os.WriteFile(credsPath, []byte(`{"gsekit": "top-s3cret-value", "bk_monitor": "other-s3cret"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	creds, err := LoadCredentials(credsPath)
+	creds, err := gsekit.LoadCredentials(credsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "a.snap")
 	writeSnapshot(t, path, 300, 1)
-	s, logs := newTestServer(Config{Snapshot: path, Credentials: creds})
+	s, logs := newTestServer(Config{Source: fileSource(path), Credentials: creds})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if _, err := s.Load(); err != nil {
@@ -239,7 +244,7 @@ func TestServeAppCredentials(t *testing.T) {
 		{with("nobody", "top-s3cret-value"), 401},
 		{DemoRequest, 401},
 	} {
-		a := do(t, "POST", srv.URL+engine.Path, tc.body)
+		a := do(t, "POST", srv.URL+gsekit.Path, tc.body)
 		if a.status != tc.status {
 			t.Errorf("%.80s: status %d, want %d: %s", tc.body, a.status, tc.status, a.body)
 		}
@@ -262,55 +267,22 @@ func TestServeAppCredentials(t *testing.T) {
 	}
 }
 
-func TestCredentials(t *testing.T) {
-	dir := t.TempDir()
-	for name, content := range map[string]string{
-		"not json":     `{"a":`,
-		"not strings":  `{"a": 1}`,
-		"an array":     `["a"]`,
-		"empty":        `{}`,
-		"empty secret": `{"a": ""}`,
-		"empty code":   `{"": "x"}`,
-	} {
-		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_"))
-		os.WriteFile(p, []byte(content), 0o600)
-		if _, err := LoadCredentials(p); err == nil || !strings.Contains(err.Error(), p) {
-			t.Errorf("%s: err %v, want one naming the file", name, err)
-		}
-	}
-	if _, err := LoadCredentials(filepath.Join(dir, "missing")); err == nil {
-		t.Error("missing file: no error")
-	}
-	c, err := NewCredentials(map[string]string{"a": "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		code, secret string
-		ok           bool
-	}{{"a", "x", true}, {"a", "y", false}, {"a", "", false}, {"b", "x", false}, {"", "", false}} {
-		if got := c.Check(tc.code, tc.secret); got != tc.ok {
-			t.Errorf("Check(%q, %q) = %v", tc.code, tc.secret, got)
-		}
-	}
-}
-
 func TestReloadSwapsData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "data.snap")
 	writeSnapshot(t, path, 300, 1)
-	s, _ := newTestServer(Config{Snapshot: path})
+	s, _ := newTestServer(Config{Source: fileSource(path)})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if _, err := s.Load(); err != nil {
 		t.Fatal(err)
 	}
-	before := do(t, "POST", srv.URL+engine.Path, countAll)
+	before := do(t, "POST", srv.URL+gsekit.Path, countAll)
 	writeSnapshot(t, path, 500, 2)
 	a := do(t, "POST", srv.URL+"/admin/reload", "")
 	if a.status != 200 || !a.env.Result || !strings.Contains(string(a.env.Data), `"records":500`) {
 		t.Fatalf("reload: %d %s", a.status, a.body)
 	}
-	after := do(t, "POST", srv.URL+engine.Path, countAll)
+	after := do(t, "POST", srv.URL+gsekit.Path, countAll)
 	want, _ := s.Engine().Do(context.Background(), []byte(countAll))
 	if bytes.Equal(before.body, after.body) || !bytes.Equal(after.body, want) {
 		t.Errorf("after the reload the answer is not the new data's:\nbefore %.200s\nafter  %.200s", before.body, after.body)
@@ -323,14 +295,14 @@ func TestReloadSwapsData(t *testing.T) {
 func TestReloadCorruptKeepsOld(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "data.snap")
 	writeSnapshot(t, path, 300, 1)
-	s, logs := newTestServer(Config{Snapshot: path})
+	s, logs := newTestServer(Config{Source: fileSource(path)})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if _, err := s.Load(); err != nil {
 		t.Fatal(err)
 	}
 	old, oldInfo := s.Engine(), s.Info()
-	want := do(t, "POST", srv.URL+engine.Path, countAll)
+	want := do(t, "POST", srv.URL+gsekit.Path, countAll)
 
 	// Truncate the file: a corrupt snapshot.
 	b, err := os.ReadFile(path)
@@ -348,10 +320,10 @@ func TestReloadCorruptKeepsOld(t *testing.T) {
 		t.Error("a failed reload replaced the engine")
 	}
 	a := do(t, "POST", srv.URL+"/admin/reload", "")
-	if a.status != 500 || a.env.Result || !strings.Contains(a.env.Message, "still serving the previous data") || !strings.Contains(a.env.Message, path) {
+	if a.status != 500 || a.env.Result || !strings.Contains(a.env.Message, "still serving the previous data") || strings.Contains(a.env.Message, filepath.Base(path)) {
 		t.Errorf("POST /admin/reload of a corrupt file: %d %s", a.status, a.body)
 	}
-	if got := do(t, "POST", srv.URL+engine.Path, countAll); !bytes.Equal(got.body, want.body) {
+	if got := do(t, "POST", srv.URL+gsekit.Path, countAll); !bytes.Equal(got.body, want.body) {
 		t.Errorf("after a failed reload the answer changed")
 	}
 	if h := do(t, "GET", srv.URL+"/healthz", ""); h.status != 200 {
@@ -377,7 +349,7 @@ func TestReloadCorruptKeepsOld(t *testing.T) {
 }
 
 func TestReloadDemo(t *testing.T) {
-	s, _ := newTestServer(Config{DemoProcesses: 200})
+	s, _ := newTestServer(Config{Source: demoSource(200)})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	info, err := s.Load()
@@ -391,8 +363,11 @@ func TestReloadDemo(t *testing.T) {
 	if a.status != 409 || a.env.Code != 409 || !strings.Contains(a.env.Message, "--snapshot") {
 		t.Errorf("POST /admin/reload on the demo: %d %s", a.status, a.body)
 	}
-	if a := do(t, "POST", srv.URL+engine.Path, DemoRequest); a.status != 200 {
+	if a := do(t, "POST", srv.URL+gsekit.Path, DemoRequest); a.status != 200 {
 		t.Errorf("demo query: %d %s", a.status, a.body)
+	}
+	if a := do(t, "GET", srv.URL+"/healthz", ""); !strings.Contains(string(a.body), `"source":"demo"`) {
+		t.Errorf("demo healthz: %d %s", a.status, a.body)
 	}
 }
 
@@ -432,7 +407,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		}
 	}
 	use(fileA)
-	s, _ := newTestServer(Config{Snapshot: path})
+	s, _ := newTestServer(Config{Source: fileSource(path)})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if _, err := s.Load(); err != nil {
@@ -448,7 +423,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		wg.Go(func() {
 			for i := range perClient {
 				k := (c + i) % len(reqs)
-				a, err := tryDo("POST", srv.URL+engine.Path, reqs[k])
+				a, err := tryDo("POST", srv.URL+gsekit.Path, reqs[k])
 				mu.Lock()
 				switch {
 				case err != nil:
@@ -498,7 +473,7 @@ func TestReloadUnderLoad(t *testing.T) {
 func TestRunGracefulShutdown(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.snap")
 	writeSnapshot(t, path, 300, 1)
-	s, _ := newTestServer(Config{Snapshot: path})
+	s, _ := newTestServer(Config{Source: fileSource(path)})
 	started, release := make(chan struct{}), make(chan struct{})
 	inner := s.root
 	s.root = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -531,7 +506,7 @@ func TestRunGracefulShutdown(t *testing.T) {
 	}
 	held := make(chan result, 1)
 	go func() {
-		req, _ := http.NewRequest("POST", url+engine.Path, strings.NewReader(DemoRequest))
+		req, _ := http.NewRequest("POST", url+gsekit.Path, strings.NewReader(DemoRequest))
 		req.Header.Set("X-Hold", "1")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -566,7 +541,7 @@ func TestRunGracefulShutdown(t *testing.T) {
 func TestRunFirstLoadFails(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.snap")
 	os.WriteFile(path, []byte("not a snapshot"), 0o644)
-	s, _ := newTestServer(Config{Snapshot: path})
+	s, _ := newTestServer(Config{Source: fileSource(path)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -578,7 +553,7 @@ func TestRunFirstLoadFails(t *testing.T) {
 }
 
 func TestPprofOwnListener(t *testing.T) {
-	s, _ := newTestServer(Config{DemoProcesses: 10})
+	s, _ := newTestServer(Config{})
 	ps, addr, err := s.startPprof("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

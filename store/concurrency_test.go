@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"procq/engine"
+	"procq/gsekit"
 	"procq/index"
 	"procq/record"
 )
@@ -167,8 +168,8 @@ func TestConcurrentReadersSeeOneVersion(t *testing.T) {
 			var h http.Handler
 			var seen *engine.Engine
 			if i == 0 {
-				h = engine.NewHandler(s.Live().Load, engine.HandlerOptions{
-					Observe: func(_ *http.Request, o *engine.Outcome) { seen = o.Engine },
+				h = gsekit.NewHandler(s.Live().Load, gsekit.HandlerOptions{
+					Observe: func(_ *http.Request, o *gsekit.Outcome) { seen = o.Engine },
 				})
 			}
 			ask := func(body string) (answer, uint64, error) {
@@ -182,7 +183,7 @@ func TestConcurrentReadersSeeOneVersion(t *testing.T) {
 					return a, e.Version(), err
 				}
 				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, engine.Path, strings.NewReader(body)))
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, gsekit.Path, strings.NewReader(body)))
 				a, err := parseAnswer(rec.Body.Bytes())
 				return a, seen.Version(), err
 			}

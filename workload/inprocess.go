@@ -19,10 +19,6 @@ type Doer interface {
 	Do(ctx context.Context, body []byte) ([]byte, error)
 }
 
-// CodeInternal is the envelope code counted for a Doer error that is not
-// an *api.Error: the HTTP status procq answers it with.
-const CodeInternal = 500
-
 // InProcess is a Doer in this process. Its requests go through the same
 // vegeta attacker as HTTP ones, over an http.RoundTripper that calls the
 // Doer: no socket, no encoding of the request.
@@ -94,7 +90,7 @@ func (t *doerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case errors.As(err, &ae):
 		status, code = http.StatusBadRequest, ae.Code
 	case err != nil:
-		status, code = http.StatusInternalServerError, CodeInternal
+		status, code = http.StatusInternalServerError, api.CodeInternal
 	}
 	return &http.Response{
 		Status: strconv.Itoa(status) + " " + http.StatusText(status), StatusCode: status,

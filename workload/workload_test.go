@@ -67,7 +67,7 @@ func TestInProcess(t *testing.T) {
 		if st.Sent != 30 || d.calls.Load() != 30 || st.Answered != 20 || st.Failed != 10 || progress != 30 {
 			t.Errorf("%+v: sent %d, calls %d, answered %d, failed %d, progress %d", plan, st.Sent, d.calls.Load(), st.Answered, st.Failed, progress)
 		}
-		if !slices.Equal(perIndex, []int{10, 10, 10}) || codes[0] != 10 || codes[4100001] != 10 || codes[CodeInternal] != 10 {
+		if !slices.Equal(perIndex, []int{10, 10, 10}) || codes[0] != 10 || codes[4100001] != 10 || codes[api.CodeInternal] != 10 {
 			t.Errorf("per index %v, codes %v", perIndex, codes)
 		}
 		if st.Statuses[200] != 10 || st.Statuses[400] != 10 || st.Statuses[500] != 10 || len(st.Errors) != 1 {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"procq/bench"
-	"procq/engine"
+	"procq/gsekit"
 	"procq/synth"
 	"procq/workload"
 )
@@ -47,7 +47,7 @@ func runLoadtest(args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := workload.NewHTTP(f.url, engine.Path, workload.MaxConcurrency)
+	h, err := workload.NewHTTP(f.url, gsekit.Path, workload.MaxConcurrency)
 	if err != nil {
 		return fmt.Errorf("--url: %w", err)
 	}
@@ -139,7 +139,7 @@ func maxOf(list []int) int {
 func parseLoadFlags(args []string) (*loadFlags, error) {
 	fs := newFlags("loadtest")
 	f := &loadFlags{}
-	fs.StringVar(&f.url, "url", "http://127.0.0.1:8080"+engine.Path, "endpoint URL (loopback only); a URL with no path gets the process_status path")
+	fs.StringVar(&f.url, "url", "http://127.0.0.1:8080"+gsekit.Path, "endpoint URL (loopback only); a URL with no path gets the process_status path")
 	fs.StringVar(&f.requests, "requests", "", "JSON Lines file of request bodies, sent in turn")
 	fs.IntVar(&f.mixN, "mix-processes", 0, "instead of --requests: build the synth request mix for the data set `procq gen --processes N` makes")
 	fs.IntVar(&f.mixCount, "mix-count", 1000, "number of requests in the synth mix")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"procq/engine"
+	"procq/gsekit"
 	"procq/record"
 	"procq/synth"
 	"procq/workload"
@@ -28,7 +29,7 @@ func TestLoadtestCountsAndBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(engine.Route(engine.NewHandler(engine.NewLive(e).Load, engine.HandlerOptions{}), nil))
+	srv := httptest.NewServer(gsekit.Route(gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{}), nil))
 	defer srv.Close()
 	bodies, err := synth.Requests(opt, 20, 1)
 	if err != nil {
@@ -39,7 +40,7 @@ func TestLoadtestCountsAndBounds(t *testing.T) {
 	for i, b := range bodies {
 		reqs = append(reqs, workload.Request{Line: i + 1, Body: b})
 	}
-	h, err := workload.NewHTTP(srv.URL, engine.Path, 3)
+	h, err := workload.NewHTTP(srv.URL, gsekit.Path, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

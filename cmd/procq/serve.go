@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,26 +12,31 @@ import (
 	"strings"
 	"syscall"
 
-	"procq/engine"
+	"procq/gsekit"
 	"procq/server"
+	"procq/synth"
 )
 
-const serveUsage = "serve [--snapshot FILE] [--addr HOST:PORT] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--demo-processes N] [--max-body BYTES] " + serveDataUsage
+const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--demo-processes N] [--max-body BYTES] " + serveDataUsage
 
 // runServe serves the HTTP API until SIGINT or SIGTERM; SIGHUP reloads
 // the snapshot.
 func runServe(args []string) error {
 	fs := newFlags("serve")
-	snap := fs.String("snapshot", "", "snapshot file to serve (default: a generated demo data set)")
+	snap := fs.String("snapshot", "", "snapshot file to serve")
+	demo := fs.Bool("demo", false, "serve a generated demo data set (instead of --snapshot or --data-dir)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	credsPath := fs.String("app-credentials", "", "JSON file of app code to secret; when set, queries must carry matching bk_app_code/bk_app_secret")
 	pprofAddr := fs.String("pprof", "", "address to serve net/http/pprof on (loopback when no host is given)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	demoN := fs.Int("demo-processes", server.DefaultDemoProcesses, "size of the demo data set served without --snapshot")
-	maxBody := fs.Int64("max-body", engine.DefaultMaxBodyBytes, "largest request body in bytes")
+	demoN := fs.Int("demo-processes", defaultDemoProcesses, "size of the demo data set served with --demo")
+	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in bytes")
 	dataDir := addDataDirFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkSource(*snap, *dataDir.dir, *demo); err != nil {
 		return err
 	}
 	log, err := newLogger(*logFormat, *logLevel)
@@ -39,15 +46,15 @@ func runServe(args []string) error {
 	if *demoN <= 0 || *maxBody <= 0 {
 		return fmt.Errorf("--demo-processes and --max-body must be > 0")
 	}
-	cfg := server.Config{
-		Snapshot:      *snap,
-		DemoProcesses: *demoN,
-		MaxBodyBytes:  *maxBody,
-		PprofAddr:     *pprofAddr,
-		Logger:        log,
+	cfg := server.Config{MaxBodyBytes: *maxBody, PprofAddr: *pprofAddr, Logger: log}
+	switch {
+	case *demo:
+		cfg.Source = demoSource{*demoN, synth.DefaultSeed}
+	case *snap != "":
+		cfg.Source = snapshotSource{*snap}
 	}
 	if *credsPath != "" {
-		if cfg.Credentials, err = server.LoadCredentials(*credsPath); err != nil {
+		if cfg.Credentials, err = gsekit.LoadCredentials(*credsPath); err != nil {
 			return err
 		}
 		log.Info("app authentication on", "apps", cfg.Credentials.Len())
@@ -77,13 +84,26 @@ func runServe(args []string) error {
 			s.Reload() //nolint:errcheck // Reload logs its outcome; the old data stays on failure
 		}
 	}()
-	if *snap == "" && cfg.DataDir == "" {
+	if *demo {
 		fmt.Fprintf(os.Stderr, "procq serve: generating a demo data set of %d processes...\n", *demoN)
 	}
 	return s.Run(ctx, ln, func(info *server.LoadInfo) {
-		printBanner(ln.Addr(), info, *snap == "" && cfg.DataDir == "", cfg.Credentials != nil)
+		printBanner(ln.Addr(), info, *demo, cfg.Credentials != nil, cfg.AdminToken != "")
 		printAdminBanner(ln.Addr(), cfg)
 	})
+}
+
+// checkSource requires exactly one data source: a usage error (exit 2)
+// names the flags when there is none.
+func checkSource(snap, dataDir string, demo bool) error {
+	switch {
+	case snap == "" && dataDir == "" && !demo:
+		fmt.Fprintln(os.Stderr, "procq serve: no data to serve: give --snapshot FILE, --data-dir DIR or --demo")
+		return fmt.Errorf("no data source: %w", flag.ErrHelp)
+	case demo && (snap != "" || dataDir != ""):
+		return errors.New("--demo excludes --snapshot and --data-dir")
+	}
+	return nil
 }
 
 // newLogger returns a slog logger on stderr in format at level.
@@ -103,7 +123,7 @@ func newLogger(format, level string) (*slog.Logger, error) {
 }
 
 // printBanner tells on stderr where the service is and how to query it.
-func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth bool) {
+func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth, token bool) {
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
 		host, port = addr.String(), ""
@@ -122,11 +142,14 @@ func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth bool) {
 		body = strings.Replace(body, "{", "{"+creds+",", 1)
 		reload = " -d '{" + creds + "}'"
 	}
+	if token {
+		reload = ` -H "Authorization: Bearer $` + adminTokenEnv + `"` + reload
+	}
 	fmt.Fprintf(os.Stderr, `procq serve: %d processes from %s at %s (pid %d)
   query:   curl -s %s%s -H 'Content-Type: application/json' -d '%s'
   health:  curl -s %s/healthz
   metrics: curl -s %s/metrics
   reload:  curl -s -X POST %s/admin/reload%s   (or kill -HUP %d)
   stop:    Ctrl-C or kill %d
-`, info.Records, what, base, os.Getpid(), base, engine.Path, body, base, base, base, reload, os.Getpid(), os.Getpid())
+`, info.Records, what, base, os.Getpid(), base, gsekit.Path, body, base, base, base, reload, os.Getpid(), os.Getpid())
 }

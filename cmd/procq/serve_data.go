@@ -16,7 +16,7 @@ import (
 const adminTokenEnv = "PROCQ_ADMIN_TOKEN"
 
 // serveDataUsage is the part of serve's usage about data directories.
-const serveDataUsage = "[--data-dir DIR [--admin-token TOKEN] [--sync always|second|never] [--checkpoint-bytes N]]"
+const serveDataUsage = "[--sync always|second|never] [--checkpoint-bytes N]"
 
 // dataDirFlags are serve's flags for serving a data directory.
 type dataDirFlags struct {
@@ -27,7 +27,7 @@ type dataDirFlags struct {
 func addDataDirFlags(fs *flag.FlagSet) *dataDirFlags {
 	return &dataDirFlags{
 		dir:   fs.String("data-dir", "", "data directory to serve and change (made by procq init); instead of --snapshot"),
-		token: fs.String("admin-token", "", "bearer token the mutation endpoints require (default: $"+adminTokenEnv+")"),
+		token: fs.String("admin-token", "", "bearer token every /admin/ endpoint requires (default: $"+adminTokenEnv+"); without one they are served on loopback only"),
 		sync:  fs.String("sync", "always", "journal sync policy with --data-dir: always, second or never"),
 		checkpointBytes: fs.Int64("checkpoint-bytes", store.DefaultCheckpointBytes,
 			"journal size that starts a checkpoint with --data-dir; negative: never automatically"),
@@ -37,10 +37,11 @@ func addDataDirFlags(fs *flag.FlagSet) *dataDirFlags {
 // configure puts the flags into cfg, which serves snapshot (the --snapshot
 // flag) otherwise.
 func (f *dataDirFlags) configure(cfg *server.Config, snapshot string) error {
+	cfg.AdminToken = *f.token
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = os.Getenv(adminTokenEnv)
+	}
 	if *f.dir == "" {
-		if *f.token != "" {
-			return errors.New("--admin-token needs --data-dir: without one there is nothing to change")
-		}
 		return nil
 	}
 	if snapshot != "" {
@@ -58,10 +59,6 @@ func (f *dataDirFlags) configure(cfg *server.Config, snapshot string) error {
 	}
 	cfg.DataDir = *f.dir
 	cfg.Store = store.Options{Sync: policy, CheckpointBytes: *f.checkpointBytes}
-	cfg.AdminToken = *f.token
-	if cfg.AdminToken == "" {
-		cfg.AdminToken = os.Getenv(adminTokenEnv)
-	}
 	return nil
 }
 

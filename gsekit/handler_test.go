@@ -1,9 +1,10 @@
-package engine_test
+package gsekit_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"procq/api"
 	"procq/engine"
+	"procq/gsekit"
 	"procq/synth"
 )
 
@@ -101,14 +103,14 @@ func decode(t testing.TB, b []byte) envelope {
 
 func TestHTTPSpecRequest(t *testing.T) {
 	e := synthEngine(t, 5000, 1)
-	srv := httptest.NewServer(engine.Route(engine.NewHandler(engine.NewLive(e).Load, engine.HandlerOptions{}), nil))
+	srv := httptest.NewServer(gsekit.Route(gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{}), nil))
 	defer srv.Close()
 
 	want, err := e.Do(context.Background(), []byte(demoRequest))
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, got, ctype := post(t, srv.URL+engine.Path, demoRequest)
+	status, got, ctype := post(t, srv.URL+gsekit.Path, demoRequest)
 	if status != http.StatusOK || ctype != "application/json" {
 		t.Errorf("status %d, Content-Type %q; want 200 application/json", status, ctype)
 	}
@@ -123,7 +125,7 @@ func TestHTTPSpecRequest(t *testing.T) {
 
 func TestHTTPErrors(t *testing.T) {
 	e := synthEngine(t, 500, 1)
-	srv := httptest.NewServer(engine.Route(engine.NewHandler(engine.NewLive(e).Load, engine.HandlerOptions{MaxBodyBytes: 4096}), nil))
+	srv := httptest.NewServer(gsekit.Route(gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{MaxBodyBytes: 4096}), nil))
 	defer srv.Close()
 	big := `{"bk_biz_id":2,"scope":{},"page":1,"pagesize":1,"pad":"` + strings.Repeat("x", 5000) + `"}`
 
@@ -132,17 +134,17 @@ func TestHTTPErrors(t *testing.T) {
 		status, code             int
 		msg                      string // a part of the message
 	}{
-		{"validation", "POST", engine.Path, `{"bk_biz_id":2,"scope":{},"pagesize":10}`, 400, api.CodeValidation, "page"},
-		{"malformed JSON", "POST", engine.Path, `{"bk_biz_id":`, 400, api.CodeValidation, ""},
-		{"not an object", "POST", engine.Path, `[1]`, 400, api.CodeValidation, ""},
-		{"empty body", "POST", engine.Path, ``, 400, api.CodeValidation, ""},
-		{"expression", "POST", engine.Path, `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","bk_set_name":"[abc"},"page":1,"pagesize":10}`, 400, api.CodeExprSyntax, "bk_set_name"},
-		{"slice", "POST", engine.Path, `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","bk_process_id":"[0:3]x"},"page":1,"pagesize":10}`, 400, api.CodeSlice, "bk_process_id"},
-		{"oversized", "POST", engine.Path, big, 413, api.CodeValidation, "4096"},
-		{"GET", "GET", engine.Path, ``, 405, engine.CodeMethodNotAllowed, "POST"},
-		{"PUT", "PUT", engine.Path, `{}`, 405, engine.CodeMethodNotAllowed, "POST"},
-		{"unknown path", "POST", "/v2/gsekit/api/process/other/", `{}`, 404, engine.CodeNotFound, "/v2/gsekit/api/process/other/"},
-		{"longer path", "POST", engine.Path + "x", `{}`, 404, engine.CodeNotFound, ""},
+		{"validation", "POST", gsekit.Path, `{"bk_biz_id":2,"scope":{},"pagesize":10}`, 400, api.CodeValidation, "page"},
+		{"malformed JSON", "POST", gsekit.Path, `{"bk_biz_id":`, 400, api.CodeValidation, ""},
+		{"not an object", "POST", gsekit.Path, `[1]`, 400, api.CodeValidation, ""},
+		{"empty body", "POST", gsekit.Path, ``, 400, api.CodeValidation, ""},
+		{"expression", "POST", gsekit.Path, `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","bk_set_name":"[abc"},"page":1,"pagesize":10}`, 400, api.CodeExprSyntax, "bk_set_name"},
+		{"slice", "POST", gsekit.Path, `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","bk_process_id":"[0:3]x"},"page":1,"pagesize":10}`, 400, api.CodeSlice, "bk_process_id"},
+		{"oversized", "POST", gsekit.Path, big, 413, api.CodeValidation, "4096"},
+		{"GET", "GET", gsekit.Path, ``, 405, api.CodeMethodNotAllowed, "POST"},
+		{"PUT", "PUT", gsekit.Path, `{}`, 405, api.CodeMethodNotAllowed, "POST"},
+		{"unknown path", "POST", "/v2/gsekit/api/process/other/", `{}`, 404, api.CodeNotFound, "/v2/gsekit/api/process/other/"},
+		{"longer path", "POST", gsekit.Path + "x", `{}`, 404, api.CodeNotFound, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, err := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
@@ -177,7 +179,7 @@ func TestHTTPErrors(t *testing.T) {
 
 func TestHTTPPathVariants(t *testing.T) {
 	e := synthEngine(t, 500, 1)
-	srv := httptest.NewServer(engine.Route(engine.NewHandler(engine.NewLive(e).Load, engine.HandlerOptions{}), nil))
+	srv := httptest.NewServer(gsekit.Route(gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{}), nil))
 	defer srv.Close()
 	want, _ := e.Do(context.Background(), []byte(demoRequest))
 	for _, p := range []string{
@@ -202,7 +204,7 @@ func TestHTTPAuthorize(t *testing.T) {
 	e := synthEngine(t, 500, 1)
 	var mu sync.Mutex
 	var asked []string
-	h := engine.NewHandler(engine.NewLive(e).Load, engine.HandlerOptions{
+	h := gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{
 		Authorize: func(code, secret string) bool {
 			mu.Lock()
 			asked = append(asked, code+":"+secret)
@@ -210,7 +212,7 @@ func TestHTTPAuthorize(t *testing.T) {
 			return code == "gsekit" && secret == "s3cret"
 		},
 	})
-	srv := httptest.NewServer(engine.Route(h, nil))
+	srv := httptest.NewServer(gsekit.Route(h, nil))
 	defer srv.Close()
 	base := `{"bk_biz_id":2,"scope":{"bk_set_env":"0"},"page":1,"pagesize":1`
 	for _, tc := range []struct {
@@ -223,11 +225,11 @@ func TestHTTPAuthorize(t *testing.T) {
 		{"missing", ``, 401},
 		{"not strings", `,"bk_app_code":1,"bk_app_secret":true`, 401},
 	} {
-		status, b, _ := post(t, srv.URL+engine.Path, base+tc.creds+"}")
+		status, b, _ := post(t, srv.URL+gsekit.Path, base+tc.creds+"}")
 		if status != tc.status {
 			t.Errorf("%s: status %d, want %d: %s", tc.name, status, tc.status, b)
 		}
-		if env := decode(t, b); status == 401 && (env.Result || env.Code != engine.CodeUnauthorized || env.Data != nil) {
+		if env := decode(t, b); status == 401 && (env.Result || env.Code != api.CodeUnauthorized || env.Data != nil) {
 			t.Errorf("%s: want the error envelope with code 401, got %s", tc.name, b)
 		}
 		if strings.Contains(string(b), "s3cret") || strings.Contains(string(b), "guess") {
@@ -238,7 +240,7 @@ func TestHTTPAuthorize(t *testing.T) {
 		t.Errorf("Authorize was asked %q, want %q", asked, want)
 	}
 	// Authentication comes first: a bad request without credentials is a 401.
-	if status, _, _ := post(t, srv.URL+engine.Path, `{"bk_biz_id":2}`); status != 401 {
+	if status, _, _ := post(t, srv.URL+gsekit.Path, `{"bk_biz_id":2}`); status != 401 {
 		t.Errorf("invalid unauthenticated request: status %d, want 401", status)
 	}
 }
@@ -254,14 +256,14 @@ func TestHTTPPanicRecovered(t *testing.T) {
 		}
 		return e
 	}
-	outcomes := make(chan *engine.Outcome, 2)
-	h := engine.NewHandler(src, engine.HandlerOptions{Observe: func(_ *http.Request, o *engine.Outcome) { outcomes <- o }})
-	srv := httptest.NewServer(engine.Route(h, nil))
+	outcomes := make(chan *gsekit.Outcome, 2)
+	h := gsekit.NewHandler(src, gsekit.HandlerOptions{Observe: func(_ *http.Request, o *gsekit.Outcome) { outcomes <- o }})
+	srv := httptest.NewServer(gsekit.Route(h, nil))
 	defer srv.Close()
 
-	status, b, ctype := post(t, srv.URL+engine.Path, demoRequest)
+	status, b, ctype := post(t, srv.URL+gsekit.Path, demoRequest)
 	env := decode(t, b)
-	if status != 500 || ctype != "application/json" || env.Result || env.Code != engine.CodeInternal || env.Data != nil {
+	if status != 500 || ctype != "application/json" || env.Result || env.Code != api.CodeInternal || env.Data != nil {
 		t.Errorf("panic: status %d, body %s; want 500 with the error envelope", status, b)
 	}
 	if strings.Contains(string(b), "goroutine") || strings.Contains(string(b), "injected") || strings.Contains(string(b), ".go:") {
@@ -272,7 +274,7 @@ func TestHTTPPanicRecovered(t *testing.T) {
 		t.Errorf("outcome of the panic: %+v", o)
 	}
 	// The server lives on.
-	if status, _, _ := post(t, srv.URL+engine.Path, demoRequest); status != 200 {
+	if status, _, _ := post(t, srv.URL+gsekit.Path, demoRequest); status != 200 {
 		t.Errorf("after the panic: status %d, want 200", status)
 	}
 	if o := <-outcomes; o.Status != 200 || o.Code != 0 || o.Err != nil || o.Engine != e || o.Bytes == 0 {
@@ -282,27 +284,27 @@ func TestHTTPPanicRecovered(t *testing.T) {
 
 func TestHTTPUnavailable(t *testing.T) {
 	live := engine.NewLive(nil)
-	srv := httptest.NewServer(engine.Route(engine.NewHandler(live.Load, engine.HandlerOptions{}), nil))
+	srv := httptest.NewServer(gsekit.Route(gsekit.NewHandler(live.Load, gsekit.HandlerOptions{}), nil))
 	defer srv.Close()
-	status, b, _ := post(t, srv.URL+engine.Path, demoRequest)
-	if env := decode(t, b); status != 503 || env.Code != engine.CodeUnavailable || env.Result {
+	status, b, _ := post(t, srv.URL+gsekit.Path, demoRequest)
+	if env := decode(t, b); status != 503 || env.Code != api.CodeUnavailable || env.Result {
 		t.Errorf("no engine: status %d, body %s; want 503", status, b)
 	}
 	live.Store(synthEngine(t, 500, 1))
-	if status, b, _ := post(t, srv.URL+engine.Path, demoRequest); status != 200 {
+	if status, b, _ := post(t, srv.URL+gsekit.Path, demoRequest); status != 200 {
 		t.Errorf("after Store: status %d, body %s", status, b)
 	}
 }
 
 func TestHTTPCanceledQuery(t *testing.T) {
 	e := synthEngine(t, 500, 1)
-	h := engine.NewHandler(engine.NewLive(e).Load, engine.HandlerOptions{})
+	h := gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	req := httptest.NewRequestWithContext(ctx, "POST", engine.Path, strings.NewReader(demoRequest))
+	req := httptest.NewRequestWithContext(ctx, "POST", gsekit.Path, strings.NewReader(demoRequest))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if env := decode(t, rec.Body.Bytes()); rec.Code != 503 || env.Code != engine.CodeUnavailable {
+	if env := decode(t, rec.Body.Bytes()); rec.Code != 503 || env.Code != api.CodeUnavailable {
 		t.Errorf("canceled query: status %d, body %s; want 503", rec.Code, rec.Body)
 	}
 }
@@ -335,12 +337,12 @@ func TestHTTPConcurrentSwap(t *testing.T) {
 	live := engine.NewLive(a)
 	var mu sync.Mutex
 	answeredBy := map[string]*engine.Engine{} // by X-Request-Id
-	h := engine.NewHandler(live.Load, engine.HandlerOptions{Observe: func(r *http.Request, o *engine.Outcome) {
+	h := gsekit.NewHandler(live.Load, gsekit.HandlerOptions{Observe: func(r *http.Request, o *gsekit.Outcome) {
 		mu.Lock()
 		answeredBy[r.Header.Get("X-Request-Id")] = o.Engine
 		mu.Unlock()
 	}})
-	srv := httptest.NewServer(engine.Route(h, nil))
+	srv := httptest.NewServer(gsekit.Route(h, nil))
 	defer srv.Close()
 
 	// Every answer nudges the swapper, so swaps interleave with queries.
@@ -368,7 +370,7 @@ func TestHTTPConcurrentSwap(t *testing.T) {
 			for i := range perClient {
 				k := (c + i) % len(reqs)
 				id := fmt.Sprintf("%d-%d", c, i)
-				status, got, err := postWithID(srv.URL+engine.Path, reqs[k], id)
+				status, got, err := postWithID(srv.URL+gsekit.Path, reqs[k], id)
 				isA, isB := bytes.Equal(got, want[k].a), bytes.Equal(got, want[k].b)
 				var env envelope
 				_ = json.Unmarshal(got, &env)
@@ -417,7 +419,7 @@ func TestHTTPConcurrentSwap(t *testing.T) {
 
 func TestIsPath(t *testing.T) {
 	for p, want := range map[string]bool{
-		engine.Path: true,
+		gsekit.Path: true,
 		"//v2/gsekit/api/process/process_status/": true,
 		"/v2/gsekit/api/process/process_status":   true,
 		"//v2/gsekit/api/process/process_status":  true,
@@ -426,8 +428,109 @@ func TestIsPath(t *testing.T) {
 		"/v2/gsekit/api/process/":                 false,
 		"":                                        false,
 	} {
-		if got := engine.IsPath(p); got != want {
+		if got := gsekit.IsPath(p); got != want {
 			t.Errorf("IsPath(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// TestRouteDotSegments: a path with a "." or ".." segment answers 404 with
+// the envelope, never the empty redirect of http.ServeMux, and never
+// reaches next.
+func TestRouteDotSegments(t *testing.T) {
+	e := synthEngine(t, 100, 1)
+	reached := false
+	mux := http.NewServeMux()
+	mux.HandleFunc("/admin/reload", func(http.ResponseWriter, *http.Request) { reached = true })
+	h := gsekit.Route(gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{}), mux)
+	for _, p := range []string{
+		"/v2/../admin/reload",
+		"/a/../b",
+		"/./admin/reload",
+		"/admin/reload/..",
+		"/v2/gsekit/api/process/../process/process_status/",
+		"//v2/gsekit/api/./process/process_status",
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", p, strings.NewReader(demoRequest)))
+		env := decode(t, rec.Body.Bytes())
+		if rec.Code != 404 || env.Code != api.CodeNotFound || env.Result || rec.Header().Get("Location") != "" || reached {
+			t.Errorf("%s: %d %s (Location %q), want a 404 envelope", p, rec.Code, rec.Body, rec.Header().Get("Location"))
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/admin/reload", nil))
+	if rec.Code != 200 || !reached {
+		t.Errorf("/admin/reload: %d, reached %v", rec.Code, reached)
+	}
+}
+
+// errBody is a request body whose read fails with an error naming a peer.
+type errBody struct{}
+
+func (errBody) Read([]byte) (int, error) {
+	return 0, errors.New("read tcp 127.0.0.1:8080->10.9.8.7:41234: connection reset by peer")
+}
+
+// TestHTTPErrorsHideAddresses: a failed body read answers 400 without the
+// error's text, which names the peer; Observe gets the error.
+func TestHTTPErrorsHideAddresses(t *testing.T) {
+	e := synthEngine(t, 100, 1)
+	var got *gsekit.Outcome
+	h := gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{Observe: func(_ *http.Request, o *gsekit.Outcome) { got = o }})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", gsekit.Path, io.NopCloser(errBody{})))
+	env := decode(t, rec.Body.Bytes())
+	if rec.Code != 400 || env.Code != api.CodeValidation || strings.Contains(rec.Body.String(), "10.9.8.7") || strings.Contains(rec.Body.String(), "tcp") {
+		t.Errorf("failed read: %d %s", rec.Code, rec.Body)
+	}
+	if got == nil || got.Err == nil || !strings.Contains(got.Err.Error(), "10.9.8.7") {
+		t.Errorf("Observe did not get the read error: %+v", got)
+	}
+}
+
+// TestHTTPClientGoneCancelsQuery: when the client closes its connection,
+// the request's context ends and engine.Do gets it: the query stops with
+// context.Canceled. The handler starts only after the client is gone, so
+// the test needs no timing.
+func TestHTTPClientGoneCancelsQuery(t *testing.T) {
+	e := synthEngine(t, 500, 1)
+	outcomes := make(chan *gsekit.Outcome, 1)
+	h := gsekit.NewHandler(engine.NewLive(e).Load, gsekit.HandlerOptions{
+		Observe: func(_ *http.Request, o *gsekit.Outcome) { outcomes <- o },
+	})
+	arrived := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the body first: the server notices a closed connection
+		// only once the body is consumed.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Error(err)
+		}
+		close(arrived)
+		<-r.Context().Done()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+gsekit.Path, strings.NewReader(demoRequest))
+	sent := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		sent <- err
+	}()
+	<-arrived
+	cancel() // the client goes away
+	if err := <-sent; !errors.Is(err, context.Canceled) {
+		t.Errorf("client: %v", err)
+	}
+	o := <-outcomes
+	if o.Engine != e || !errors.Is(o.Err, context.Canceled) || o.Status != 503 || o.Code != api.CodeUnavailable {
+		t.Errorf("outcome of a query whose client went away: %+v", o)
 	}
 }

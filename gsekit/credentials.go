@@ -1,4 +1,4 @@
-package server
+package gsekit
 
 import (
 	"crypto/sha256"
@@ -69,4 +69,26 @@ func (c *Credentials) Check(code, secret string) bool {
 	}
 	got := sha256.Sum256([]byte(secret))
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1 && known
+}
+
+// AppCredentials returns the string members bk_app_code and bk_app_secret
+// of a JSON object body, "" for each that is absent or not a string (and
+// for both when body is not a JSON object).
+func AppCredentials(body []byte) (code, secret string) {
+	var v struct {
+		Code   json.RawMessage `json:"bk_app_code"`
+		Secret json.RawMessage `json:"bk_app_secret"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return "", ""
+	}
+	return jsonString(v.Code), jsonString(v.Secret)
+}
+
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
 }

@@ -1,42 +1,36 @@
-// Package engine is also the library a Go API process links to answer the
-// request itself. Load (or New) builds an Engine; Engine.Query answers a
-// parsed request and Engine.Do a raw body, both with a context.Context
-// that cancels the work. NewHandler turns an engine source into the
-// http.Handler of `POST /v2/gsekit/api/process/process_status/`, and
-// Route puts it in front of an existing mux so that every accepted
-// spelling of the path reaches it. A Live holds the engine being served so
-// that a reload swaps in a new one atomically: requests already running
-// finish on the engine they started with.
+// Package gsekit is the GSEKit HTTP surface of an engine: the handler of
+// `POST /v2/gsekit/api/process/process_status/` over any source of
+// *engine.Engine (typically an engine.Live), the accepted spellings of its
+// path (Route, IsPath), the method and body checks, the API gateway's app
+// credentials, and the one writer of the response envelope that package
+// server's other endpoints use too.
 //
 // Over HTTP the handler answers the SPEC's envelope in every case:
 //
 //	200  result true
 //	400  a validation (4100001), expression (4111001) or slice (4111003) error
 //	401  bad bk_app_code/bk_app_secret, when HandlerOptions.Authorize is set (code 401)
+//	404  a path that is not an endpoint, through Route or NotFound (code 404)
 //	405  any method but POST (code 405)
 //	413  a body over HandlerOptions.MaxBodyBytes (code 4100001)
 //	500  an unexpected failure or a recovered panic (code 500, no stack trace)
-//	503  no engine loaded yet, or the query timed out (code 503)
+//	503  no engine loaded yet, the query timed out, or its client went away (code 503)
 //
-// Codes the SPEC does not give are the HTTP status itself, like
-// CodeInternal.
-package engine
+// The codes are those of package api (api.CodeUnavailable and the like).
+package gsekit
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"runtime/debug"
-	"strconv"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"procq/api"
+	"procq/engine"
 )
 
 // Path is the path of the process_status endpoint. The handler Route
@@ -47,42 +41,6 @@ const Path = "/v2/gsekit/api/process/process_status/"
 // DefaultMaxBodyBytes is the request body limit of a handler whose
 // HandlerOptions.MaxBodyBytes is zero.
 const DefaultMaxBodyBytes = 1 << 20
-
-// Envelope codes of HTTP failures the SPEC gives no code for; each is the
-// HTTP status it goes with.
-const (
-	// CodeUnauthorized answers a request whose app credentials do not match.
-	CodeUnauthorized = http.StatusUnauthorized
-	// CodeNotFound answers a path that is not an endpoint.
-	CodeNotFound = http.StatusNotFound
-	// CodeMethodNotAllowed answers any method but POST.
-	CodeMethodNotAllowed = http.StatusMethodNotAllowed
-	// CodeUnavailable answers while no engine is loaded, and a query that
-	// ran out of time.
-	CodeUnavailable = http.StatusServiceUnavailable
-)
-
-// Live holds the engine currently serving requests. It is safe for
-// concurrent use; the zero value holds no engine.
-type Live struct {
-	p atomic.Pointer[Engine]
-}
-
-// NewLive returns a Live holding e, which may be nil.
-func NewLive(e *Engine) *Live {
-	l := new(Live)
-	l.p.Store(e)
-	return l
-}
-
-// Load returns the engine held now, or nil when none is.
-func (l *Live) Load() *Engine { return l.p.Load() }
-
-// Store makes e the engine held.
-func (l *Live) Store(e *Engine) { l.p.Store(e) }
-
-// Swap makes e the engine held and returns the one it replaces.
-func (l *Live) Swap(e *Engine) *Engine { return l.p.Swap(e) }
 
 // HandlerOptions tunes the handler NewHandler returns. The zero value is
 // ready to use.
@@ -118,7 +76,7 @@ type Outcome struct {
 	// an unexpected failure.
 	Err error
 	// Engine is the engine that answered, nil when none did.
-	Engine *Engine
+	Engine *engine.Engine
 	// Stack is the goroutine's stack when the request panicked, for the
 	// log; it is never sent to the client.
 	Stack []byte
@@ -130,7 +88,7 @@ type Outcome struct {
 // nil answers 503. The handler does not look at the path: mount it with
 // Route, or at Path in a mux. A panic while answering is recovered and
 // answers 500.
-func NewHandler(src func() *Engine, opts HandlerOptions) http.Handler {
+func NewHandler(src func() *engine.Engine, opts HandlerOptions) http.Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -138,7 +96,7 @@ func NewHandler(src func() *Engine, opts HandlerOptions) http.Handler {
 }
 
 type handler struct {
-	src  func() *Engine
+	src  func() *engine.Engine
 	opts HandlerOptions
 }
 
@@ -154,7 +112,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			o.Err = fmt.Errorf("panic: %v", v)
 			if o.Status == 0 {
 				// Nothing was written yet: the answer is still ours to give.
-				h.fail(w, o, http.StatusInternalServerError, CodeInternal, "internal error")
+				h.fail(w, o, http.StatusInternalServerError, api.CodeInternal, "internal error")
 			}
 		}
 		o.Duration = time.Since(start)
@@ -168,7 +126,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.fail(w, o, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+		h.fail(w, o, http.StatusMethodNotAllowed, api.CodeMethodNotAllowed,
 			fmt.Sprintf("method %s not allowed: use POST", r.Method))
 		return
 	}
@@ -181,24 +139,26 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
 			return
 		}
 		// The client went away or timed out mid-body: say so, though it is
-		// unlikely to be read.
-		h.fail(w, o, http.StatusBadRequest, api.CodeValidation, "reading request body: "+err.Error())
+		// unlikely to be read. The error names the peer's address: it
+		// goes to Observe, not to the client.
+		o.Err = fmt.Errorf("reading request body: %w", err)
+		h.fail(w, o, http.StatusBadRequest, api.CodeValidation, "reading request body failed")
 		return
 	}
 	if h.opts.Authorize != nil {
-		code, secret := appCredentials(body)
+		code, secret := AppCredentials(body)
 		if !h.opts.Authorize(code, secret) {
 			msg := "bk_app_code/bk_app_secret: app authentication failed"
 			if code == "" {
 				msg = "bk_app_code: missing; app authentication failed"
 			}
-			h.fail(w, o, http.StatusUnauthorized, CodeUnauthorized, msg)
+			h.fail(w, o, http.StatusUnauthorized, api.CodeUnauthorized, msg)
 			return
 		}
 	}
 	e := h.src()
 	if e == nil {
-		h.fail(w, o, http.StatusServiceUnavailable, CodeUnavailable, "no data loaded yet")
+		h.fail(w, o, http.StatusServiceUnavailable, api.CodeUnavailable, "no data loaded yet")
 		return
 	}
 	o.Engine = e
@@ -218,10 +178,15 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
 		h.write(w, o, http.StatusBadRequest, ae.Code, resp)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		o.Err = err
-		h.fail(w, o, http.StatusServiceUnavailable, CodeUnavailable, "query not answered in time: "+err.Error())
+		msg := "query not answered in time"
+		if errors.Is(err, context.Canceled) {
+			msg = "query canceled: the client went away"
+		}
+		h.fail(w, o, http.StatusServiceUnavailable, api.CodeUnavailable, msg)
 	default:
+		// The error goes to Observe; the client learns only that it failed.
 		o.Err = err
-		h.write(w, o, http.StatusInternalServerError, CodeInternal, resp)
+		h.fail(w, o, http.StatusInternalServerError, api.CodeInternal, "internal error")
 	}
 }
 
@@ -254,66 +219,5 @@ func (h *handler) fail(w http.ResponseWriter, o *Outcome, status, code int, msg 
 
 func (h *handler) write(w http.ResponseWriter, o *Outcome, status, code int, body []byte) {
 	o.Status, o.Code, o.Bytes = status, code, len(body)
-	hd := w.Header()
-	hd.Set("Content-Type", "application/json")
-	hd.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	w.Write(body) //nolint:errcheck // the client may be gone; nothing to do about it
-}
-
-// appCredentials returns the string members bk_app_code and bk_app_secret
-// of a JSON object body, "" for each that is absent or not a string.
-func appCredentials(body []byte) (code, secret string) {
-	var v struct {
-		Code   json.RawMessage `json:"bk_app_code"`
-		Secret json.RawMessage `json:"bk_app_secret"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return "", ""
-	}
-	return jsonString(v.Code), jsonString(v.Secret)
-}
-
-func jsonString(raw json.RawMessage) string {
-	var s string
-	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
-}
-
-// IsPath reports whether p is an accepted spelling of Path: as is, with a
-// doubled leading slash, or without the trailing slash.
-func IsPath(p string) bool {
-	if strings.HasPrefix(p, "//") {
-		p = p[1:]
-	}
-	return p == Path || p == Path[:len(Path)-1]
-}
-
-// Route returns a handler that sends requests whose path IsPath to
-// endpoint and all others to next; a nil next answers them 404 with the
-// envelope. Route exists because http.ServeMux redirects a doubled slash
-// (with 301, which clients follow as GET) before any pattern can match it.
-func Route(endpoint, next http.Handler) http.Handler {
-	if next == nil {
-		next = http.HandlerFunc(NotFound)
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if IsPath(r.URL.Path) {
-			endpoint.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// NotFound answers 404 with the error envelope naming the path.
-func NotFound(w http.ResponseWriter, r *http.Request) {
-	body := api.AppendError(nil, &api.Error{Code: CodeNotFound, Message: fmt.Sprintf("no such path %q", r.URL.Path)})
-	hd := w.Header()
-	hd.Set("Content-Type", "application/json")
-	hd.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusNotFound)
-	w.Write(body) //nolint:errcheck // the client may be gone
+	WriteJSON(w, status, body)
 }
