@@ -7,7 +7,7 @@
 //	procq import --in FILE.jsonl --out FILE
 //	procq export --snapshot FILE
 //	procq query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]
-//	procq serve [--snapshot FILE] [--addr HOST:PORT] [flags]
+//	procq serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [flags]
 //	procq loadtest --url URL (--requests REQS.jsonl | --mix-processes N) [--concurrency C | --rate R] [flags]
 //	procq bench [flags]
 //	procq replay --snapshot FILE --requests LOG.jsonl [flags]
