@@ -19,8 +19,13 @@ import (
 	"procq/snapshot"
 )
 
-// ErrDuplicateProcess is returned when two records share a bk_process_id.
-var ErrDuplicateProcess = errors.New("duplicate bk_process_id")
+var (
+	// ErrDuplicateProcess is returned when two records share a bk_process_id.
+	ErrDuplicateProcess = errors.New("duplicate bk_process_id")
+	// ErrNotCompiled is returned for a Query whose expression_scope was not
+	// compiled, that is, one api.ParseRequest did not make.
+	ErrNotCompiled = errors.New("expression_scope not compiled: the query must come from api.ParseRequest")
+)
 
 // Engine answers queries over one immutable set of records.
 type Engine struct {
@@ -184,12 +189,15 @@ type Result struct {
 	Fields record.FieldSet
 }
 
-// Query answers a validated request. Its error is an *api.Error for an
-// expression or slice syntax error, or the context's error when ctx ends
-// before the answer is ready.
+// Query answers a request parsed by api.ParseRequest (validated, its
+// expressions compiled). Its error is the context's error when ctx ends
+// before the answer is ready; every long loop checks it.
 func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if q.Scope == nil && q.Expr != nil && q.Expr.Compiled == nil {
+		return nil, ErrNotCompiled
 	}
 	res := &Result{Fields: q.Fields}
 	plan, err := e.plan(q)
@@ -209,10 +217,7 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	res.Count = bm.GetCardinality()
 	keys := make([]sortKey, 0, len(q.Ordering))
 	for _, k := range q.Ordering {
-		key, ok := index.KeyOf(k.Field)
-		if !ok {
-			return nil, &api.Error{Code: api.CodeValidation, Message: fmt.Sprintf("ordering: unknown key %q", k.Field)}
-		}
+		key, _ := index.KeyOf(k.Field) // api accepts only keys with an order
 		keys = append(keys, sortKey{key: key, desc: k.Desc})
 	}
 	p := pager{ix: e.ix, keys: normalizeOrdering(keys)}

@@ -15,60 +15,13 @@ import (
 	"procq/index"
 )
 
-// compiledExpr is an expression_scope with its five expressions parsed.
-type compiledExpr struct {
-	env        string
-	setName    *expr.Pattern
-	moduleName *expr.Pattern
-	service    *expr.Pattern
-	process    *expr.Pattern
-	pid        *expr.Pattern // nil when the bk_process_id field is a slice
-	slice      *expr.Slice
-}
-
-// compileExpr parses the five expressions. Syntax errors (4111001) in any
-// field come before a slice error (4111003); a slice is always a valid
-// bracket word, so parsing bk_process_id as a pattern first is safe.
-func compileExpr(s *api.ExprScope) (*compiledExpr, error) {
-	c := &compiledExpr{env: s.Env}
-	fields := []struct {
-		name string
-		text string
-		dst  **expr.Pattern
-	}{
-		{"bk_set_name", s.SetName, &c.setName},
-		{"bk_module_name", s.ModuleName, &c.moduleName},
-		{"service_instance_name", s.ServiceInstanceName, &c.service},
-		{"bk_process_name", s.ProcessName, &c.process},
-		{"bk_process_id", s.ProcessID, &c.pid},
-	}
-	for _, f := range fields {
-		p, err := expr.Parse(f.text)
-		if err != nil {
-			return nil, exprError(api.CodeExprSyntax, f.name, err)
-		}
-		*f.dst = p
-	}
-	sl, isSlice, err := expr.ParseSlice(s.ProcessID)
-	if err != nil {
-		return nil, exprError(api.CodeSlice, "bk_process_id", err)
-	}
-	if isSlice {
-		c.pid, c.slice = nil, &sl
-	}
-	return c, nil
-}
-
-func exprError(code int, field string, err error) *api.Error {
-	return &api.Error{Code: code, Message: "expression_scope." + field + ": " + err.Error()}
-}
-
-// eval returns the rows of the business (span, rows) that match the env,
-// the expressions and the slice.
-func (c *compiledExpr) eval(ix *index.Index, span index.Span, bizRows *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
+// evalExpr returns the rows of the business (span, rows) that match the
+// env, the compiled expressions and the slice of x.
+func evalExpr(x *api.ExprScope, ix *index.Index, span index.Span, bizRows *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
+	c := x.Compiled
 	cand := bizRows
-	if c.env != "0" {
-		env := ix.Env.Get(c.env)
+	if x.Env != "0" {
+		env := ix.Env.Get(x.Env)
 		if env == nil {
 			return nil
 		}
@@ -86,8 +39,8 @@ func (c *compiledExpr) eval(ix *index.Index, span index.Span, bizRows *roaring.B
 	}
 	var literal, pattern []field
 	for _, f := range []field{
-		{dict: ix.SetName, p: c.setName}, {dict: ix.ModuleName, p: c.moduleName},
-		{dict: ix.ServiceName, p: c.service}, {dict: ix.ProcessName, p: c.process},
+		{dict: ix.SetName, p: c.SetName}, {dict: ix.ModuleName, p: c.ModuleName},
+		{dict: ix.ServiceName, p: c.ServiceInstanceName}, {dict: ix.ProcessName, p: c.ProcessName},
 	} {
 		if f.p.MatchesAll() {
 			continue
@@ -117,12 +70,12 @@ func (c *compiledExpr) eval(ix *index.Index, span index.Span, bizRows *roaring.B
 			return nil
 		}
 	}
-	if c.pid != nil && !c.pid.MatchesAll() {
-		cand = roaring.And(cand, matchProcessIDs(ix, c.pid, cand))
+	if c.ProcessID != nil && !c.ProcessID.MatchesAll() {
+		cand = roaring.And(cand, matchProcessIDs(ix, c.ProcessID, cand))
 	}
-	if c.slice != nil {
+	if c.Slice != nil {
 		n := cand.GetCardinality()
-		start, end := c.slice.Bounds(int(n))
+		start, end := c.Slice.Bounds(int(n))
 		p := pager{ix: ix, keys: normalizeOrdering(nil)}
 		rows := p.page(cand, n, span, uint64(start), end-start)
 		cand = roaring.BitmapOf(rows...)

@@ -32,16 +32,8 @@ func (p *plan) add(b *roaring.Bitmap) {
 	p.filters = append(p.filters, b)
 }
 
-// plan compiles the request into filters. Expression and slice syntax
-// errors come first, whatever the data.
+// plan turns the request into filters.
 func (e *Engine) plan(q *api.Query) (*plan, error) {
-	var ex *compiledExpr
-	if q.Scope == nil && q.Expr != nil {
-		var err error
-		if ex, err = compileExpr(q.Expr); err != nil {
-			return nil, err
-		}
-	}
 	ix := e.ix
 	p := &plan{ix: ix, searches: q.Searches}
 	span, ok := ix.Biz(q.BizID)
@@ -77,8 +69,8 @@ func (e *Engine) plan(q *api.Query) (*plan, error) {
 			}
 			p.add(b)
 		}
-	} else if ex != nil {
-		p.add(ex.eval(ix, span, bizRows, e.terms))
+	} else if q.Expr != nil {
+		p.add(evalExpr(q.Expr, ix, span, bizRows, e.terms))
 	}
 	if len(q.CloudIDs) > 0 {
 		p.add(ix.CloudID.Union(q.CloudIDs))
