@@ -17,7 +17,7 @@ import (
 
 // evalExpr returns the rows of the business (span, rows) that match the
 // env, the compiled expressions and the slice of x.
-func evalExpr(x *api.ExprScope, ix *index.Index, span index.Span, bizRows *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
+func evalExpr(dl *deadline, x *api.ExprScope, ix *index.Index, span index.Span, bizRows *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
 	c := x.Compiled
 	cand := bizRows
 	if x.Env != "0" {
@@ -62,21 +62,21 @@ func evalExpr(x *api.ExprScope, ix *index.Index, span index.Span, bizRows *roari
 	slices.SortFunc(literal, func(a, b field) int { return cmp.Compare(a.rows, b.rows) })
 	for _, f := range append(literal, pattern...) {
 		if f.set != nil {
-			cand = rowsWithin(cand, f.set)
+			cand = rowsWithin(dl, cand, f.set)
 		} else {
-			cand = matchTerms(f.dict, f.p, cand, cache)
+			cand = matchTerms(dl, f.dict, f.p, cand, cache)
 		}
 		if cand.IsEmpty() {
 			return nil
 		}
 	}
 	if c.ProcessID != nil && !c.ProcessID.MatchesAll() {
-		cand = roaring.And(cand, matchProcessIDs(ix, c.ProcessID, cand))
+		cand = roaring.And(cand, matchProcessIDs(dl, ix, c.ProcessID, cand))
 	}
 	if c.Slice != nil {
 		n := cand.GetCardinality()
 		start, end := c.Slice.Bounds(int(n))
-		p := pager{ix: ix, keys: normalizeOrdering(nil)}
+		p := pager{ix: ix, dl: dl, keys: normalizeOrdering(nil)}
 		rows := p.page(cand, n, span, uint64(start), end-start)
 		cand = roaring.BitmapOf(rows...)
 	}
@@ -86,7 +86,7 @@ func evalExpr(x *api.ExprScope, ix *index.Index, span index.Span, bizRows *roari
 // matchTerms returns rows whose value in dict matches p, testing either the
 // candidate rows or the dictionary terms, whichever are fewer. Terms are
 // narrowed to the pattern's literal prefix or suffix range first.
-func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
+func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
 	lo, hi := uint32(0), uint32(dict.Len())
 	var bySuffix []uint32
 	useSuffix := false
@@ -104,7 +104,7 @@ func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cac
 	}
 	if cand.GetCardinality() <= uint64(nTerms) {
 		last, lastOK := ^uint32(0), false
-		return filterRows(cand, func(row uint32) bool {
+		return filterRows(dl, cand, func(row uint32) bool {
 			if id := dict.RowTerm(row); id != last {
 				last, lastOK = id, p.Match(dict.Term(id))
 			}
@@ -132,12 +132,15 @@ func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cac
 		if useSuffix {
 			n, id = len(bySuffix), func(i int) uint32 { return bySuffix[i] }
 		}
-		set.ids = matchingTerms(dict, p, n, id)
+		set.ids = matchingTerms(dl, dict, p, n, id)
+		if dl.expired() {
+			return roaring.New() // partial: never cached, never answered
+		}
 		if n >= parallelTerms {
 			cache.put(key, set.ids)
 		}
 	}
-	return rowsWithin(cand, set)
+	return rowsWithin(dl, cand, set)
 }
 
 // parallelTerms is the dictionary size from which matchingTerms splits
@@ -145,9 +148,14 @@ func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cac
 // so a service-name dictionary of 600k terms is worth splitting.
 const parallelTerms = 1 << 15
 
+// termCheckEvery is how many terms matchingTerms tests between two looks
+// at the deadline: a term may cost up to a few microseconds (a pattern of
+// expr.MaxElements elements), so fewer than checkEvery.
+const termCheckEvery = 256
+
 // matchingTerms returns the ids among id(0..n-1) whose terms p matches,
-// in that order.
-func matchingTerms(dict *index.StrTerms, p *expr.Pattern, n int, id func(i int) uint32) []uint32 {
+// in that order. It stops early, with a partial answer, once dl expires.
+func matchingTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, n int, id func(i int) uint32) []uint32 {
 	parts := 1
 	if n >= parallelTerms {
 		parts = runtime.GOMAXPROCS(0)
@@ -157,6 +165,9 @@ func matchingTerms(dict *index.StrTerms, p *expr.Pattern, n int, id func(i int) 
 	for k := range parts {
 		wg.Go(func() {
 			for i := k * n / parts; i < (k+1)*n/parts; i++ {
+				if i%termCheckEvery == 0 && dl.expired() {
+					return
+				}
 				if t := id(i); p.Match(dict.Term(t)) {
 					found[k] = append(found[k], t)
 				}
@@ -170,7 +181,7 @@ func matchingTerms(dict *index.StrTerms, p *expr.Pattern, n int, id func(i int) 
 // matchProcessIDs returns rows whose bk_process_id text matches p: integer
 // ranges by binary search on the sorted ids, otherwise by testing the
 // candidate rows.
-func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *roaring.Bitmap {
+func matchProcessIDs(dl *deadline, ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *roaring.Bitmap {
 	if ranges, ok := p.IntRanges(); ok {
 		// Ranges of ids are ranges of id ranks. Few matching processes are
 		// looked up and sorted; many are found by testing each candidate
@@ -185,7 +196,7 @@ func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *ro
 		}
 		if uint64(total)*8 >= cand.GetCardinality() {
 			rank := ix.Order(index.KeyProcessID).Rank
-			return filterRows(cand, func(row uint32) bool {
+			return filterRows(dl, cand, func(row uint32) bool {
 				r := rank[row]
 				for _, s := range spans {
 					if r >= s.i && r < s.j {
@@ -205,7 +216,7 @@ func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *ro
 		cand = roaring.And(cand, processesWithPrefix(ix, pre))
 	}
 	var buf [20]byte
-	return filterRows(cand, func(row uint32) bool {
+	return filterRows(dl, cand, func(row uint32) bool {
 		return p.Match(string(strconv.AppendInt(buf[:0], ix.Rows[row].ProcessID, 10)))
 	})
 }
