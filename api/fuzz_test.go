@@ -6,8 +6,9 @@ import (
 )
 
 // FuzzParseRequest checks that no body panics ParseRequest, that a failure
-// is always a validation *Error with a message, and that a success is a
-// well-formed Query.
+// is always an *Error with one of the three codes and a message, and that a success is a
+// well-formed Query (an expression_scope compiled, with exactly one of a
+// bk_process_id pattern and a slice).
 func FuzzParseRequest(f *testing.F) {
 	for _, line := range readLines(f, "../testdata/requests.jsonl") {
 		f.Add(line)
@@ -22,7 +23,7 @@ func FuzzParseRequest(f *testing.F) {
 			if !errors.As(err, &e) {
 				t.Fatalf("error %T is not *Error", err)
 			}
-			if e.Code != CodeValidation || e.Message == "" {
+			if (e.Code != CodeValidation && e.Code != CodeExprSyntax && e.Code != CodeSlice) || e.Message == "" {
 				t.Fatalf("error %d %q", e.Code, e.Message)
 			}
 			if q != nil {
@@ -67,6 +68,11 @@ func FuzzParseRequest(f *testing.F) {
 			env = q.Scope.Env
 		} else {
 			env = q.Expr.Env
+			c := q.Expr.Compiled
+			if c == nil || c.SetName == nil || c.ModuleName == nil || c.ServiceInstanceName == nil ||
+				c.ProcessName == nil || (c.ProcessID == nil) == (c.Slice == nil) {
+				t.Fatalf("expression_scope compiled as %+v", c)
+			}
 		}
 		if len(env) != 1 || env[0] < '0' || env[0] > '3' {
 			t.Fatalf("env %q", env)

@@ -3,9 +3,14 @@
 // validates a request body into a Query (SPEC sections 2, 3, 4, 6 and 10)
 // and encodes the response envelope (SPEC section 7).
 //
-// Validation failures are *Error values with CodeValidation whose message
-// names the offending field. Expressions are not parsed here: their text is
-// kept, trimmed, for the engine, which reports CodeExprSyntax and CodeSlice.
+// ParseRequest is the one place a request is checked: validation
+// (CodeValidation) first, then the syntax of the five expression_scope
+// expressions (CodeExprSyntax), then the bk_process_id slice (CodeSlice),
+// each an *Error whose message names the offending field. A Query carries
+// its expressions compiled, so no later stage parses them again.
+//
+// Lists are deduplicated as they are parsed (first occurrence kept), so a
+// request's cost follows its distinct values, not its length.
 package api
 
 import (
@@ -17,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 
+	"procq/expr"
 	"procq/record"
 )
 
@@ -79,7 +85,8 @@ type Scope struct {
 
 // ExprScope is the expression_scope object of a request (SPEC section 4).
 // Each expression is its raw text trimmed of ASCII white space; "" means
-// absent, null or blank, which all stand for "*".
+// absent, null or blank, which all stand for "*". ParseRequest also
+// compiles them: Compiled is never nil in a parsed Query.
 type ExprScope struct {
 	// Env is bk_set_env, "0".."3"; "0" means every environment.
 	Env string
@@ -94,6 +101,21 @@ type ExprScope struct {
 	ProcessName string
 	// ProcessID is the bk_process_id expression or slice.
 	ProcessID string
+	// Compiled is the five expressions compiled.
+	Compiled *CompiledScope
+}
+
+// CompiledScope is an expression_scope's expressions compiled by package
+// expr. Patterns are immutable and safe for concurrent use.
+type CompiledScope struct {
+	// SetName, ModuleName, ServiceInstanceName and ProcessName are the
+	// compiled name expressions.
+	SetName, ModuleName, ServiceInstanceName, ProcessName *expr.Pattern
+	// ProcessID is the compiled bk_process_id pattern; nil when the field
+	// is a slice.
+	ProcessID *expr.Pattern
+	// Slice is the bk_process_id slice; nil when the field is a pattern.
+	Slice *expr.Slice
 }
 
 // OrderKey is one sort key of ordering.
@@ -120,15 +142,57 @@ const asciiSpace = " \t\n\v\f\r"
 
 func trimSpace(s string) string { return strings.Trim(s, asciiSpace) }
 
-// ParseRequest decodes and validates a request body. The error, when not
-// nil, is an *Error with CodeValidation; when several rules are broken it
-// reports the first in the order of the fields of SPEC section 2.
+// ParseRequest decodes, validates and compiles a request body. The error,
+// when not nil, is an *Error in the order of SPEC section 10: CodeValidation
+// (the first broken rule in the order of the fields of SPEC section 2),
+// then CodeExprSyntax (the first of the five expressions, in the order of
+// SPEC section 4, that does not parse), then CodeSlice.
 func ParseRequest(body []byte) (*Query, error) {
 	q, e := parse(body)
+	if e == nil && q.Expr != nil {
+		q.Expr.Compiled, e = compileScope(q.Expr)
+	}
 	if e != nil {
 		return nil, e
 	}
 	return q, nil
+}
+
+// compileScope compiles the five expressions of x. A slice is always a
+// valid bracket word, so parsing bk_process_id as a pattern first keeps
+// syntax errors (in any field) before slice errors.
+func compileScope(x *ExprScope) (*CompiledScope, *Error) {
+	c := &CompiledScope{}
+	fields := []struct {
+		name string
+		text string
+		dst  **expr.Pattern
+	}{
+		{"bk_set_name", x.SetName, &c.SetName},
+		{"bk_module_name", x.ModuleName, &c.ModuleName},
+		{"service_instance_name", x.ServiceInstanceName, &c.ServiceInstanceName},
+		{"bk_process_name", x.ProcessName, &c.ProcessName},
+		{"bk_process_id", x.ProcessID, &c.ProcessID},
+	}
+	for _, f := range fields {
+		p, err := expr.Parse(f.text)
+		if err != nil {
+			return nil, exprError(CodeExprSyntax, f.name, err)
+		}
+		*f.dst = p
+	}
+	sl, isSlice, err := expr.ParseSlice(x.ProcessID)
+	if err != nil {
+		return nil, exprError(CodeSlice, "bk_process_id", err)
+	}
+	if isSlice {
+		c.ProcessID, c.Slice = nil, &sl
+	}
+	return c, nil
+}
+
+func exprError(code int, field string, err error) *Error {
+	return &Error{Code: code, Message: "expression_scope." + field + ": " + err.Error()}
 }
 
 // present returns the member key of obj unless it is absent or null.
@@ -193,6 +257,7 @@ func parse(body []byte) (*Query, *Error) {
 		if q.InnerIPs, e = stringList("bk_host_innerips", raw); e != nil {
 			return nil, e
 		}
+		q.InnerIPs = dedup(q.InnerIPs)
 	}
 	if raw, ok := present(top, "process_status"); ok {
 		n, e := asStatus("process_status", raw)
@@ -214,6 +279,7 @@ func parse(body []byte) (*Query, *Error) {
 				return nil, e
 			}
 		}
+		q.StatusList = dedup(q.StatusList)
 	}
 	if raw, ok := present(top, "is_auto"); ok {
 		v, e := asBool("is_auto", raw)
@@ -335,6 +401,7 @@ func parseScope(raw json.RawMessage) (*Scope, *Error) {
 		if s.ProcessNames, e = stringList("scope.bk_process_names", raw); e != nil {
 			return nil, e
 		}
+		s.ProcessNames = dedup(s.ProcessNames)
 	}
 	if raw, ok := present(obj, "bk_process_ids"); ok {
 		if s.ProcessIDs, e = intList("scope.bk_process_ids", raw); e != nil {
@@ -390,7 +457,7 @@ func parseSearches(raw json.RawMessage) ([]string, *Error) {
 			return nil, invalid(elem("searches", i), "must not be blank, got "+quote(t))
 		}
 	}
-	return terms, nil
+	return dedup(terms), nil
 }
 
 func parseOrdering(raw json.RawMessage) ([]OrderKey, *Error) {
@@ -437,6 +504,24 @@ func parseFields(raw json.RawMessage) (record.FieldSet, *Error) {
 		set = set.With(f)
 	}
 	return set, nil
+}
+
+// dedup drops the repeated values of list in place, keeping the first of
+// each in order: 100,000 copies of one status cost what one does.
+func dedup[T comparable](list []T) []T {
+	if len(list) < 2 {
+		return list
+	}
+	seen := make(map[T]struct{}, min(len(list), 1024))
+	out := list[:0]
+	for _, v := range list {
+		if _, ok := seen[v]; ok {
+			continue
+		}
+		seen[v] = struct{}{}
+		out = append(out, v)
+	}
+	return out
 }
 
 // quote is s as a JSON string, as messages quote names and terms.

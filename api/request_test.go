@@ -128,7 +128,7 @@ var parseCases = []parseCase{
 	{name: "expr env null", body: exprReq(`{"bk_set_env":null}`), field: "expression_scope.bk_set_env"},
 	{name: "expr env integer", body: exprReq(`{"bk_set_env":0}`)},
 	{name: "expr env out of range", body: exprReq(`{"bk_set_env":"5"}`), field: "expression_scope.bk_set_env"},
-	{name: "expr fields", body: exprReq(`{"bk_set_env":"1","bk_set_name":"  a*b \t","bk_module_name":"  ","service_instance_name":null,"bk_process_name":"[12","bk_process_id":" [0:3] ","x":1}`)},
+	{name: "expr fields", body: exprReq(`{"bk_set_env":"1","bk_set_name":"  a*b \t","bk_module_name":"  ","service_instance_name":null,"bk_process_name":"[12]","bk_process_id":" [0:3] ","x":1}`)},
 	{name: "expr set name integer", body: exprReq(`{"bk_set_env":"1","bk_set_name":1}`), field: "expression_scope.bk_set_name"},
 	{name: "expr module name list", body: exprReq(`{"bk_set_env":"1","bk_module_name":["a"]}`), field: "expression_scope.bk_module_name"},
 	{name: "expr service instance name bool", body: exprReq(`{"bk_set_env":"1","service_instance_name":false}`), field: "expression_scope.service_instance_name"},
@@ -282,11 +282,11 @@ func TestParseRequestValues(t *testing.T) {
 		{"scope wins", req(`,"expression_scope":{"bk_set_env":9}`), func(q *Query) any { return q.Expr == nil && q.Scope != nil }, true},
 		{"scope null", req(`,"scope":null,"expression_scope":{"bk_set_env":3}`), func(q *Query) any { return q.Scope == nil && q.Expr != nil }, true},
 
-		{"expr", exprReq(`{"bk_set_env":"1","bk_set_name":"  a*b \t","bk_module_name":"  ","service_instance_name":null,"bk_process_name":"[12","bk_process_id":" [0:3] ","x":1}`),
-			func(q *Query) any { return *q.Expr },
-			ExprScope{Env: "1", SetName: "a*b", ProcessName: "[12", ProcessID: "[0:3]"}},
+		{"expr", exprReq(`{"bk_set_env":"1","bk_set_name":"  a*b \t","bk_module_name":"  ","service_instance_name":null,"bk_process_name":"[12]","bk_process_id":" [0:3] ","x":1}`),
+			func(q *Query) any { return exprText(q) },
+			ExprScope{Env: "1", SetName: "a*b", ProcessName: "[12]", ProcessID: "[0:3]"}},
 		{"expr trims only ASCII space", exprReq(`{"bk_set_env":2,"bk_set_name":"\u3000管控平台\u000b\f"}`),
-			func(q *Query) any { return *q.Expr }, ExprScope{Env: "2", SetName: "\u3000管控平台"}},
+			func(q *Query) any { return exprText(q) }, ExprScope{Env: "2", SetName: "\u3000管控平台"}},
 
 		{"cloud ids", req(`,"bk_cloud_ids":[0,"3"]`), func(q *Query) any { return q.CloudIDs }, []int64{0, 3}},
 		{"cloud ids empty", req(`,"bk_cloud_ids":[]`), func(q *Query) any { return len(q.CloudIDs) }, 0},
@@ -324,6 +324,132 @@ func TestParseRequestValues(t *testing.T) {
 				t.Errorf("got %#v, want %#v", got, c.want)
 			}
 		})
+	}
+}
+
+// exprText is q's expression_scope without its compiled form.
+func exprText(q *Query) ExprScope {
+	x := *q.Expr
+	x.Compiled = nil
+	return x
+}
+
+// TestCompiled checks that a parsed expression_scope carries its five
+// expressions compiled, with the slice apart from the pattern.
+func TestCompiled(t *testing.T) {
+	cases := []struct {
+		name, x  string
+		match    [5]string // set, module, service, process, pid text
+		want     bool
+		sliceLen int // -1: not a slice; else Bounds(10) length
+	}{
+		{"patterns", `{"bk_set_env":"0","bk_set_name":"a*","bk_module_name":"[m1, m2]","service_instance_name":"?","bk_process_name":"p[1-3]","bk_process_id":"[10-20]"}`,
+			[5]string{"ab", "m2", "s", "p3", "15"}, true, -1},
+		{"one field fails", `{"bk_set_env":"0","bk_set_name":"a*","bk_process_id":"[10-20]"}`,
+			[5]string{"ab", "x", "y", "z", "21"}, false, -1},
+		{"blank is everything", `{"bk_set_env":"0","bk_module_name":" "}`,
+			[5]string{"", "any", "thing", "at all", "7"}, true, -1},
+		{"slice", `{"bk_set_env":"0","bk_set_name":"a*","bk_process_id":"[-3:]"}`,
+			[5]string{"ab", "m", "s", "p", ""}, true, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := mustParse(t, exprReq(c.x))
+			cs := q.Expr.Compiled
+			if cs == nil {
+				t.Fatal("not compiled")
+			}
+			if (cs.Slice != nil) != (c.sliceLen >= 0) || (cs.Slice != nil) == (cs.ProcessID != nil) {
+				t.Fatalf("slice %v, pid pattern %v", cs.Slice, cs.ProcessID)
+			}
+			got := cs.SetName.Match(c.match[0]) && cs.ModuleName.Match(c.match[1]) &&
+				cs.ServiceInstanceName.Match(c.match[2]) && cs.ProcessName.Match(c.match[3])
+			if cs.Slice != nil {
+				if s, e := cs.Slice.Bounds(10); e-s != c.sliceLen {
+					t.Errorf("slice of 10 has %d items, want %d", e-s, c.sliceLen)
+				}
+			} else {
+				got = got && cs.ProcessID.Match(c.match[4])
+			}
+			if got != c.want {
+				t.Errorf("match %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestErrorOrder checks SPEC section 10's precedence inside the one
+// parsing pass: validation, then expression syntax in any field, then the
+// slice.
+func TestErrorOrder(t *testing.T) {
+	cases := []struct {
+		name, body string
+		code       int
+		msg        string // a part of the message
+	}{
+		{"validation before syntax", `{"bk_biz_id":1,"page":0,"pagesize":10,"expression_scope":{"bk_set_env":"0","bk_set_name":"[a"}}`, CodeValidation, "page"},
+		{"validation after the scope before syntax", `{"bk_biz_id":1,"page":1,"pagesize":10,"ordering":"x","expression_scope":{"bk_set_env":"0","bk_set_name":"[a"}}`, CodeValidation, "ordering"},
+		{"syntax", exprReq(`{"bk_set_env":"0","bk_module_name":"x[1"}`), CodeExprSyntax, "expression_scope.bk_module_name: "},
+		{"first field in SPEC order", exprReq(`{"bk_set_env":"0","bk_process_name":"[p","bk_set_name":"[s"}`), CodeExprSyntax, "expression_scope.bk_set_name: "},
+		{"syntax in a later field before slice", exprReq(`{"bk_set_env":"0","bk_process_id":"[0:3]x","bk_process_name":"[p"}`), CodeExprSyntax, "bk_process_name"},
+		{"slice then unclosed bracket", exprReq(`{"bk_set_env":"0","bk_process_id":"[0:3][1:"}`), CodeExprSyntax, "bk_process_id"},
+		{"text after slice", exprReq(`{"bk_set_env":"0","bk_process_id":"[0:3]x"}`), CodeSlice, "expression_scope.bk_process_id: "},
+		{"bound beyond int64", exprReq(`{"bk_set_env":"0","bk_process_id":"[99999999999999999999:]"}`), CodeSlice, "bk_process_id"},
+		{"scope wins", req(`,"expression_scope":{"bk_set_name":"[","bk_process_id":"[0:3]x"}`), 0, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseRequest([]byte(c.body))
+			var e *Error
+			if c.code == 0 {
+				if err != nil {
+					t.Fatalf("want success, got %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &e) || e.Code != c.code || !strings.Contains(e.Message, c.msg) {
+				t.Fatalf("got %v, want code %d naming %q", err, c.code, c.msg)
+			}
+		})
+	}
+}
+
+// TestListsDeduplicated checks that every list keeps one copy of each
+// value, first occurrence first, while errors still name the element's
+// place in the list as sent.
+func TestListsDeduplicated(t *testing.T) {
+	many := func(item string, n int) string { return "[" + strings.Repeat(item+",", n-1) + item + "]" }
+	cases := []struct {
+		name string
+		body string
+		got  func(*Query) any
+		want any
+	}{
+		{"status list", req(`,"process_status_list":` + many(`1`, 100000)), func(q *Query) any { return q.StatusList }, []int64{1}},
+		{"status forms", req(`,"process_status_list":[2,"1",1,"2",0]`), func(q *Query) any { return q.StatusList }, []int64{2, 1, 0}},
+		{"cloud ids", req(`,"bk_cloud_ids":[3,"03",1,3]`), func(q *Query) any { return q.CloudIDs }, []int64{3, 1}},
+		{"innerips", req(`,"bk_host_innerips":["b","a","b",""]`), func(q *Query) any { return q.InnerIPs }, []string{"b", "a", ""}},
+		{"searches after trimming", req(`,"searches":` + many(`" 1"`, 10000)), func(q *Query) any { return q.Searches }, []string{"1"}},
+		{"is_auto_list", req(`,"is_auto_list":[false,true,false,true]`), func(q *Query) any { return q.IsAutoList }, []bool{false, true}},
+		{"scope lists", req(`,"scope":{"bk_set_ids":[1,1],"bk_module_ids":[2,2],"bk_service_ids":[3,3],"bk_process_names":["p","p"],"bk_process_ids":[4,"4"]}`),
+			func(q *Query) any { return *q.Scope },
+			Scope{Env: "3", SetIDs: []int64{1}, ModuleIDs: []int64{2}, ServiceIDs: []int64{3}, ProcessNames: []string{"p"}, ProcessIDs: []int64{4}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := mustParse(t, c.body)
+			if got := c.got(q); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got %#v, want %#v", got, c.want)
+			}
+		})
+	}
+	_, err := ParseRequest([]byte(req(`,"searches":["a","a"," "]`)))
+	if err == nil || !strings.Contains(err.Error(), "searches[2]") {
+		t.Errorf("blank search: %v, want it named searches[2]", err)
+	}
+	_, err = ParseRequest([]byte(req(`,"process_status_list":[1,1,7]`)))
+	if err == nil || !strings.Contains(err.Error(), "process_status_list[2]") {
+		t.Errorf("bad status: %v, want it named process_status_list[2]", err)
 	}
 }
 

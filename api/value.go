@@ -241,7 +241,8 @@ func asObject(path string, raw json.RawMessage) (map[string]json.RawMessage, *Er
 	return m, nil
 }
 
-// intList decodes the list of integers at path; an empty list is nil.
+// intList decodes the list of integers at path, without repeats (first
+// occurrence kept); an empty list is nil.
 func intList(path string, raw json.RawMessage) ([]int64, *Error) {
 	items, e := asList(path, raw)
 	if e != nil || len(items) == 0 {
@@ -255,7 +256,7 @@ func intList(path string, raw json.RawMessage) ([]int64, *Error) {
 		}
 		out[i] = n
 	}
-	return out, nil
+	return dedup(out), nil
 }
 
 // stringList decodes the list of strings at path; an empty list is nil.
@@ -275,7 +276,8 @@ func stringList(path string, raw json.RawMessage) ([]string, *Error) {
 	return out, nil
 }
 
-// boolList decodes the list of bools at path; an empty list is nil.
+// boolList decodes the list of bools at path, without repeats (first
+// occurrence kept); an empty list is nil.
 func boolList(path string, raw json.RawMessage) ([]bool, *Error) {
 	items, e := asList(path, raw)
 	if e != nil || len(items) == 0 {
@@ -291,5 +293,5 @@ func boolList(path string, raw json.RawMessage) ([]bool, *Error) {
 			return nil, typeError(elem(path, i), "a bool", it)
 		}
 	}
-	return out, nil
+	return dedup(out), nil
 }

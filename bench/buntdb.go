@@ -265,7 +265,7 @@ func (b *Buntdb) Query(ctx context.Context, q *api.Query) (Answer, error) {
 	var m *exprMatcher
 	if q.Scope == nil && q.Expr != nil {
 		var err error
-		if m, err = compileExprScope(q.Expr); err != nil {
+		if m, err = matcherOf(q.Expr); err != nil {
 			return Answer{}, err
 		}
 	}

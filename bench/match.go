@@ -2,6 +2,7 @@ package bench
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +16,8 @@ import (
 // without procq's indexes: expressions matched one record at a time, the
 // filters that follow them, and the sort order of SPEC section 6.
 
-// exprMatcher is an expression_scope compiled with the expr package.
+// exprMatcher matches records against an expression_scope compiled by
+// api.ParseRequest.
 type exprMatcher struct {
 	env      string
 	names    [4]*expr.Pattern // set, module, service instance, process
@@ -24,33 +26,22 @@ type exprMatcher struct {
 	needsPID bool
 }
 
-// compileExprScope parses the five expressions: syntax errors (4111001)
-// first, then the slice (4111003).
-func compileExprScope(x *api.ExprScope) (*exprMatcher, error) {
-	m := &exprMatcher{env: x.Env}
-	texts := [4]string{x.SetName, x.ModuleName, x.ServiceInstanceName, x.ProcessName}
-	fields := [4]string{"bk_set_name", "bk_module_name", "service_instance_name", "bk_process_name"}
-	for i, t := range texts {
-		p, err := expr.Parse(t)
-		if err != nil {
-			return nil, &api.Error{Code: api.CodeExprSyntax, Message: "expression_scope." + fields[i] + ": " + err.Error()}
-		}
-		m.names[i] = p
+// errNotCompiled is the error of a query that api.ParseRequest did not make.
+var errNotCompiled = errors.New("expression_scope not compiled: the query must come from api.ParseRequest")
+
+// matcherOf returns the matcher of x's compiled expressions.
+func matcherOf(x *api.ExprScope) (*exprMatcher, error) {
+	c := x.Compiled
+	if c == nil {
+		return nil, errNotCompiled
 	}
-	sl, isSlice, err := expr.ParseSlice(x.ProcessID)
-	switch {
-	case err != nil:
-		return nil, &api.Error{Code: api.CodeSlice, Message: "expression_scope.bk_process_id: " + err.Error()}
-	case isSlice:
-		m.slice = &sl
-	default:
-		p, err := expr.Parse(x.ProcessID)
-		if err != nil {
-			return nil, &api.Error{Code: api.CodeExprSyntax, Message: "expression_scope.bk_process_id: " + err.Error()}
-		}
-		m.pid = p
-		m.needsPID = !p.MatchesAll()
+	m := &exprMatcher{
+		env:   x.Env,
+		names: [4]*expr.Pattern{c.SetName, c.ModuleName, c.ServiceInstanceName, c.ProcessName},
+		pid:   c.ProcessID,
+		slice: c.Slice,
 	}
+	m.needsPID = m.pid != nil && !m.pid.MatchesAll()
 	return m, nil
 }
 

@@ -41,7 +41,7 @@ func (s *Scan) Query(ctx context.Context, q *api.Query) (Answer, error) {
 			}
 		}
 	case q.Expr != nil:
-		m, err := compileExprScope(q.Expr)
+		m, err := matcherOf(q.Expr)
 		if err != nil {
 			return Answer{}, err
 		}

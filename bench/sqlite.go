@@ -276,7 +276,7 @@ func (s *SQLite) Query(ctx context.Context, q *api.Query) (Answer, error) {
 // every (id, names) row of the business and environment is fetched and
 // matched in Go; a slice cuts the matching ids in ascending order.
 func (s *SQLite) exprIDs(ctx context.Context, biz int64, x *api.ExprScope) ([]int64, error) {
-	m, err := compileExprScope(x)
+	m, err := matcherOf(x)
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ func (c *termCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.m)
-	c.order, c.ids = nil, 0
+	c.order, c.bytes = nil, 0
 }
 
 // BenchmarkWithStatus applies status batches of 10k and 100k processes.

@@ -252,25 +252,12 @@ func fullScan(recs []*record.Record, q *api.Query) (*Result, error) {
 				in(s.ProcessNames, r.ProcessName) && in(s.ProcessIDs, r.ProcessID)
 		}
 	} else if x := q.Expr; x != nil {
-		var pats [4]*expr.Pattern
-		for i, text := range []string{x.SetName, x.ModuleName, x.ServiceInstanceName, x.ProcessName} {
-			p, err := expr.Parse(text)
-			if err != nil {
-				return nil, &api.Error{Code: api.CodeExprSyntax, Message: err.Error()}
-			}
-			pats[i] = p
-		}
-		pidPat, err := expr.Parse(x.ProcessID)
-		if err != nil {
-			return nil, &api.Error{Code: api.CodeExprSyntax, Message: err.Error()}
-		}
-		sl, isSlice, err := expr.ParseSlice(x.ProcessID)
-		if err != nil {
-			return nil, &api.Error{Code: api.CodeSlice, Message: err.Error()}
-		}
-		if isSlice {
-			pidPat, sliceOf = nil, &sl
-		}
+		// The expressions come compiled from api.ParseRequest, the one
+		// compiler; this oracle only evaluates them, record by record.
+		c := x.Compiled
+		pats := [4]*expr.Pattern{c.SetName, c.ModuleName, c.ServiceInstanceName, c.ProcessName}
+		pidPat := c.ProcessID
+		sliceOf = c.Slice
 		prev := match
 		match = func(r *record.Record) bool {
 			return prev(r) && (x.Env == "0" || r.SetEnv == x.Env) &&

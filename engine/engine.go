@@ -14,8 +14,13 @@ import (
 	"procq/snapshot"
 )
 
-// ErrDuplicateProcess is returned when two records share a bk_process_id.
-var ErrDuplicateProcess = errors.New("duplicate bk_process_id")
+var (
+	// ErrDuplicateProcess is returned when two records share a bk_process_id.
+	ErrDuplicateProcess = errors.New("duplicate bk_process_id")
+	// ErrNotCompiled is returned for a Query whose expression_scope was not
+	// compiled, that is, one api.ParseRequest did not make.
+	ErrNotCompiled = errors.New("expression_scope not compiled: the query must come from api.ParseRequest")
+)
 
 // Engine answers queries over one immutable set of records.
 type Engine struct {
@@ -146,6 +151,25 @@ func loadGC() (restore func()) {
 	}
 }
 
+// CacheStats describes the engine's term cache (the terms that expensive
+// name patterns matched, kept for the next page of the same expression),
+// for export as metrics.
+type CacheStats struct {
+	// Bytes is what the cache holds, counting every entry's pattern text,
+	// its term ids and a fixed per-entry overhead.
+	Bytes uint64
+	// Limit is the bound on Bytes.
+	Limit uint64
+	// Entries is the number of patterns cached.
+	Entries int
+	// Evictions counts the entries dropped to stay within Limit.
+	Evictions uint64
+}
+
+// CacheStats returns the term cache's figures. Engines made from e by
+// WithStatus share its cache.
+func (e *Engine) CacheStats() CacheStats { return e.terms.stats() }
+
 // Len returns the number of records.
 func (e *Engine) Len() int { return e.ix.Len() }
 
@@ -179,39 +203,40 @@ type Result struct {
 	Fields record.FieldSet
 }
 
-// Query answers a validated request. Its error is an *api.Error for an
-// expression or slice syntax error, or the context's error when ctx ends
-// before the answer is ready.
+// Query answers a request parsed by api.ParseRequest (validated, its
+// expressions compiled). Its error is the context's error when ctx ends
+// before the answer is ready; every long loop checks it.
 func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if q.Scope == nil && q.Expr != nil && q.Expr.Compiled == nil {
+		return nil, ErrNotCompiled
+	}
 	res := &Result{Fields: q.Fields}
-	plan, err := e.plan(q)
+	dl := newDeadline(ctx)
+	plan, err := e.plan(dl, q)
 	if err != nil {
 		return nil, err
 	}
-	if plan.empty {
-		return res, nil
-	}
 	bm := plan.execute()
-	if bm == nil {
-		return res, nil
-	}
-	if err := ctx.Err(); err != nil {
+	if err := dl.err(); err != nil {
 		return nil, err
+	}
+	if plan.empty || bm == nil {
+		return res, nil
 	}
 	res.Count = bm.GetCardinality()
 	keys := make([]sortKey, 0, len(q.Ordering))
 	for _, k := range q.Ordering {
-		key, ok := index.KeyOf(k.Field)
-		if !ok {
-			return nil, &api.Error{Code: api.CodeValidation, Message: fmt.Sprintf("ordering: unknown key %q", k.Field)}
-		}
+		key, _ := index.KeyOf(k.Field) // api accepts only keys with an order
 		keys = append(keys, sortKey{key: key, desc: k.Desc})
 	}
-	p := pager{ix: e.ix, keys: normalizeOrdering(keys)}
+	p := pager{ix: e.ix, dl: dl, keys: normalizeOrdering(keys)}
 	rows := p.page(bm, res.Count, plan.span, q.Offset, q.Limit)
+	if dl.expired() {
+		return nil, ctx.Err()
+	}
 	res.Rows = make([]*record.Record, len(rows))
 	for i, row := range rows {
 		res.Rows[i] = e.ix.Rows[row]

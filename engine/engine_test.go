@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -139,7 +140,7 @@ func TestMatchingTermsParallel(t *testing.T) {
 			want = append(want, id)
 		}
 	}
-	got := matchingTerms(d, p, d.Len(), func(i int) uint32 { return uint32(i) })
+	got := matchingTerms(nil, d, p, d.Len(), func(i int) uint32 { return uint32(i) })
 	if d.Len() < parallelTerms || len(want) == 0 || !slices.Equal(got, want) {
 		t.Fatalf("%d terms: got %d matches, want %d", d.Len(), len(got), len(want))
 	}
@@ -148,23 +149,56 @@ func TestMatchingTermsParallel(t *testing.T) {
 func TestTermCacheBounds(t *testing.T) {
 	c := newTermCache()
 	d1, d2 := &index.StrTerms{}, &index.StrTerms{}
-	big := make([]uint32, termCacheIDs/4)
-	c.put(termKey{d1, "a*"}, big)
+	big := make([]uint32, termCacheBytes/16-termEntryOverhead) // a quarter of the bound, with its key
+	c.put(termKey{d1, "a*"}, big[:len(big)-1])
 	c.put(termKey{d2, "a*"}, []uint32{1, 2})
 	if ids, ok := c.get(termKey{d2, "a*"}); !ok || len(ids) != 2 {
 		t.Fatal("entry of another dictionary lost or mixed up")
 	}
 	for i := range 4 {
-		c.put(termKey{d1, fmt.Sprint(i)}, big)
+		c.put(termKey{d1, fmt.Sprint(i)}, big[:len(big)-1])
 	}
 	if _, ok := c.get(termKey{d1, "a*"}); ok {
 		t.Error("the oldest entry survived past the bound")
 	}
-	if c.ids > termCacheIDs {
-		t.Errorf("cache holds %d ids, bound %d", c.ids, termCacheIDs)
+	if s := c.stats(); s.Bytes > termCacheBytes || s.Evictions == 0 {
+		t.Errorf("cache stats %+v, bound %d", s, termCacheBytes)
 	}
-	c.put(termKey{d1, "huge"}, make([]uint32, termCacheIDs/4+1))
+	c.put(termKey{d1, "huge"}, make([]uint32, termCacheBytes/16+1))
 	if _, ok := c.get(termKey{d1, "huge"}); ok {
 		t.Error("an oversized entry was cached")
+	}
+}
+
+// TestTermCacheCountsKeys checks issue 15's case: 1,000 unique 1 MB
+// patterns that match nothing must not grow the cache past its bound; the
+// key is what they cost.
+func TestTermCacheCountsKeys(t *testing.T) {
+	const limit = 8 << 20
+	c := newTermCacheLimit(limit)
+	d := &index.StrTerms{}
+	key := []byte(strings.Repeat("x", 1<<20))
+	for i := range 1000 {
+		copy(key, fmt.Sprintf("%08d", i))
+		c.put(termKey{d, string(key)}, nil)
+		if s := c.stats(); s.Bytes > limit {
+			t.Fatalf("after %d inserts: %d bytes, limit %d", i+1, s.Bytes, limit)
+		}
+	}
+	s := c.stats()
+	var held int
+	for k, ids := range c.m {
+		held += len(k.pattern) + 4*len(ids)
+	}
+	if held > limit || s.Entries != len(c.m) || s.Entries == 0 || s.Evictions != uint64(1000-s.Entries) {
+		t.Errorf("stats %+v; %d bytes of keys and ids held", s, held)
+	}
+	// The default bound, through the engine's method.
+	e, err := New([]*record.Record{{BizID: 1, ProcessID: 1, SetEnv: "3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.CacheStats(); st.Limit != termCacheBytes || st.Entries != 0 {
+		t.Errorf("new engine cache %+v", st)
 	}
 }

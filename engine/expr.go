@@ -15,60 +15,13 @@ import (
 	"procq/index"
 )
 
-// compiledExpr is an expression_scope with its five expressions parsed.
-type compiledExpr struct {
-	env        string
-	setName    *expr.Pattern
-	moduleName *expr.Pattern
-	service    *expr.Pattern
-	process    *expr.Pattern
-	pid        *expr.Pattern // nil when the bk_process_id field is a slice
-	slice      *expr.Slice
-}
-
-// compileExpr parses the five expressions. Syntax errors (4111001) in any
-// field come before a slice error (4111003); a slice is always a valid
-// bracket word, so parsing bk_process_id as a pattern first is safe.
-func compileExpr(s *api.ExprScope) (*compiledExpr, error) {
-	c := &compiledExpr{env: s.Env}
-	fields := []struct {
-		name string
-		text string
-		dst  **expr.Pattern
-	}{
-		{"bk_set_name", s.SetName, &c.setName},
-		{"bk_module_name", s.ModuleName, &c.moduleName},
-		{"service_instance_name", s.ServiceInstanceName, &c.service},
-		{"bk_process_name", s.ProcessName, &c.process},
-		{"bk_process_id", s.ProcessID, &c.pid},
-	}
-	for _, f := range fields {
-		p, err := expr.Parse(f.text)
-		if err != nil {
-			return nil, exprError(api.CodeExprSyntax, f.name, err)
-		}
-		*f.dst = p
-	}
-	sl, isSlice, err := expr.ParseSlice(s.ProcessID)
-	if err != nil {
-		return nil, exprError(api.CodeSlice, "bk_process_id", err)
-	}
-	if isSlice {
-		c.pid, c.slice = nil, &sl
-	}
-	return c, nil
-}
-
-func exprError(code int, field string, err error) *api.Error {
-	return &api.Error{Code: code, Message: "expression_scope." + field + ": " + err.Error()}
-}
-
-// eval returns the rows of the business (span, rows) that match the env,
-// the expressions and the slice.
-func (c *compiledExpr) eval(ix *index.Index, span index.Span, bizRows *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
+// evalExpr returns the rows of the business (span, rows) that match the
+// env, the compiled expressions and the slice of x.
+func evalExpr(dl *deadline, x *api.ExprScope, ix *index.Index, span index.Span, bizRows *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
+	c := x.Compiled
 	cand := bizRows
-	if c.env != "0" {
-		env := ix.Env.Get(c.env)
+	if x.Env != "0" {
+		env := ix.Env.Get(x.Env)
 		if env == nil {
 			return nil
 		}
@@ -86,8 +39,8 @@ func (c *compiledExpr) eval(ix *index.Index, span index.Span, bizRows *roaring.B
 	}
 	var literal, pattern []field
 	for _, f := range []field{
-		{dict: ix.SetName, p: c.setName}, {dict: ix.ModuleName, p: c.moduleName},
-		{dict: ix.ServiceName, p: c.service}, {dict: ix.ProcessName, p: c.process},
+		{dict: ix.SetName, p: c.SetName}, {dict: ix.ModuleName, p: c.ModuleName},
+		{dict: ix.ServiceName, p: c.ServiceInstanceName}, {dict: ix.ProcessName, p: c.ProcessName},
 	} {
 		if f.p.MatchesAll() {
 			continue
@@ -109,21 +62,21 @@ func (c *compiledExpr) eval(ix *index.Index, span index.Span, bizRows *roaring.B
 	slices.SortFunc(literal, func(a, b field) int { return cmp.Compare(a.rows, b.rows) })
 	for _, f := range append(literal, pattern...) {
 		if f.set != nil {
-			cand = rowsWithin(cand, f.set)
+			cand = rowsWithin(dl, cand, f.set)
 		} else {
-			cand = matchTerms(f.dict, f.p, cand, cache)
+			cand = matchTerms(dl, f.dict, f.p, cand, cache)
 		}
 		if cand.IsEmpty() {
 			return nil
 		}
 	}
-	if c.pid != nil && !c.pid.MatchesAll() {
-		cand = roaring.And(cand, matchProcessIDs(ix, c.pid, cand))
+	if c.ProcessID != nil && !c.ProcessID.MatchesAll() {
+		cand = roaring.And(cand, matchProcessIDs(dl, ix, c.ProcessID, cand))
 	}
-	if c.slice != nil {
+	if c.Slice != nil {
 		n := cand.GetCardinality()
-		start, end := c.slice.Bounds(int(n))
-		p := pager{ix: ix, keys: normalizeOrdering(nil)}
+		start, end := c.Slice.Bounds(int(n))
+		p := pager{ix: ix, dl: dl, keys: normalizeOrdering(nil)}
 		rows := p.page(cand, n, span, uint64(start), end-start)
 		cand = roaring.BitmapOf(rows...)
 	}
@@ -133,7 +86,7 @@ func (c *compiledExpr) eval(ix *index.Index, span index.Span, bizRows *roaring.B
 // matchTerms returns rows whose value in dict matches p, testing either the
 // candidate rows or the dictionary terms, whichever are fewer. Terms are
 // narrowed to the pattern's literal prefix or suffix range first.
-func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
+func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
 	lo, hi := uint32(0), uint32(dict.Len())
 	var bySuffix []uint32
 	useSuffix := false
@@ -151,7 +104,7 @@ func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cac
 	}
 	if cand.GetCardinality() <= uint64(nTerms) {
 		last, lastOK := ^uint32(0), false
-		return filterRows(cand, func(row uint32) bool {
+		return filterRows(dl, cand, func(row uint32) bool {
 			if id := dict.RowTerm(row); id != last {
 				last, lastOK = id, p.Match(dict.Term(id))
 			}
@@ -179,12 +132,15 @@ func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cac
 		if useSuffix {
 			n, id = len(bySuffix), func(i int) uint32 { return bySuffix[i] }
 		}
-		set.ids = matchingTerms(dict, p, n, id)
+		set.ids = matchingTerms(dl, dict, p, n, id)
+		if dl.expired() {
+			return roaring.New() // partial: never cached, never answered
+		}
 		if n >= parallelTerms {
 			cache.put(key, set.ids)
 		}
 	}
-	return rowsWithin(cand, set)
+	return rowsWithin(dl, cand, set)
 }
 
 // parallelTerms is the dictionary size from which matchingTerms splits
@@ -192,9 +148,14 @@ func matchTerms(dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cac
 // so a service-name dictionary of 600k terms is worth splitting.
 const parallelTerms = 1 << 15
 
+// termCheckEvery is how many terms matchingTerms tests between two looks
+// at the deadline: a term may cost up to a few microseconds (a pattern of
+// expr.MaxElements elements), so fewer than checkEvery.
+const termCheckEvery = 256
+
 // matchingTerms returns the ids among id(0..n-1) whose terms p matches,
-// in that order.
-func matchingTerms(dict *index.StrTerms, p *expr.Pattern, n int, id func(i int) uint32) []uint32 {
+// in that order. It stops early, with a partial answer, once dl expires.
+func matchingTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, n int, id func(i int) uint32) []uint32 {
 	parts := 1
 	if n >= parallelTerms {
 		parts = runtime.GOMAXPROCS(0)
@@ -204,6 +165,9 @@ func matchingTerms(dict *index.StrTerms, p *expr.Pattern, n int, id func(i int) 
 	for k := range parts {
 		wg.Go(func() {
 			for i := k * n / parts; i < (k+1)*n/parts; i++ {
+				if i%termCheckEvery == 0 && dl.expired() {
+					return
+				}
 				if t := id(i); p.Match(dict.Term(t)) {
 					found[k] = append(found[k], t)
 				}
@@ -217,7 +181,7 @@ func matchingTerms(dict *index.StrTerms, p *expr.Pattern, n int, id func(i int) 
 // matchProcessIDs returns rows whose bk_process_id text matches p: integer
 // ranges by binary search on the sorted ids, otherwise by testing the
 // candidate rows.
-func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *roaring.Bitmap {
+func matchProcessIDs(dl *deadline, ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *roaring.Bitmap {
 	if ranges, ok := p.IntRanges(); ok {
 		// Ranges of ids are ranges of id ranks. Few matching processes are
 		// looked up and sorted; many are found by testing each candidate
@@ -232,7 +196,7 @@ func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *ro
 		}
 		if uint64(total)*8 >= cand.GetCardinality() {
 			rank := ix.Order(index.KeyProcessID).Rank
-			return filterRows(cand, func(row uint32) bool {
+			return filterRows(dl, cand, func(row uint32) bool {
 				r := rank[row]
 				for _, s := range spans {
 					if r >= s.i && r < s.j {
@@ -252,7 +216,7 @@ func matchProcessIDs(ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *ro
 		cand = roaring.And(cand, processesWithPrefix(ix, pre))
 	}
 	var buf [20]byte
-	return filterRows(cand, func(row uint32) bool {
+	return filterRows(dl, cand, func(row uint32) bool {
 		return p.Match(string(strconv.AppendInt(buf[:0], ix.Rows[row].ProcessID, 10)))
 	})
 }

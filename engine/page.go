@@ -37,6 +37,7 @@ func normalizeOrdering(keys []sortKey) []sortKey {
 // pager selects one page of a result in a given order.
 type pager struct {
 	ix   *index.Index
+	dl   *deadline // long loops stop once it expires
 	keys []sortKey // normalized: ends with bk_process_id
 }
 
@@ -52,6 +53,23 @@ func (p *pager) compare(a, b uint32) int {
 		}
 	}
 	return 0
+}
+
+// interruptible is compare for a sort: once the deadline expires it calls
+// every pair equal, so the sort ends in about a pass and the caller
+// discards its order.
+func (p *pager) interruptible() func(a, b uint32) int {
+	n := 0
+	stopped := false
+	return func(a, b uint32) int {
+		if n++; n%checkEvery == 0 && !stopped {
+			stopped = p.dl.expired()
+		}
+		if stopped {
+			return 0
+		}
+		return p.compare(a, b)
+	}
 }
 
 // page returns the rows of res (r of them, all inside span) at positions
@@ -114,7 +132,10 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 	}
 	var group []uint32
 	var seen uint64
-	for done := 0; done < n && seen < to; {
+	for done, groups := 0, 0; done < n && seen < to; groups++ {
+		if groups%checkEvery == 0 && p.dl.expired() {
+			return nil, true
+		}
 		// The next group is perm[lo:hi]; group boundaries come from the
 		// order's group-start bits, so no rank is read.
 		var lo, hi int
@@ -188,7 +209,10 @@ func (p *pager) scan(res *roaring.Bitmap, r, from, to uint64) []uint32 {
 	if to*8 < r {
 		return p.topK(rows, from, to)
 	}
-	slices.SortFunc(rows, p.compare)
+	slices.SortFunc(rows, p.interruptible())
+	if p.dl.expired() {
+		return nil
+	}
 	return rows[from:to]
 }
 
@@ -224,7 +248,10 @@ func (p *pager) topK(rows []uint32, from, to uint64) []uint32 {
 			i = parent
 		}
 	}
-	for _, row := range rows {
+	for i, row := range rows {
+		if i%checkEvery == 0 && p.dl.expired() {
+			return nil
+		}
 		if len(heap) < k {
 			heap = append(heap, row)
 			up(len(heap) - 1)

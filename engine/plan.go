@@ -2,8 +2,10 @@ package engine
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -11,10 +13,49 @@ import (
 	"procq/index"
 )
 
+// checkEvery is how many iterations a long loop runs between two looks
+// at its deadline: a look costs about as much as a few dozen iterations.
+const checkEvery = 4096
+
+// deadline lets every long loop of a query stop once the query's context
+// ends: the loop calls expired every checkEvery iterations (or once per
+// batch) and breaks; Query then answers the context's error, never the
+// partial result. Safe for concurrent use; a nil *deadline never expires.
+type deadline struct {
+	ctx  context.Context
+	stop atomic.Bool
+}
+
+func newDeadline(ctx context.Context) *deadline { return &deadline{ctx: ctx} }
+
+// expired reports whether the context has ended.
+func (d *deadline) expired() bool {
+	if d == nil {
+		return false
+	}
+	if d.stop.Load() {
+		return true
+	}
+	if d.ctx.Err() != nil {
+		d.stop.Store(true)
+		return true
+	}
+	return false
+}
+
+// err is the context's error once expired, else nil.
+func (d *deadline) err() error {
+	if d == nil || !d.stop.Load() {
+		return nil
+	}
+	return d.ctx.Err()
+}
+
 // plan is one query's filters: bitmaps to intersect, then search terms to
 // test against the intersection.
 type plan struct {
 	ix   *index.Index
+	dl   *deadline
 	span index.Span
 	// empty is set once some filter is known to match nothing.
 	empty bool
@@ -32,18 +73,10 @@ func (p *plan) add(b *roaring.Bitmap) {
 	p.filters = append(p.filters, b)
 }
 
-// plan compiles the request into filters. Expression and slice syntax
-// errors come first, whatever the data.
-func (e *Engine) plan(q *api.Query) (*plan, error) {
-	var ex *compiledExpr
-	if q.Scope == nil && q.Expr != nil {
-		var err error
-		if ex, err = compileExpr(q.Expr); err != nil {
-			return nil, err
-		}
-	}
+// plan turns the request into filters.
+func (e *Engine) plan(dl *deadline, q *api.Query) (*plan, error) {
 	ix := e.ix
-	p := &plan{ix: ix, searches: q.Searches}
+	p := &plan{ix: ix, dl: dl, searches: q.Searches}
 	span, ok := ix.Biz(q.BizID)
 	if !ok {
 		p.empty = true
@@ -70,15 +103,18 @@ func (e *Engine) plan(q *api.Query) (*plan, error) {
 		}
 		if len(s.ProcessIDs) > 0 {
 			b := roaring.New()
-			for _, pid := range s.ProcessIDs {
+			for i, pid := range s.ProcessIDs {
+				if i%checkEvery == 0 && dl.expired() {
+					break
+				}
 				if row, ok := ix.RowOfProcess(pid); ok {
 					b.Add(row)
 				}
 			}
 			p.add(b)
 		}
-	} else if ex != nil {
-		p.add(ex.eval(ix, span, bizRows, e.terms))
+	} else if q.Expr != nil {
+		p.add(evalExpr(dl, q.Expr, ix, span, bizRows, e.terms))
 	}
 	if len(q.CloudIDs) > 0 {
 		p.add(ix.CloudID.Union(q.CloudIDs))
@@ -139,7 +175,7 @@ func (p *plan) execute() *roaring.Bitmap {
 		}
 	}
 	for _, t := range p.searches {
-		if res.IsEmpty() {
+		if res.IsEmpty() || p.dl.expired() {
 			return nil
 		}
 		res = p.search(t, res)
@@ -157,7 +193,7 @@ func (p *plan) search(term string, within *roaring.Bitmap) *roaring.Bitmap {
 	ips, clouds := p.ix.InnerIP, p.ix.CloudName
 	if within.GetCardinality() < uint64(ips.Len()+clouds.Len()) {
 		ipm, cloudm := newMemo(ips), newMemo(clouds)
-		return filterRows(within, func(row uint32) bool {
+		return filterRows(p.dl, within, func(row uint32) bool {
 			return ipm.contains(row, term) || cloudm.contains(row, term)
 		})
 	}
@@ -167,10 +203,13 @@ func (p *plan) search(term string, within *roaring.Bitmap) *roaring.Bitmap {
 			continue
 		}
 		for id := range uint32(s.dict.Len()) {
+			if id%checkEvery == 0 && p.dl.expired() {
+				break
+			}
 			if strings.Contains(s.dict.Term(id), term) {
 				s.ids = append(s.ids, id)
 			}
 		}
 	}
-	return rowsWithin(within, sets...)
+	return rowsWithin(p.dl, within, sets...)
 }

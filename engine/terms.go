@@ -32,7 +32,7 @@ func (s *termSet) buildMask() {
 }
 
 // rowsWithin returns the rows of cand whose term in any of sets matches.
-func rowsWithin(cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
+func rowsWithin(dl *deadline, cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 	total := 0
 	for _, s := range sets {
 		total += len(s.ids)
@@ -57,7 +57,7 @@ func rowsWithin(cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 		s.buildMask()
 	}
 	// The loop below runs once per candidate row: keep it free of calls.
-	return filterBatches(cand, func(batch []uint32, words []uint64) {
+	return filterBatches(dl, cand, func(batch []uint32, words []uint64) {
 		for _, row := range batch {
 			for _, s := range sets {
 				if id := s.rowTerm[row]; s.mask[id>>6]&(1<<(id&63)) != 0 {
@@ -140,8 +140,8 @@ func (s *rowSet) release() {
 }
 
 // filterRows returns the rows of cand for which keep is true.
-func filterRows(cand *roaring.Bitmap, keep func(row uint32) bool) *roaring.Bitmap {
-	return filterBatches(cand, func(batch []uint32, words []uint64) {
+func filterRows(dl *deadline, cand *roaring.Bitmap, keep func(row uint32) bool) *roaring.Bitmap {
+	return filterBatches(dl, cand, func(batch []uint32, words []uint64) {
 		for _, row := range batch {
 			if keep(row) {
 				words[row>>6] |= 1 << (row & 63)
@@ -152,17 +152,21 @@ func filterRows(cand *roaring.Bitmap, keep func(row uint32) bool) *roaring.Bitma
 
 // filterBatches returns the rows of cand that keep sets as bits of words
 // (indexed by row); keep gets the candidates a batch at a time, so its
-// per-row loop can be free of calls.
-func filterBatches(cand *roaring.Bitmap, keep func(batch []uint32, words []uint64)) *roaring.Bitmap {
+// per-row loop can be free of calls. It stops, with a partial result,
+// once dl expires (checked before every batch).
+func filterBatches(dl *deadline, cand *roaring.Bitmap, keep func(batch []uint32, words []uint64)) *roaring.Bitmap {
 	rows := newRowSet(cand)
 	defer rows.release()
-	buf := make([]uint32, 1024)
+	buf := make([]uint32, filterBatch)
 	it := cand.ManyIterator()
-	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
+	for n := it.NextMany(buf); n > 0 && !dl.expired(); n = it.NextMany(buf) {
 		keep(buf[:n], rows.words)
 	}
 	return rows.bitmap()
 }
+
+// filterBatch is how many candidate rows filterBatches hands keep at once.
+const filterBatch = 1024
 
 // termKey names the terms one pattern matches in one dictionary.
 type termKey struct {
@@ -170,22 +174,40 @@ type termKey struct {
 	pattern string
 }
 
-// termCacheIDs bounds the term ids a termCache holds (4 bytes each).
-const termCacheIDs = 4 << 20
+// termCacheBytes bounds the bytes a termCache holds, keys included.
+const termCacheBytes = 32 << 20
+
+// termEntryOverhead is what an entry costs beyond its pattern text and its
+// ids: the map slot, the key and slice headers, the place in the order.
+const termEntryOverhead = 96
 
 // termCache remembers which terms of a dictionary a pattern matched, for
 // patterns whose test over a big dictionary costs tens of milliseconds: a
 // client paging through an expression's result asks the same question on
 // every page. Dictionaries never change, so entries never go stale; the
-// oldest go first when the bound is reached. Safe for concurrent use.
+// oldest go first when the bound (termCacheBytes, counting each entry's
+// pattern text, its ids and termEntryOverhead, so an entry that matched
+// nothing still costs its key) is reached. Safe for concurrent use.
 type termCache struct {
-	mu    sync.Mutex
-	m     map[termKey][]uint32
-	order []termKey
-	ids   int
+	mu        sync.Mutex
+	limit     int
+	m         map[termKey][]uint32
+	order     []termKey
+	bytes     int
+	evictions uint64
 }
 
-func newTermCache() *termCache { return &termCache{m: make(map[termKey][]uint32)} }
+func newTermCache() *termCache { return newTermCacheLimit(termCacheBytes) }
+
+// newTermCacheLimit returns a cache holding at most limit bytes.
+func newTermCacheLimit(limit int) *termCache {
+	return &termCache{limit: limit, m: make(map[termKey][]uint32)}
+}
+
+// entryBytes is what an entry for k with ids costs.
+func entryBytes(k termKey, ids []uint32) int {
+	return termEntryOverhead + len(k.pattern) + 4*len(ids)
+}
 
 // get returns the cached ids of k; they are shared: read only.
 func (c *termCache) get(k termKey) ([]uint32, bool) {
@@ -196,8 +218,10 @@ func (c *termCache) get(k termKey) ([]uint32, bool) {
 }
 
 // put remembers ids for k, evicting the oldest entries to stay in bounds.
+// An entry of more than a quarter of the bound is not kept.
 func (c *termCache) put(k termKey, ids []uint32) {
-	if len(ids) > termCacheIDs/4 {
+	size := entryBytes(k, ids)
+	if size > c.limit/4 {
 		return
 	}
 	c.mu.Lock()
@@ -205,13 +229,22 @@ func (c *termCache) put(k termKey, ids []uint32) {
 	if _, ok := c.m[k]; ok {
 		return
 	}
-	for c.ids+len(ids) > termCacheIDs && len(c.order) > 0 {
+	for c.bytes+size > c.limit && len(c.order) > 0 {
 		old := c.order[0]
+		c.order[0] = termKey{}
 		c.order = c.order[1:]
-		c.ids -= len(c.m[old])
+		c.bytes -= entryBytes(old, c.m[old])
 		delete(c.m, old)
+		c.evictions++
 	}
 	c.m[k] = ids
 	c.order = append(c.order, k)
-	c.ids += len(ids)
+	c.bytes += size
+}
+
+// stats returns the cache's size, bound, entries and evictions so far.
+func (c *termCache) stats() CacheStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return CacheStats{Bytes: uint64(c.bytes), Limit: uint64(c.limit), Entries: len(c.m), Evictions: c.evictions}
 }

@@ -1,23 +1,28 @@
-package expr
+package expr_test
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"procq/api"
 )
 
 // The conformance fixture (../testdata) holds requests with answers from an
 // independent reference implementation. This test mines the requests that
-// use expression_scope: syntax errors must agree with the 4111001 answers
-// (message included), and for successful answers a minimal evaluator built
-// on this package (SPEC sections 2-6) must reproduce the count and, when no
-// ordering and no fields are asked for, the ids of the page.
+// use expression_scope. Each goes through api.ParseRequest, the one place
+// expressions are compiled: syntax errors must agree with the 4111001
+// answers (message included) and slice errors with the 4111003 ones, and
+// for successful answers a minimal evaluator of the compiled patterns
+// (SPEC sections 2-6) must reproduce the count and, when no ordering and
+// no fields are asked for, the ids of the page. A missing fixture fails.
 
 type fixRecord struct {
 	BizID       int64  `json:"bk_biz_id"`
@@ -45,14 +50,11 @@ type fixExpected struct {
 	} `json:"data"`
 }
 
-// exprFields are the five expression fields, in the order they are checked.
-var exprFields = []string{"bk_set_name", "bk_module_name", "service_instance_name", "bk_process_name", "bk_process_id"}
-
 func readLines(t *testing.T, name string) [][]byte {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "testdata", name))
 	if err != nil {
-		t.Skipf("fixture not available: %v", err)
+		t.Fatalf("fixture missing: %v", err)
 	}
 	defer f.Close()
 	var out [][]byte
@@ -99,40 +101,29 @@ func TestConformance(t *testing.T) {
 		}
 		line := i + 1
 
-		// Syntax errors: every field is parsed; the first failure names its field.
-		pats := map[string]*Pattern{}
-		msg := ""
-		for _, f := range exprFields {
-			s, _ := es[f].(string)
-			p, err := Parse(s)
-			if err != nil {
-				if msg == "" {
-					msg = "expression_scope." + f + ": " + err.Error()
-				}
-				continue
-			}
-			pats[f] = p
+		// Errors: syntax (4111001) in any field before the slice (4111003).
+		q, err := api.ParseRequest(reqs[i])
+		var ae *api.Error
+		if errors.As(err, &ae) && ae.Code == api.CodeValidation {
+			t.Errorf("line %d: validation error %q, fixture says %d %q", line, ae.Message, exp.Code, exp.Message)
+			continue
 		}
-		if exp.Code == 4111001 || msg != "" {
+		if exp.Code == api.CodeExprSyntax || exp.Code == api.CodeSlice || err != nil {
 			errorsChecked++
-			if exp.Code != 4111001 || exp.Message != msg {
-				t.Errorf("line %d: got syntax error %q, fixture says %d %q", line, msg, exp.Code, exp.Message)
+			switch {
+			case ae == nil || ae.Code != exp.Code:
+				t.Errorf("line %d: got %v, fixture says %d %q", line, err, exp.Code, exp.Message)
+			case exp.Code == api.CodeExprSyntax && ae.Message != exp.Message:
+				t.Errorf("line %d: got syntax error %q, fixture says %q", line, ae.Message, exp.Message)
 			}
 			continue
 		}
-		idText, _ := es["bk_process_id"].(string)
-		sl, isSlice, sliceErr := ParseSlice(idText)
-		if exp.Code == 4111003 || sliceErr != nil {
-			errorsChecked++
-			if exp.Code != 4111003 || sliceErr == nil {
-				t.Errorf("line %d: slice error %v, fixture says %d %q", line, sliceErr, exp.Code, exp.Message)
-			}
-			continue
-		}
-		if exp.Code != 0 || exp.Data == nil {
+		if exp.Code != 0 || exp.Data == nil || q.Expr == nil {
 			t.Errorf("line %d: fixture code %d unexpected here", line, exp.Code)
 			continue
 		}
+		c := q.Expr.Compiled
+		isSlice := c.Slice != nil
 
 		// The expression result: biz, env, the five expressions, the slice.
 		biz := fixInt(req["bk_biz_id"])
@@ -142,17 +133,17 @@ func TestConformance(t *testing.T) {
 			if r.BizID != biz || (env != "0" && r.SetEnv != env) {
 				continue
 			}
-			if !pats["bk_set_name"].Match(r.SetName) || !pats["bk_module_name"].Match(r.ModuleName) ||
-				!pats["service_instance_name"].Match(r.ServiceName) || !pats["bk_process_name"].Match(r.ProcessName) {
+			if !c.SetName.Match(r.SetName) || !c.ModuleName.Match(r.ModuleName) ||
+				!c.ServiceInstanceName.Match(r.ServiceName) || !c.ProcessName.Match(r.ProcessName) {
 				continue
 			}
-			if !isSlice && !pats["bk_process_id"].Match(strconv.FormatInt(r.ProcessID, 10)) {
+			if !isSlice && !c.ProcessID.Match(strconv.FormatInt(r.ProcessID, 10)) {
 				continue
 			}
 			ids = append(ids, k)
 		}
 		if isSlice {
-			start, end := sl.Bounds(len(ids))
+			start, end := c.Slice.Bounds(len(ids))
 			ids = ids[start:end]
 		}
 

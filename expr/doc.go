@@ -10,6 +10,15 @@
 // the same order of time as a plain word. Match does not allocate for
 // strings shorter than a few hundred bytes.
 //
+// The simulation costs at most a constant times (pattern length + 1) ×
+// (value length + 1) steps (FuzzMatchCost checks the budget), and less
+// for repetition: a run of equal nodes that leaves the position set
+// unchanged is skipped, and so are nodes that match the empty string once
+// the set holds every position, so `[,!x]` repeated costs what the value's
+// length allows. Because a request may test a whole dictionary of values,
+// Parse also refuses an expression of more than MaxElements elements
+// (*LimitError, API code 4111001).
+//
 // Besides Match, a Pattern describes itself for index fast paths:
 // MatchesAll, Literals (a small finite set of exact strings), Prefix and
 // Suffix (literal affixes every match carries) and IntRanges (the matched

@@ -20,6 +20,12 @@ func FuzzMatch(f *testing.F) {
 		p, err := Parse(e)
 		small := utf8.ValidString(e) && utf8.ValidString(s) &&
 			utf8.RuneCountInString(e) <= 16 && utf8.RuneCountInString(s) <= 12 && strings.Count(e, "*") <= 4
+		if le := (*LimitError)(nil); errors.As(err, &le) {
+			if strings.Count(e, "[")+strings.Count(e, "*")+strings.Count(e, "?")+2*strings.Count(e, ",") < MaxElements/3 {
+				t.Fatalf("Parse(%q) refused by the element limit", e)
+			}
+			return
+		}
 		if err != nil {
 			var se *SyntaxError
 			if !errors.As(err, &se) || !strings.HasPrefix(se.Part, "[") || strings.Contains(se.Part[1:], "]") {
@@ -55,6 +61,42 @@ func FuzzMatch(f *testing.F) {
 			want, rerr := refMatch(e, s)
 			if rerr != nil || want != got {
 				t.Fatalf("Parse(%q).Match(%q) = %v, reference %v, %v", e, s, got, want, rerr)
+			}
+		}
+	})
+}
+
+// costFactor is c in the matching budget c × (len(pattern)+1) ×
+// (len(value)+1) steps.
+const costFactor = 4
+
+// FuzzMatchCost checks that the simulation, on the whole parsed sequence
+// and on what Match simulates, never spends more than the budget: linear
+// in pattern length × value length, whatever the shape (no backtracking,
+// no expansion of ranges or alternatives).
+func FuzzMatchCost(f *testing.F) {
+	long := strings.Repeat("10.0.1.2_gse_agent_", 8)
+	for _, e := range []string{
+		strings.Repeat("[,!x]", 200), strings.Repeat("[,0-9]", 40), strings.Repeat("*?", 100),
+		strings.Repeat("[,a][,b]", 60), "[1-1000000000][a,b]*[!x]?", strings.Repeat("[a,?]", 100),
+		strings.Repeat("?", 200), "*" + strings.Repeat("[0-9, a-z]", 60) + "*", strings.Repeat("[1-99999]", 30),
+	} {
+		f.Add(e, long)
+		f.Add(e, long[:40])
+		f.Add(e, "管控平台"+long)
+	}
+	f.Fuzz(func(t *testing.T, e, s string) {
+		p, err := Parse(e)
+		if err != nil {
+			return
+		}
+		budget := costFactor * (len(p.src) + 1) * (len(s) + 1)
+		if _, steps := simulate(newProg(p.seq), s); steps > budget {
+			t.Fatalf("Parse(%q) on %d bytes: %d steps, budget %d", e, len(s), steps, budget)
+		}
+		if p.prog != nil && len(s) >= len(p.head)+len(p.tail) {
+			if _, steps := simulate(p.prog, s[len(p.head):len(s)-len(p.tail)]); steps > budget {
+				t.Fatalf("Parse(%q) body on %d bytes: %d steps, budget %d", e, len(s), steps, budget)
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"math/bits"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -71,12 +72,16 @@ func (p *Pattern) compile() {
 		if valid && len(p.body) > 0 && p.body[len(p.body)-1].kind == kLit {
 			p.tail, p.body = p.body[len(p.body)-1].lit, p.body[:len(p.body)-1]
 		}
+		p.prog = newProg(p.body)
 	}
 }
 
 // simulate matches s against the whole parsed sequence, without any of
 // Match's shortcuts (tests compare it with Match).
-func (p *Pattern) simulate(s string) bool { return simulate(p.seq, s) }
+func (p *Pattern) simulate(s string) bool {
+	ok, _ := simulate(newProg(p.seq), s)
+	return ok
+}
 
 // globOnly reports whether seq holds only literals and stars, with at
 // least one star.
@@ -120,7 +125,8 @@ func (p *Pattern) Match(s string) bool {
 	if len(p.body) == 1 && p.body[0].kind == kNum {
 		return len(mid) > 0 && numOK(mid, p.body[0].lo, p.body[0].hi)
 	}
-	return simulate(p.body, mid)
+	ok, _ := simulate(p.prog, mid)
+	return ok
 }
 
 // numOK reports whether the digit run t (all ASCII digits, non-empty) is
@@ -168,34 +174,106 @@ func matchGlob(segs []string, s string) bool {
 	return true
 }
 
-// simulate runs the position-set simulation: a set of reachable byte
-// offsets of s (each at a character boundary) is advanced node by node; s
-// matches when offset len(s) is reachable at the end. The cost is
-// O(len(pattern) × len(s)) and no backtracking happens. Strings shorter
+// prog is a node sequence ready for simulation, with two facts about it
+// that let the simulation skip nodes without changing its answer.
+type prog struct {
+	nodes []node
+	// runEnd[i] is the index after the run of nodes equal to nodes[i]: a
+	// node that leaves the position set unchanged leaves it unchanged
+	// again, so once one does, the rest of its run is skipped.
+	runEnd []int32
+	// nullEnd[i] is the first index >= i whose node does not match the
+	// empty string. Such a nullable node keeps every position and adds
+	// none before the least one, so when the set already holds every
+	// character boundary from its least position on (it is saturated),
+	// the nodes up to nullEnd are skipped.
+	nullEnd []int32
+}
+
+// newProg prepares seq for simulation.
+func newProg(seq []node) *prog {
+	n := len(seq)
+	pr := &prog{nodes: seq, runEnd: make([]int32, n), nullEnd: make([]int32, n)}
+	next := int32(n)
+	for i := n - 1; i >= 0; i-- {
+		if !nullable(&seq[i]) {
+			next = int32(i)
+		}
+		pr.nullEnd[i] = next
+		pr.runEnd[i] = int32(i + 1)
+		if i+1 < n && nodeEqual(&seq[i], &seq[i+1]) {
+			pr.runEnd[i] = pr.runEnd[i+1]
+		}
+	}
+	return pr
+}
+
+// nodeEqual reports whether two nodes match the same strings by the same
+// structure.
+func nodeEqual(a, b *node) bool {
+	if a.kind != b.kind {
+		return false
+	}
+	if a.kind != kAlt {
+		return seqKey([]node{*a}) == seqKey([]node{*b})
+	}
+	if len(a.alts) != len(b.alts) {
+		return false
+	}
+	for i := range a.alts {
+		if seqKey(a.alts[i]) != seqKey(b.alts[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// simulate runs the position-set simulation of pr over s: a set of
+// reachable byte offsets of s (each at a character boundary) is advanced
+// node by node, with no backtracking and no expansion of alternatives; s
+// matches when offset len(s) is reachable at the end. It also returns the
+// work done, in steps: one per node applied plus, per position it tests,
+// one and the bytes the test may compare, plus one per word of the set
+// for each node on long strings. The steps are at most a small constant
+// times (len(pattern)+1) × (len(s)+1) (FuzzMatchCost). Strings shorter
 // than 64 bytes keep the set in one machine word.
-func simulate(seq []node, s string) bool {
+func simulate(pr *prog, s string) (bool, int) {
 	if len(s) < 64 {
-		return simulate64(seq, s)
+		return simulate64(pr, s)
 	}
 	w := len(s)>>6 + 1
-	var stack [5 * stackWords]uint64
+	var stack [6 * stackWords]uint64
 	var buf []uint64
 	if w <= stackWords {
-		buf = stack[:5*w]
+		buf = stack[:6*w]
 	} else {
-		buf = make([]uint64, 5*w)
+		buf = make([]uint64, 6*w)
 	}
-	cur, next, acc, bc, bn := buf[0:w], buf[w:2*w], buf[2*w:3*w], buf[3*w:4*w], buf[4*w:5*w]
+	cur, next, acc, bc, bn, all := buf[0:w], buf[w:2*w], buf[2*w:3*w], buf[3*w:4*w], buf[4*w:5*w], buf[5*w:6*w]
+	haveAll := false // all is computed on first use
 	cur[0] = 1
-	for i := range seq {
-		nd := &seq[i]
+	steps := 0
+	for i := 0; i < len(pr.nodes); {
+		nd := &pr.nodes[i]
+		steps += 1 + w
+		if pr.nullEnd[i] > int32(i) {
+			if !haveAll {
+				boundaries(s, all)
+				haveAll = true
+			}
+			if saturated(cur, all) {
+				i = int(pr.nullEnd[i])
+				continue
+			}
+		}
 		if nd.kind == kAlt {
 			clear(acc)
 			for _, br := range nd.alts {
 				copy(bc, cur)
 				for j := range br {
 					clear(bn)
-					ok := step(&br[j], s, bc, bn)
+					steps += w
+					ok := step(&br[j], s, bc, bn, &steps)
 					bc, bn = bn, bc
 					if !ok {
 						break
@@ -205,57 +283,138 @@ func simulate(seq []node, s string) bool {
 					acc[k] |= bc[k]
 				}
 			}
-			cur, acc = acc, cur
-			if isEmpty(cur) {
-				return false
-			}
-			continue
+			next, acc = acc, next
+		} else {
+			clear(next)
+			step(nd, s, cur, next, &steps)
 		}
-		clear(next)
-		if !step(nd, s, cur, next) {
-			return false
+		if isEmpty(next) {
+			return false, steps
+		}
+		if slices.Equal(next, cur) {
+			i = int(pr.runEnd[i])
+		} else {
+			i++
 		}
 		cur, next = next, cur
 	}
 	n := len(s)
-	return cur[n>>6]&(1<<(uint(n)&63)) != 0
+	return cur[n>>6]&(1<<(uint(n)&63)) != 0, steps
 }
 
 // simulate64 is simulate for len(s) < 64: bit i of a word is offset i.
-func simulate64(seq []node, s string) bool {
+func simulate64(pr *prog, s string) (bool, int) {
 	cur := uint64(1)
-	for i := range seq {
-		nd := &seq[i]
+	var all uint64 // character boundaries, computed on first use
+	steps := 0
+	for i := 0; i < len(pr.nodes); {
+		nd := &pr.nodes[i]
+		steps++
+		if pr.nullEnd[i] > int32(i) {
+			if all == 0 {
+				all = boundaries64(s)
+			}
+			if low := cur & -cur; all&^(low-1)&^cur == 0 {
+				i = int(pr.nullEnd[i])
+				continue
+			}
+		}
+		var next uint64
 		if nd.kind == kAlt {
-			var acc uint64
 			for _, br := range nd.alts {
 				b := cur
 				for j := 0; j < len(br) && b != 0; j++ {
-					b = step64(&br[j], s, b)
+					b = step64(&br[j], s, b, &steps)
 				}
-				acc |= b
+				next |= b
 			}
-			cur = acc
 		} else {
-			cur = step64(nd, s, cur)
+			next = step64(nd, s, cur, &steps)
 		}
-		if cur == 0 {
-			return false
+		if next == 0 {
+			return false, steps
+		}
+		if next == cur {
+			i = int(pr.runEnd[i])
+		} else {
+			i++
+		}
+		cur = next
+	}
+	return cur&(1<<uint(len(s))) != 0, steps
+}
+
+// boundaries64 returns the offsets 0..len(s) that start a character (or
+// end s), len(s) < 64.
+func boundaries64(s string) uint64 {
+	all := uint64(1)<<uint(len(s)+1) - 1
+	for p := 1; p < len(s); p++ {
+		if s[p] >= 0x80 && !isBoundary(s, p) {
+			all &^= 1 << uint(p)
 		}
 	}
-	return cur&(1<<uint(len(s))) != 0
+	return all
+}
+
+// boundaries sets in all the offsets 0..len(s) that start a character (or
+// end s).
+func boundaries(s string, all []uint64) {
+	setRange(all, 0, len(s))
+	for p := 1; p < len(s); p++ {
+		if s[p] >= 0x80 && !isBoundary(s, p) {
+			all[p>>6] &^= 1 << (uint(p) & 63)
+		}
+	}
+}
+
+// saturated reports whether set holds every offset of all from its least
+// one on.
+func saturated(set, all []uint64) bool {
+	for wi, word := range set {
+		if word == 0 {
+			if all[wi] != 0 {
+				return false
+			}
+			continue
+		}
+		low := word & -word
+		if all[wi]&^(low-1)&^word != 0 {
+			return false
+		}
+		for k := wi + 1; k < len(set); k++ {
+			if all[k]&^set[k] != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// positionCost is the steps testing node nd at one position of s costs:
+// one, plus the bytes the test may compare.
+func positionCost(nd *node, s string) int {
+	switch nd.kind {
+	case kLit:
+		return 1 + min(len(nd.lit), len(s))
+	case kNum:
+		return 1 + min(len(nd.hi), len(s))
+	}
+	return 1
 }
 
 // step64 returns the offsets reachable from those in in by matching node
-// nd (not kAlt) of s, len(s) < 64.
-func step64(nd *node, s string, in uint64) uint64 {
+// nd (not kAlt) of s, len(s) < 64, and adds its work to steps.
+func step64(nd *node, s string, in uint64, steps *int) uint64 {
 	if in == 0 {
 		return 0
 	}
 	n := uint(len(s))
 	if nd.kind == kStar {
+		*steps++
 		return ^uint64(0) << uint(bits.TrailingZeros64(in)) & (^uint64(0) >> (63 - n))
 	}
+	*steps += bits.OnesCount64(in) * positionCost(nd, s)
 	var out uint64
 	for in != 0 {
 		p := bits.TrailingZeros64(in)
@@ -288,9 +447,9 @@ func isEmpty(set []uint64) bool {
 }
 
 // step computes out = the offsets reachable from those in in by matching
-// node nd (not kAlt) of s. out must be zero on entry. It reports whether
-// out is non-empty.
-func step(nd *node, s string, in, out []uint64) bool {
+// node nd (not kAlt) of s, and adds its work to steps. out must be zero on
+// entry. It reports whether out is non-empty.
+func step(nd *node, s string, in, out []uint64, steps *int) bool {
 	n := len(s)
 	if nd.kind == kStar {
 		for wi, word := range in {
@@ -302,8 +461,10 @@ func step(nd *node, s string, in, out []uint64) bool {
 		}
 		return false
 	}
+	cost := positionCost(nd, s)
 	hit := false
 	for wi, word := range in {
+		*steps += bits.OnesCount64(word) * cost
 		for word != 0 {
 			p := wi<<6 + bits.TrailingZeros64(word)
 			word &= word - 1
@@ -393,17 +554,20 @@ func numEnds(nd *node, s string, p int) (lo, hi int) {
 	return lo, hi
 }
 
-// inClass reports whether r is in the set of class node nd.
+// inClass reports whether r is in the set of class node nd, by binary
+// search over its sorted ranges.
 func inClass(nd *node, r rune) bool {
-	for _, rg := range nd.ranges {
-		if r < rg.lo {
-			return false
-		}
-		if r <= rg.hi {
-			return true
+	rs := nd.ranges
+	lo, hi := 0, len(rs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if rs[m].hi < r {
+			lo = m + 1
+		} else {
+			hi = m
 		}
 	}
-	return false
+	return lo < len(rs) && rs[lo].lo <= r
 }
 
 // isBoundary reports whether byte offset p of s starts a character, given

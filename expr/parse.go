@@ -2,6 +2,7 @@ package expr
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -19,6 +20,26 @@ type SyntaxError struct {
 // Error returns the GSEKit message, e.g. "枚举表达式缺少`]`: [12".
 func (e *SyntaxError) Error() string {
 	return "枚举表达式缺少`]`: " + e.Part
+}
+
+// MaxElements is the most elements an expression may have: words,
+// wildcards, classes, ranges, and each alternative's own elements. Matching
+// costs at most a constant times elements × value length per value, and a
+// request tests up to a dictionary of values, so the bound keeps the worst
+// expression at 100k processes well under a second (docs/DECISIONS.md).
+const MaxElements = 256
+
+// LimitError is the error of an expression with more than MaxElements
+// elements (API code 4111001).
+type LimitError struct {
+	// Expr is the whole expression, trimmed.
+	Expr string
+}
+
+// Error names the limit.
+func (e *LimitError) Error() string {
+	return "表达式过于复杂: more than the limit of " + strconv.Itoa(MaxElements) +
+		" elements (words, wildcards, classes, ranges, list alternatives)"
 }
 
 // kind is the type of a node of the parsed expression.
@@ -71,11 +92,13 @@ type Pattern struct {
 	head   string              // modeSim: leading literal node, matched as a prefix
 	tail   string              // modeSim: trailing literal node, matched as a suffix
 	body   []node              // modeSim: the nodes between head and tail
+	prog   *prog               // modeSim: body ready for simulation
 }
 
 // Parse parses one field expression. The input is first trimmed of ASCII
 // white space; a blank expression means "*". The only syntax error is a `[`
-// with no `]` after it, reported as a *SyntaxError.
+// with no `]` after it, reported as a *SyntaxError; an expression with
+// more than MaxElements elements is refused with a *LimitError.
 func Parse(s string) (*Pattern, error) {
 	t := trimASCII(s)
 	if t == "" {
@@ -98,6 +121,9 @@ func Parse(s string) (*Pattern, error) {
 		end := open + 1 + k
 		b.add(parseGroup(t[open+1 : end])...)
 		i = end + 1
+	}
+	if b.over {
+		return nil, &LimitError{Expr: t}
 	}
 	p := &Pattern{src: t, seq: b.seq}
 	p.compile()
@@ -297,11 +323,20 @@ func mergeRuneRanges(rs []runeRange) []runeRange {
 }
 
 // seqBuilder appends nodes to a sequence, merging adjacent literals and
-// stars and dropping empty literals.
-type seqBuilder struct{ seq []node }
+// stars and dropping empty literals. It counts the elements it holds (a
+// node and the nodes of its alternatives) and, past MaxElements, sets over
+// and stops growing, so parsing a huge expression costs its length only.
+type seqBuilder struct {
+	seq  []node
+	n    int
+	over bool
+}
 
 func (b *seqBuilder) add(ns ...node) {
 	for _, n := range ns {
+		if b.over {
+			return
+		}
 		last := len(b.seq) - 1
 		switch n.kind {
 		case kLit:
@@ -320,6 +355,11 @@ func (b *seqBuilder) add(ns ...node) {
 			}
 		}
 		b.seq = append(b.seq, n)
+		b.n++
+		for _, a := range n.alts {
+			b.n += len(a)
+		}
+		b.over = b.n > MaxElements
 	}
 }
 
