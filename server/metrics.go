@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"procq/engine"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own so
@@ -70,6 +72,29 @@ func newMetrics() *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// cacheMetrics exports the term cache of the engine current returns (zero
+// while none is loaded).
+func cacheMetrics(current func() *engine.Engine) []prometheus.Collector {
+	stat := func(name, help string, f func(engine.CacheStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			if e := current(); e != nil {
+				return f(e.CacheStats())
+			}
+			return 0
+		})
+	}
+	return []prometheus.Collector{
+		stat("procq_term_cache_bytes", "Bytes the term cache holds, pattern text included.",
+			func(c engine.CacheStats) float64 { return float64(c.Bytes) }),
+		stat("procq_term_cache_limit_bytes", "The term cache's bound in bytes.",
+			func(c engine.CacheStats) float64 { return float64(c.Limit) }),
+		stat("procq_term_cache_entries", "Patterns the term cache holds.",
+			func(c engine.CacheStats) float64 { return float64(c.Entries) }),
+		stat("procq_term_cache_evictions", "Entries dropped from the term cache of the engine served to stay within its bound.",
+			func(c engine.CacheStats) float64 { return float64(c.Evictions) }),
+	}
 }
 
 // observe counts one answered request.

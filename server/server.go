@@ -201,6 +201,7 @@ func New(cfg Config) *Server {
 		cfg.MaxBodyBytes = gsekit.DefaultMaxBodyBytes
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(), access: newAccessPolicy(cfg.AdminToken)}
+	s.m.reg.MustRegister(cacheMetrics(s.live.Load)...)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -205,6 +205,9 @@ func TestServeMetrics(t *testing.T) {
 		`procq_reloads_total{result="ok"} 1`,
 		`procq_reloads_total{result="error"} 0`,
 		`go_goroutines `,
+		`procq_term_cache_limit_bytes 3.3554432e+07`,
+		`procq_term_cache_bytes `,
+		`procq_term_cache_entries `,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q", want)
