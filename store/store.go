@@ -5,7 +5,7 @@
 //
 // # Data directory
 //
-//	LOCK                           held (flock) by the process that has the store open
+//	LOCK                           flocked, as the directory itself is, by whoever has the store open
 //	journal.db                     buntdb append-only file: the journal
 //	snap-<20-digit seq>.procq      the snapshot, covering every batch up to seq
 //
@@ -73,8 +73,9 @@ var (
 	ErrNotInitialized = errors.New("not an initialised data directory (run procq init)")
 	// ErrExists: Init was asked to initialise a directory that is not empty.
 	ErrExists = errors.New("directory is not empty")
-	// ErrLocked: another process has the data directory open.
-	ErrLocked = errors.New("data directory in use by another process")
+	// ErrLocked: the data directory is open elsewhere, in another
+	// process or by another Open in this one.
+	ErrLocked = errors.New("data directory in use (locked)")
 	// ErrCorruptSnapshot: the newest snapshot cannot be read.
 	ErrCorruptSnapshot = errors.New("corrupt snapshot")
 	// ErrMissingSnapshot: the journal was trimmed against a snapshot that
@@ -173,7 +174,7 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 	live *engine.Live
-	lock *os.File
+	lock *dirLock
 
 	// mu serializes writers, trims and shrinks, and guards the fields
 	// below it.
