@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +20,15 @@ import (
 // leaves a directory that Open refuses and Init calls not empty: remove it
 // and run Init again.
 func Init(dir, from string) error {
+	return InitContext(context.Background(), dir, from)
+}
+
+// InitContext is Init, giving up with ctx's error when ctx ends before the
+// snapshot is copied.
+func InitContext(ctx context.Context, dir, from string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("data dir %s: %w", dir, err)
 	}
@@ -37,7 +47,7 @@ func Init(dir, from string) error {
 		}
 	}
 	if from != "" {
-		if err := copySnapshot(from, filepath.Join(dir, snapName(0))); err != nil {
+		if err := copySnapshot(ctx, from, filepath.Join(dir, snapName(0))); err != nil {
 			return err
 		}
 	}
@@ -73,14 +83,20 @@ func Init(dir, from string) error {
 }
 
 // copySnapshot writes the records of the snapshot at from as a snapshot at
-// to, checking that no bk_process_id appears twice.
-func copySnapshot(from, to string) error {
+// to, checking that no bk_process_id appears twice, and stops with ctx's
+// error when ctx ends.
+func copySnapshot(ctx context.Context, from, to string) error {
 	w, err := snapshot.Create(to)
 	if err != nil {
 		return err
 	}
 	seen := make(map[int64]struct{})
 	_, err = snapshot.Read(from, func(r *record.Record) error {
+		if len(seen)%(1<<16) == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		if _, dup := seen[r.ProcessID]; dup {
 			return fmt.Errorf("%w: %d", engine.ErrDuplicateProcess, r.ProcessID)
 		}

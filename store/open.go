@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -75,8 +76,19 @@ func readJournalState(db *buntdb.DB) (journalState, error) {
 // snapshot, replays the journal over it, and tidies what a crash left
 // behind. It fails, wrapping ErrCorruptSnapshot, ErrMissingSnapshot or
 // ErrCorruptJournal, rather than start from less data than the directory
-// holds. The directory stays locked until Close.
+// holds. The directory stays locked until Close; while it is open
+// elsewhere, in this process or another, Open fails with ErrLocked. A
+// journal or snapshot that is not a regular file fails with ErrNotRegular.
 func Open(dir string, opts Options) (*Store, error) {
+	return OpenContext(context.Background(), dir, opts)
+}
+
+// OpenContext is Open, giving up with ctx's error, and the directory
+// unlocked, when ctx ends before the store is open.
+func OpenContext(ctx context.Context, dir string, opts Options) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", dir, err)
 	}
@@ -91,7 +103,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if s.live == nil {
 		s.live = engine.NewLive(nil)
 	}
-	if err := s.open(); err != nil {
+	if err := s.open(ctx); err != nil {
 		if s.db != nil {
 			s.db.Close()
 		}
@@ -113,10 +125,15 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // open recovers the store's state from its directory, which Open locked,
 // in phases: openJournal, pickSnapshot, planReplay, readEntries,
-// mergeSnapshot, dropStale, openSyncFile and removeOld.
-func (s *Store) open() error {
+// mergeSnapshot, dropStale, openSyncFile and removeOld. It stops with
+// ctx's error between phases and while it reads the snapshot.
+func (s *Store) open(ctx context.Context) error {
 	js, err := s.openJournal()
 	if err != nil {
+		return err
+	}
+	s.at("open-journal")
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	snaps, leftovers, err := dirFiles(s.dir)
@@ -135,8 +152,12 @@ func (s *Store) open() error {
 	if err != nil {
 		return err
 	}
-	recs, err := s.mergeSnapshot(ov, js, snaps)
+	s.at("open-snapshot")
+	recs, err := s.mergeSnapshot(ctx, ov, js, snaps)
 	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	e, err := engine.New(recs)
@@ -162,9 +183,16 @@ func (s *Store) open() error {
 // openJournal opens the journal into s.db and reads its metadata and keys.
 func (s *Store) openJournal() (journalState, error) {
 	jpath := s.journalPath()
-	if _, err := os.Stat(jpath); errors.Is(err, fs.ErrNotExist) {
+	st, err := os.Stat(jpath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return journalState{}, fmt.Errorf("data dir %s: %w", s.dir, ErrNotInitialized)
-	} else if err != nil {
+	case err != nil:
+		return journalState{}, fmt.Errorf("journal %s: %w", jpath, err)
+	}
+	// buntdb would wait on a FIFO, and read /dev/full or /dev/zero for
+	// ever.
+	if err := snapshot.CheckRegular(st); err != nil {
 		return journalState{}, fmt.Errorf("journal %s: %w", jpath, err)
 	}
 	// buntdb drops a command cut short at the end of the file (and
@@ -309,10 +337,16 @@ func (s *Store) readEntries(plan replayPlan) (journalOverlay, error) {
 
 // mergeSnapshot reads the store's snapshot, if any, and returns its
 // records with the journal's entries laid over them.
-func (s *Store) mergeSnapshot(ov journalOverlay, js journalState, snaps []uint64) ([]*record.Record, error) {
+func (s *Store) mergeSnapshot(ctx context.Context, ov journalOverlay, js journalState, snaps []uint64) ([]*record.Record, error) {
 	var recs []*record.Record
 	if s.snap != "" {
+		n := 0
 		_, err := snapshot.Read(s.snap, func(r *record.Record) error {
+			if n++; n%(1<<16) == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
 			if st, ok := ov.statuses[r.ProcessID]; ok {
 				r = st.apply(r)
 				delete(ov.statuses, r.ProcessID)

@@ -64,6 +64,7 @@ import (
 	"github.com/tidwall/buntdb"
 
 	"procq/engine"
+	"procq/snapshot"
 )
 
 // Errors callers may branch on; the errors returned wrap them.
@@ -91,6 +92,10 @@ var (
 	ErrFailed = errors.New("store failed; reopen it")
 	// ErrClosed: the store is closed.
 	ErrClosed = errors.New("store closed")
+	// ErrNotRegular: the journal or a snapshot is not a regular file (a
+	// directory, a FIFO, a device such as /dev/full), refused before it is
+	// read. It is snapshot.ErrNotRegular.
+	ErrNotRegular = snapshot.ErrNotRegular
 )
 
 // SyncPolicy says when a journal write is forced to stable storage.
@@ -153,9 +158,14 @@ type Options struct {
 	// details and background checkpoints. Nil discards it.
 	Logger *slog.Logger
 
-	// hook, when set (by tests), is called at the named points of writes
-	// and checkpoints where a crash is interesting.
+	// hook, when set (by tests), is called at the named points of opens,
+	// writes and checkpoints where a crash or a cancel is interesting.
 	hook func(stage string)
+	// writeFault, when set (by tests), is called before each attempt to
+	// write a batch to the journal; an error it returns is that attempt's.
+	writeFault func() error
+	// retryWait, when set (by tests), replaces writeRetryWait.
+	retryWait time.Duration
 }
 
 // File names inside a data directory.
