@@ -72,7 +72,9 @@ func createTemp(path string) (*os.File, string, error) {
 }
 
 // Append adds r as the next record of the snapshot. r itself is not
-// retained; its strings may be, until Commit or Abort.
+// retained; its strings may be, until Commit or Abort. A record that fails
+// record.Check, which Read would refuse, is refused (and the snapshot may
+// go on).
 func (w *Writer) Append(r *record.Record) error {
 	switch {
 	case w.done:
@@ -81,6 +83,9 @@ func (w *Writer) Append(r *record.Record) error {
 		return w.err
 	case r == nil:
 		return fmt.Errorf("snapshot %s: append of a nil record", w.path)
+	}
+	if err := r.Check(); err != nil {
+		return fmt.Errorf("snapshot %s: %w", w.path, err)
 	}
 	if err := w.enc.encode(r); err != nil {
 		w.err = fmt.Errorf("snapshot %s: write: %w", w.path, err)

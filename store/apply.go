@@ -286,12 +286,12 @@ func checkOps(ops []Op) ([]Op, error) {
 	return out, nil
 }
 
-// checkRecord rejects what the journal could not give back unchanged: a
-// bk_process_id that is not positive, and text that is not UTF-8 (the
-// record's JSON would replace it).
+// checkRecord rejects a record that fails record.Check (as an import or
+// a snapshot load would), and what the journal could not give back
+// unchanged: text that is not UTF-8 (the record's JSON would replace it).
 func checkRecord(r *record.Record) error {
-	if r.ProcessID <= 0 {
-		return fmt.Errorf("bk_process_id must be > 0, got %d", r.ProcessID)
+	if err := r.Check(); err != nil {
+		return err
 	}
 	strs := []struct{ name, v string }{
 		{"expression", r.Expression}, {"bk_host_innerip", r.InnerIP}, {"bk_host_innerip_v6", r.InnerIPv6},
