@@ -47,7 +47,20 @@
 // Open loads the newest snapshot, replays the journal over it, and drops a
 // batch whose entries were cut short by a crash. A corrupt or missing
 // snapshot, or a journal that cannot be read, is an error: Open never
-// starts empty on top of data it cannot read.
+// starts empty on top of data it cannot read. A journal or snapshot that
+// is not a regular file (a FIFO, a directory, a device) is refused before
+// it is read (ErrNotRegular).
+//
+// # Caveats
+//
+// An open Store holds an flock on the data directory itself (and on its
+// LOCK file, for older versions of procq) until Close: a second Open of
+// the directory, in this process or another, fails with ErrLocked, and no
+// file removed from the directory lifts the lock. A journal write that
+// fails is tried again a few times, with growing pauses, while the writer
+// holds the store's write turn. With SyncEverySecond, and after a write
+// that outgrows Options.CheckpointBytes, the store runs goroutines of its
+// own until Close.
 package store
 
 import (
