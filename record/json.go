@@ -280,8 +280,8 @@ type jsonProcInst struct {
 var ErrInvalid = errors.New("invalid record")
 
 // UnmarshalJSON decodes one record in the SPEC's JSON shape. bk_process_id
-// is required and must be positive; an absent expression is derived from
-// the name fields. Unknown keys are ignored.
+// is required, and the record must pass Check; an absent expression is
+// derived from the name fields. Unknown keys are ignored.
 func (r *Record) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || data[0] != '{' {
@@ -298,10 +298,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 	if j.ProcessID == nil {
 		return fmt.Errorf("%w: bk_process_id is missing", ErrInvalid)
 	}
-	if *j.ProcessID <= 0 {
-		return fmt.Errorf("%w: bk_process_id must be > 0, got %d", ErrInvalid, *j.ProcessID)
-	}
-	*r = Record{
+	rec := Record{
 		InnerIP: j.InnerIP, InnerIPv6: j.InnerIPv6, AgentID: j.AgentID,
 		CloudID: j.CloudID, CloudName: j.CloudName, SetEnv: j.SetEnv,
 		SetID: j.SetID, ModuleID: j.ModuleID, SetName: j.SetName, ModuleName: j.ModuleName,
@@ -309,6 +306,10 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		ProcessName: j.ProcessName, ProcessID: *j.ProcessID,
 		ProcessTemplateID: j.ProcessTemplateID, ProcessStatus: j.ProcessStatus, IsAuto: j.IsAuto,
 	}
+	if err := rec.Check(); err != nil {
+		return err
+	}
+	*r = rec
 	if j.ID != nil {
 		r.ID = *j.ID
 	}

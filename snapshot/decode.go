@@ -21,7 +21,9 @@ import (
 // The data checksum is only known to match once every record has been
 // read, so when Decode returns an error the caller must discard the records
 // it was given, and the Header is zero. Errors about the image wrap
-// ErrNotSnapshot, ErrVersion or ErrCorrupt; errors from r other than io.EOF
+// ErrNotSnapshot, ErrVersion or ErrCorrupt; a record that fails
+// record.Check (as an imported line would) is ErrCorrupt and
+// record.ErrInvalid; errors from r other than io.EOF
 // are returned wrapped as they are. Records share memory as described at
 // Read.
 func Decode(r io.Reader, size int64, fn func(r *record.Record) error) (Header, error) {
@@ -46,6 +48,9 @@ func Decode(r io.Reader, size int64, fn func(r *record.Record) error) (Header, e
 				return Header{}, fmt.Errorf("read record %d: %w", i, src.err)
 			}
 			return Header{}, fmt.Errorf("%w: record %d of %d: %v", ErrCorrupt, i, h.Count, x.err)
+		}
+		if err := rec.Check(); err != nil {
+			return Header{}, fmt.Errorf("%w: record %d of %d: %w", ErrCorrupt, i, h.Count, err)
 		}
 		if err := fn(rec); err != nil {
 			return Header{}, err

@@ -72,7 +72,9 @@ func createTemp(path string) (*os.File, string, error) {
 }
 
 // Append adds r as the next record of the snapshot. r itself is not
-// retained; its strings may be, until Commit or Abort.
+// retained; its strings may be, until Commit or Abort. A record that fails
+// record.Check, which Read would refuse, is refused (and the snapshot may
+// go on).
 func (w *Writer) Append(r *record.Record) error {
 	switch {
 	case w.done:
@@ -81,6 +83,9 @@ func (w *Writer) Append(r *record.Record) error {
 		return w.err
 	case r == nil:
 		return fmt.Errorf("snapshot %s: append of a nil record", w.path)
+	}
+	if err := r.Check(); err != nil {
+		return fmt.Errorf("snapshot %s: %w", w.path, err)
 	}
 	if err := w.enc.encode(r); err != nil {
 		w.err = fmt.Errorf("snapshot %s: write: %w", w.path, err)
@@ -229,15 +234,11 @@ func WriteAll(path string, recs []record.Record) error {
 // more. Each record and list is its own memory: changing one does not
 // change another.
 func Read(path string, fn func(r *record.Record) error) (Header, error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
-	}
 	h, err := Decode(f, st.Size(), fn)
 	if err != nil {
 		return h, fmt.Errorf("snapshot %s: %w", path, err)
@@ -245,19 +246,62 @@ func Read(path string, fn func(r *record.Record) error) (Header, error) {
 	return h, nil
 }
 
+// openRegular opens path for reading if it is a regular file, and fails
+// with ErrNotRegular otherwise. The open does not wait (O_NONBLOCK), so a
+// FIFO without a writer is refused rather than waited for; reads of a
+// regular file ignore the flag.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err == nil {
+		err = CheckRegular(st)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
+}
+
+// CheckRegular returns nil for a regular file, and otherwise an error
+// wrapping ErrNotRegular that names the file's type. Files that a store
+// keeps next to its snapshots are checked with it too.
+func CheckRegular(st os.FileInfo) error {
+	if st.Mode().IsRegular() {
+		return nil
+	}
+	return fmt.Errorf("%w (%s)", ErrNotRegular, fileType(st.Mode()))
+}
+
+// fileType names the type of a file that is not regular.
+func fileType(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	}
+	return m.Type().String()
+}
+
 // ReadHeader reads and checks the header of the snapshot at path, and
 // checks that the file has the size the header promises. It does not read
 // the records or verify their checksum; Read does.
 func ReadHeader(path string) (Header, error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
-	}
 	b := make([]byte, min(st.Size(), headerSize))
 	if _, err := io.ReadFull(f, b); err != nil {
 		return Header{}, fmt.Errorf("snapshot %s: read header: %w", path, err)

@@ -24,7 +24,9 @@
 // header checksum, file size against the header, the record count against
 // the size (every record takes at least 26 bytes), each record's encoding,
 // and, at the end, the data checksum (all ErrCorrupt). A proper prefix of a
-// valid file, including an empty file, is ErrCorrupt.
+// valid file, including an empty file, is ErrCorrupt. A path that is not a
+// regular file (after symbolic links) is refused with ErrNotRegular before
+// any byte is read.
 //
 // # Version 1 record layout
 //
@@ -105,6 +107,10 @@ var (
 	// ErrCorrupt means the file is truncated, fails a checksum, or holds
 	// data that does not decode as the records its header promises.
 	ErrCorrupt = errors.New("corrupt snapshot")
+	// ErrNotRegular means the path names something other than a regular
+	// file (a directory, a FIFO, a device), which is refused before it is
+	// read: such a file could block a reader or never end.
+	ErrNotRegular = errors.New("not a regular file")
 )
 
 // Header describes a snapshot file.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -134,7 +135,7 @@ func TestRoundTrip(t *testing.T) {
 		recs []record.Record
 	}{
 		{"no records", nil},
-		{"zero record", []record.Record{{}}},
+		{"minimal record", []record.Record{{ProcessID: 1}}},
 		{"edge values", []record.Record{edge, edge, edge}},
 		{"long derived expression", []record.Record{longDerived}},
 		{"array16 list", []record.Record{many}},
@@ -357,12 +358,14 @@ func TestMissingFile(t *testing.T) {
 // Hand-made data sections with valid checksums: the decoder's own checks
 // catch them, without allocating what their length fields claim.
 func TestHostileData(t *testing.T) {
-	// base returns the fields of a valid record: zero ints, false, empty
-	// strings, empty lists.
+	// base returns the fields of a valid record: bk_process_id 1, other
+	// ints zero, false, empty strings, empty lists.
 	base := func() [][]byte {
 		f := make([][]byte, recordFields)
 		for i := range f {
 			switch {
+			case i == 6:
+				f[i] = []byte{0x01}
 			case i == 10:
 				f[i] = []byte{0xc2}
 			case i >= 11 && i <= 20:
@@ -600,5 +603,45 @@ func TestWriteErrorCleansUp(t *testing.T) {
 	}
 	if names := listDir(t, dir); len(names) != 0 {
 		t.Errorf("after failed Commit, dir holds %v", names)
+	}
+}
+
+// TestInvalidRecords checks that a snapshot holding a record that an
+// import would refuse (record.Check) is refused on load, and that a
+// Writer does not write one.
+func TestInvalidRecords(t *testing.T) {
+	ok := genRecords(3, 5)
+	tests := []struct {
+		name   string
+		change func(r *record.Record)
+	}{
+		{"bk_process_id 0", func(r *record.Record) { r.ProcessID = 0 }},
+		{"negative bk_process_id", func(r *record.Record) { r.ProcessID = -7 }},
+		{"bk_set_env 4", func(r *record.Record) { r.SetEnv = "4" }},
+		{"bk_set_env 03", func(r *record.Record) { r.SetEnv = "03" }},
+		{"bk_set_env formal", func(r *record.Record) { r.SetEnv = "formal" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			recs := slices.Clone(ok)
+			tc.change(&recs[1])
+			path := filepath.Join(t.TempDir(), "s.snap")
+			if err := os.WriteFile(path, image(t, recs), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			if _, got, err := readAll(t, path); !errors.Is(err, ErrCorrupt) || !errors.Is(err, record.ErrInvalid) {
+				t.Errorf("Read: %d records, %v; want ErrCorrupt and record.ErrInvalid", len(got), err)
+			}
+			if err := WriteAll(filepath.Join(t.TempDir(), "w.snap"), recs); !errors.Is(err, record.ErrInvalid) {
+				t.Errorf("WriteAll: %v, want record.ErrInvalid", err)
+			}
+		})
+	}
+	for _, env := range []string{"", "0", "1", "2", "3"} {
+		recs := slices.Clone(ok)
+		recs[1].SetEnv = env
+		if _, err := decodeBytes(image(t, recs)); err != nil {
+			t.Errorf("bk_set_env %q: %v", env, err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tidwall/buntdb"
@@ -45,7 +46,10 @@ type Result struct {
 // (synced as the SyncPolicy says). A later op on the same process sees
 // the earlier ones; the last one decides. An invalid op (ErrInvalidOp)
 // fails the whole batch before anything is applied; so does ctx ending
-// before the batch is written. Records given to Upsert are copied.
+// before the batch is written. A journal write that fails (a full disk,
+// an I/O error) is tried again a few times with growing pauses (see
+// writeAttempts) before Apply fails with its error, the data unchanged.
+// Records given to Upsert are copied.
 //
 // Upserts and deletes rebuild the indexes, which takes time in proportion
 // to the whole data set (about a second per million records); a batch of
@@ -112,7 +116,7 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 			keys, vals, full = append(keys, pid), append(vals, statusValue(r)), append(full, false)
 		}
 	}
-	if err := s.writeBatch(seq, keys, vals, full); err != nil {
+	if err := s.writeBatch(ctx, seq, keys, vals, full); err != nil {
 		return Result{}, err
 	}
 	s.seq = seq
@@ -122,28 +126,41 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 	return res, nil
 }
 
-// writeBatch appends batch seq to the journal and syncs it as the policy
-// says. The caller holds s.mu.
-func (s *Store) writeBatch(seq uint64, pids []int64, vals []string, full []bool) error {
-	err := s.db.Update(func(tx *buntdb.Tx) error {
-		// The entries the previous batch replaced: that batch precedes
-		// these deletions in the file, so a crash cannot keep the
-		// deletions and lose it.
-		for _, k := range s.superseded {
-			if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
-				return err
-			}
+// Journal write retries: a write that fails (ENOSPC, EIO) is tried
+// writeAttempts times in all, the pause between two attempts starting at
+// writeRetryWait and doubling, so a full or failing disk costs a few
+// attempts a second, not a busy loop. A failed write leaves nothing behind
+// (buntdb truncates what it partly wrote), so the next attempt starts clean.
+const (
+	writeAttempts  = 4
+	writeRetryWait = 50 * time.Millisecond
+)
+
+// writeBatch appends batch seq to the journal, trying again after a
+// pause when the write fails (see writeAttempts) while ctx lasts, and
+// syncs it as the policy says. The caller holds s.mu.
+func (s *Store) writeBatch(ctx context.Context, seq uint64, pids []int64, vals []string, full []bool) error {
+	wait := writeRetryWait
+	if s.opts.retryWait > 0 {
+		wait = s.opts.retryWait
+	}
+	for attempt := 1; ; attempt++ {
+		err := s.writeEntries(seq, pids, vals)
+		if err == nil {
+			break
 		}
-		for i, pid := range pids {
-			if _, _, err := tx.Set(entryKey(pid, seq), vals[i], nil); err != nil {
-				return err
-			}
+		if attempt == writeAttempts {
+			return fmt.Errorf("journal %s: write failed %d times: %w", s.journalPath(), attempt, err)
 		}
-		_, _, err := tx.Set(keyLast, lastBatch{seq, len(pids)}.String(), nil)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("journal %s: write: %w", s.journalPath(), err)
+		s.log.Warn("journal write failed; trying again", "dir", s.dir, "attempt", attempt, "wait", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("journal %s: write: %w (and then %w)", s.journalPath(), err, ctx.Err())
+		case <-t.C:
+		}
+		wait *= 2
 	}
 	s.at("batch-written")
 	s.superseded = s.superseded[:0]
@@ -160,6 +177,32 @@ func (s *Store) writeBatch(seq uint64, pids []int64, vals []string, full []bool)
 	s.dirty = true
 	s.fileMu.Unlock()
 	return nil
+}
+
+// writeEntries makes one attempt at writing batch seq to the journal.
+func (s *Store) writeEntries(seq uint64, pids []int64, vals []string) error {
+	if s.opts.writeFault != nil {
+		if err := s.opts.writeFault(); err != nil {
+			return err
+		}
+	}
+	return s.db.Update(func(tx *buntdb.Tx) error {
+		// The entries the previous batch replaced: that batch precedes
+		// these deletions in the file, so a crash cannot keep the
+		// deletions and lose it.
+		for _, k := range s.superseded {
+			if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
+				return err
+			}
+		}
+		for i, pid := range pids {
+			if _, _, err := tx.Set(entryKey(pid, seq), vals[i], nil); err != nil {
+				return err
+			}
+		}
+		_, _, err := tx.Set(keyLast, lastBatch{seq, len(pids)}.String(), nil)
+		return err
+	})
 }
 
 // writable reports why the store cannot take a write. The caller holds
@@ -243,12 +286,12 @@ func checkOps(ops []Op) ([]Op, error) {
 	return out, nil
 }
 
-// checkRecord rejects what the journal could not give back unchanged: a
-// bk_process_id that is not positive, and text that is not UTF-8 (the
-// record's JSON would replace it).
+// checkRecord rejects a record that fails record.Check (as an import or
+// a snapshot load would), and what the journal could not give back
+// unchanged: text that is not UTF-8 (the record's JSON would replace it).
 func checkRecord(r *record.Record) error {
-	if r.ProcessID <= 0 {
-		return fmt.Errorf("bk_process_id must be > 0, got %d", r.ProcessID)
+	if err := r.Check(); err != nil {
+		return err
 	}
 	strs := []struct{ name, v string }{
 		{"expression", r.Expression}, {"bk_host_innerip", r.InnerIP}, {"bk_host_innerip_v6", r.InnerIPv6},

@@ -2,11 +2,12 @@
 
 package store
 
-import "os"
+// dirLock stands for a data directory's lock, which this platform does not
+// take: two processes must not open one data directory at once.
+type dirLock struct{}
 
-// lockDir does not lock on this platform: two processes must not open
-// one data directory at once.
-func lockDir(dir string) (*os.File, error) { return nil, nil }
+// lockDir does not lock on this platform.
+func lockDir(dir string) (*dirLock, error) { return nil, nil }
 
 // unlockDir releases a lock lockDir took.
-func unlockDir(f *os.File) error { return nil }
+func unlockDir(l *dirLock) error { return nil }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/tidwall/buntdb"
 
@@ -18,134 +18,6 @@ import (
 	"procq/record"
 	"procq/snapshot"
 )
-
-// Init makes dir, which must be missing or empty, a data directory. With
-// from not "", the snapshot file at from (read and checked whole) becomes
-// its first snapshot; otherwise the data starts empty. An Init cut short
-// leaves a directory that Open refuses and Init calls not empty: remove it
-// and run Init again.
-func Init(dir, from string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("data dir %s: %w", dir, err)
-	}
-	lock, err := lockDir(dir)
-	if err != nil {
-		return err
-	}
-	defer unlockDir(lock)
-	names, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("data dir %s: %w", dir, err)
-	}
-	for _, n := range names {
-		if n.Name() != lockName {
-			return fmt.Errorf("data dir %s: %w (holds %s)", dir, ErrExists, n.Name())
-		}
-	}
-	if from != "" {
-		if err := copySnapshot(from, filepath.Join(dir, snapName(0))); err != nil {
-			return err
-		}
-	}
-	path := filepath.Join(dir, journalName)
-	db, err := openJournal(path)
-	if err != nil {
-		return fmt.Errorf("journal %s: %w", path, err)
-	}
-	err = db.Update(func(tx *buntdb.Tx) error {
-		if _, _, err := tx.Set(keyFormat, formatValue, nil); err != nil {
-			return err
-		}
-		if _, _, err := tx.Set(keyLast, lastBatch{}.String(), nil); err != nil {
-			return err
-		}
-		if from != "" {
-			if _, _, err := tx.Set(keySnap, "0", nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = syncFile(path)
-	}
-	if err != nil {
-		return fmt.Errorf("journal %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-// copySnapshot writes the records of the snapshot at from as a snapshot at
-// to, checking that no bk_process_id appears twice.
-func copySnapshot(from, to string) error {
-	w, err := snapshot.Create(to)
-	if err != nil {
-		return err
-	}
-	seen := make(map[int64]struct{})
-	_, err = snapshot.Read(from, func(r *record.Record) error {
-		if _, dup := seen[r.ProcessID]; dup {
-			return fmt.Errorf("%w: %d", engine.ErrDuplicateProcess, r.ProcessID)
-		}
-		seen[r.ProcessID] = struct{}{}
-		return w.Append(r)
-	})
-	if err != nil {
-		return errors.Join(err, w.Abort())
-	}
-	return w.Commit()
-}
-
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// snapName returns the file name of the snapshot covering batch seq.
-func snapName(seq uint64) string {
-	var b [20]byte
-	putDigits(b[:], seq)
-	return snapPrefix + string(b[:]) + snapSuffix
-}
-
-// parseSnapName reads a name snapName made.
-func parseSnapName(name string) (uint64, bool) {
-	if len(name) != len(snapPrefix)+20+len(snapSuffix) ||
-		!strings.HasPrefix(name, snapPrefix) || !strings.HasSuffix(name, snapSuffix) {
-		return 0, false
-	}
-	seq, err := strconv.ParseUint(name[len(snapPrefix):len(snapPrefix)+20], 10, 64)
-	return seq, err == nil
-}
-
-// dirFiles lists what a data directory holds: its snapshots by ascending
-// seq, and the leftovers of interrupted checkpoints.
-func dirFiles(dir string) (snaps []uint64, leftovers []string, err error) {
-	names, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, nil, fmt.Errorf("data dir %s: %w", dir, err)
-	}
-	for _, n := range names {
-		name := n.Name()
-		if seq, ok := parseSnapName(name); ok {
-			snaps = append(snaps, seq)
-		} else if name == shrinkName || (strings.HasPrefix(name, "."+snapPrefix) && strings.Contains(name, snapSuffix+".tmp")) {
-			leftovers = append(leftovers, name)
-		}
-	}
-	slices.Sort(snaps)
-	return snaps, leftovers, nil
-}
 
 // journalState is what Open reads from the journal before replaying it.
 type journalState struct {
@@ -204,8 +76,19 @@ func readJournalState(db *buntdb.DB) (journalState, error) {
 // snapshot, replays the journal over it, and tidies what a crash left
 // behind. It fails, wrapping ErrCorruptSnapshot, ErrMissingSnapshot or
 // ErrCorruptJournal, rather than start from less data than the directory
-// holds. The directory stays locked until Close.
+// holds. The directory stays locked until Close; while it is open
+// elsewhere, in this process or another, Open fails with ErrLocked. A
+// journal or snapshot that is not a regular file fails with ErrNotRegular.
 func Open(dir string, opts Options) (*Store, error) {
+	return OpenContext(context.Background(), dir, opts)
+}
+
+// OpenContext is Open, giving up with ctx's error, and the directory
+// unlocked, when ctx ends before the store is open.
+func OpenContext(ctx context.Context, dir string, opts Options) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", dir, err)
 	}
@@ -220,7 +103,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if s.live == nil {
 		s.live = engine.NewLive(nil)
 	}
-	if err := s.open(); err != nil {
+	if err := s.open(ctx); err != nil {
 		if s.db != nil {
 			s.db.Close()
 		}
@@ -240,42 +123,130 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) open() error {
-	jpath := s.journalPath()
-	if _, err := os.Stat(jpath); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("data dir %s: %w", s.dir, ErrNotInitialized)
-	} else if err != nil {
-		return fmt.Errorf("journal %s: %w", jpath, err)
-	}
-	// buntdb drops a command cut short at the end of the file (and
-	// truncates the file there); anything else unreadable fails.
-	db, err := openJournal(jpath)
+// open recovers the store's state from its directory, which Open locked,
+// in phases: openJournal, pickSnapshot, planReplay, readEntries,
+// mergeSnapshot, dropStale, openSyncFile and removeOld. It stops with
+// ctx's error between phases and while it reads the snapshot.
+func (s *Store) open(ctx context.Context) error {
+	js, err := s.openJournal()
 	if err != nil {
-		return fmt.Errorf("journal %s: %w: %w", jpath, ErrCorruptJournal, err)
+		return err
 	}
-	s.db = db
-	js, err := readJournalState(db)
-	if err != nil {
-		return fmt.Errorf("journal %s: %w", jpath, err)
+	s.at("open-journal")
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	snaps, leftovers, err := dirFiles(s.dir)
 	if err != nil {
 		return err
 	}
+	base, err := s.pickSnapshot(js, snaps)
+	if err != nil {
+		return err
+	}
+	plan, err := s.planReplay(js, base)
+	if err != nil {
+		return err
+	}
+	ov, err := s.readEntries(plan)
+	if err != nil {
+		return err
+	}
+	s.at("open-snapshot")
+	recs, err := s.mergeSnapshot(ctx, ov, js, snaps)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e, err := engine.New(recs)
+	if err != nil {
+		return fmt.Errorf("data dir %s: %w", s.dir, err)
+	}
+	if err := s.dropStale(plan, js.last.seq); err != nil {
+		return err
+	}
+	if err := s.openSyncFile(); err != nil {
+		return err
+	}
+	s.latest = plan.refs
+	if err := s.removeOld(snaps, leftovers); err != nil {
+		return err
+	}
+	s.live.Store(e)
+	s.log.Info("data dir opened", "dir", s.dir, "snapshot", filepath.Base(s.snap), "records", e.Len(),
+		"journal_entries", len(plan.keep), "seq", s.seq)
+	return nil
+}
+
+// openJournal opens the journal into s.db and reads its metadata and keys.
+func (s *Store) openJournal() (journalState, error) {
+	jpath := s.journalPath()
+	st, err := os.Stat(jpath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return journalState{}, fmt.Errorf("data dir %s: %w", s.dir, ErrNotInitialized)
+	case err != nil:
+		return journalState{}, fmt.Errorf("journal %s: %w", jpath, err)
+	}
+	// buntdb would wait on a FIFO, and read /dev/full or /dev/zero for
+	// ever.
+	if err := snapshot.CheckRegular(st); err != nil {
+		return journalState{}, fmt.Errorf("journal %s: %w", jpath, err)
+	}
+	// buntdb drops a command cut short at the end of the file (and
+	// truncates the file there); anything else unreadable fails.
+	db, err := openJournal(jpath)
+	if err != nil {
+		return journalState{}, fmt.Errorf("journal %s: %w: %w", jpath, ErrCorruptJournal, err)
+	}
+	s.db = db
+	js, err := readJournalState(db)
+	if err != nil {
+		return journalState{}, fmt.Errorf("journal %s: %w", jpath, err)
+	}
+	return js, nil
+}
+
+// pickSnapshot makes the newest of snaps the store's snapshot and returns
+// the batch it covers. A journal trimmed against a newer snapshot than
+// there is fails with ErrMissingSnapshot.
+func (s *Store) pickSnapshot(js journalState, snaps []uint64) (uint64, error) {
 	var base uint64
 	if len(snaps) > 0 {
 		base = snaps[len(snaps)-1]
 		s.snap = filepath.Join(s.dir, snapName(base))
 	}
 	if js.hasSnapMeta && (len(snaps) == 0 || base < js.snapMeta) {
-		return fmt.Errorf("data dir %s: %w: the journal holds only the changes made after %s, which is not there",
+		return 0, fmt.Errorf("data dir %s: %w: the journal holds only the changes made after %s, which is not there",
 			s.dir, ErrMissingSnapshot, snapName(js.snapMeta))
 	}
 	s.snapSeq, s.seq = base, max(base, js.last.seq)
+	return base, nil
+}
 
-	// Sort the entries out: those the snapshot covers (a checkpoint was cut
-	// short before trimming them), those of a batch cut short by a crash,
-	// those a newer entry of the same process replaces, and the rest.
+// replayPlan is what the journal's keys say before any value is read.
+type replayPlan struct {
+	// keep is each process's newest entry of a whole batch newer than
+	// the snapshot; refs is what the store remembers of it.
+	keep map[int64]string
+	refs map[int64]entryRef
+	// drop are the keys to delete: those the snapshot covers, those of a
+	// batch cut short by a crash, and those a newer entry replaces.
+	drop []string
+	// tornLast says that the newest batch lost entries to a crash; torn
+	// counts the entries of cut-short batches.
+	tornLast bool
+	torn     int
+}
+
+// planReplay sorts the journal's entries out against the snapshot
+// covering batch base: those the snapshot covers (a checkpoint was cut
+// short before trimming them), those of a batch cut short by a crash,
+// those a newer entry of the same process replaces, and the rest. It
+// advances s.seq past every entry.
+func (s *Store) planReplay(js journalState, base uint64) (replayPlan, error) {
 	var lastCount int
 	for _, k := range js.keys {
 		if _, seq, _ := parseEntryKey(k); seq == js.last.seq && seq > base {
@@ -283,16 +254,16 @@ func (s *Store) open() error {
 		}
 	}
 	if lastCount > js.last.entries {
-		return fmt.Errorf("journal %s: %w: batch %d has %d entries, %s says %d",
-			jpath, ErrCorruptJournal, js.last.seq, lastCount, keyLast, js.last.entries)
+		return replayPlan{}, fmt.Errorf("journal %s: %w: batch %d has %d entries, %s says %d",
+			s.journalPath(), ErrCorruptJournal, js.last.seq, lastCount, keyLast, js.last.entries)
 	}
 	// The newest batch lost entries to a crash: it was never acknowledged,
 	// so none of it counts. (A batch the snapshot covers was trimmed.)
-	tornLast := js.last.seq > base && lastCount < js.last.entries
-	var drop []string
-	keep := make(map[int64]string)
-	keepSeq := make(map[int64]entryRef)
-	torn := 0
+	p := replayPlan{
+		keep:     make(map[int64]string),
+		refs:     make(map[int64]entryRef),
+		tornLast: js.last.seq > base && lastCount < js.last.entries,
+	}
 	for _, k := range js.keys {
 		pid, seq, _ := parseEntryKey(k)
 		s.seq = max(s.seq, seq)
@@ -300,28 +271,44 @@ func (s *Store) open() error {
 		case seq <= base:
 			// The snapshot covers it: a checkpoint was cut short before
 			// trimming it.
-			drop = append(drop, k)
-		case seq > js.last.seq || (tornLast && seq == js.last.seq):
+			p.drop = append(p.drop, k)
+		case seq > js.last.seq || (p.tornLast && seq == js.last.seq):
 			// A batch cut short by a crash (past m:last: it never wrote
 			// m:last).
-			drop = append(drop, k)
-			torn++
+			p.drop = append(p.drop, k)
+			p.torn++
 		default:
-			if old, ok := keep[pid]; ok {
-				drop = append(drop, old) // keys ascend, so k is newer
+			if old, ok := p.keep[pid]; ok {
+				p.drop = append(p.drop, old) // keys ascend, so k is newer
 			}
-			keep[pid], keepSeq[pid] = k, entryRef{seq: seq}
+			p.keep[pid], p.refs[pid] = k, entryRef{seq: seq}
 		}
 	}
-	if torn > 0 {
+	if p.torn > 0 {
 		s.log.Warn("dropped a journal batch cut short by a crash (it was never acknowledged)",
-			"dir", s.dir, "entries", torn)
+			"dir", s.dir, "entries", p.torn)
 	}
+	return p, nil
+}
 
-	overlay := make(map[int64]*record.Record, len(keep))
-	statuses := make(map[int64]*statusEntry)
-	err = db.View(func(tx *buntdb.Tx) error {
-		for pid, k := range keep {
+// journalOverlay is what the kept journal entries hold.
+type journalOverlay struct {
+	// records holds each process's whole record, nil for a tombstone.
+	records map[int64]*record.Record
+	// statuses holds the status fields of processes that only status
+	// updates changed since the snapshot.
+	statuses map[int64]*statusEntry
+}
+
+// readEntries reads the values of the entries plan keeps, and marks in
+// plan.refs those holding a whole record or a tombstone.
+func (s *Store) readEntries(plan replayPlan) (journalOverlay, error) {
+	ov := journalOverlay{
+		records:  make(map[int64]*record.Record, len(plan.keep)),
+		statuses: make(map[int64]*statusEntry),
+	}
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		for pid, k := range plan.keep {
 			v, err := tx.Get(k)
 			if err != nil {
 				return fmt.Errorf("%s: %w", k, err)
@@ -334,86 +321,111 @@ func (s *Store) open() error {
 				return fmt.Errorf("%w: %s holds bk_process_id %d", ErrCorruptJournal, k, r.ProcessID)
 			}
 			if st != nil {
-				statuses[pid] = st
+				ov.statuses[pid] = st
 				continue
 			}
-			overlay[pid] = r
-			keepSeq[pid] = entryRef{seq: keepSeq[pid].seq, full: true}
+			ov.records[pid] = r
+			plan.refs[pid] = entryRef{seq: plan.refs[pid].seq, full: true}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", jpath, err)
+		return journalOverlay{}, fmt.Errorf("journal %s: %w", s.journalPath(), err)
 	}
+	return ov, nil
+}
 
+// mergeSnapshot reads the store's snapshot, if any, and returns its
+// records with the journal's entries laid over them.
+func (s *Store) mergeSnapshot(ctx context.Context, ov journalOverlay, js journalState, snaps []uint64) ([]*record.Record, error) {
 	var recs []*record.Record
 	if s.snap != "" {
+		n := 0
 		_, err := snapshot.Read(s.snap, func(r *record.Record) error {
-			if st, ok := statuses[r.ProcessID]; ok {
-				r = st.apply(r)
-				delete(statuses, r.ProcessID)
+			if n++; n%(1<<16) == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 			}
-			if _, ok := overlay[r.ProcessID]; !ok {
+			if st, ok := ov.statuses[r.ProcessID]; ok {
+				r = st.apply(r)
+				delete(ov.statuses, r.ProcessID)
+			}
+			if _, ok := ov.records[r.ProcessID]; !ok {
 				recs = append(recs, r)
 			}
 			return nil
 		})
 		if err != nil {
-			if errors.Is(err, snapshot.ErrCorrupt) || errors.Is(err, snapshot.ErrNotSnapshot) || errors.Is(err, snapshot.ErrVersion) {
-				msg := "refusing to start without it"
-				if len(snaps) > 1 && (!js.hasSnapMeta || snaps[len(snaps)-2] >= js.snapMeta) {
-					msg = fmt.Sprintf("%s with the journal still holds every change: move %s aside to use it",
-						snapName(snaps[len(snaps)-2]), filepath.Base(s.snap))
-				}
-				return fmt.Errorf("data dir %s: %w: %w; %s", s.dir, ErrCorruptSnapshot, err, msg)
-			}
-			return fmt.Errorf("data dir %s: %w", s.dir, err)
+			return nil, s.snapshotError(err, js, snaps)
 		}
 	}
-	if len(statuses) > 0 {
+	if len(ov.statuses) > 0 {
 		// Status entries are written only over a record of the snapshot.
-		return fmt.Errorf("journal %s: %w: status entries for %d processes the snapshot lacks, such as bk_process_id %d",
-			jpath, ErrCorruptJournal, len(statuses), slices.Min(slices.Collect(maps.Keys(statuses))))
+		return nil, fmt.Errorf("journal %s: %w: status entries for %d processes the snapshot lacks, such as bk_process_id %d",
+			s.journalPath(), ErrCorruptJournal, len(ov.statuses), slices.Min(slices.Collect(maps.Keys(ov.statuses))))
 	}
-	for _, r := range overlay {
+	for _, r := range ov.records {
 		if r != nil {
 			recs = append(recs, r)
 		}
 	}
-	e, err := engine.New(recs)
-	if err != nil {
+	return recs, nil
+}
+
+// snapshotError wraps err, from reading the store's snapshot, saying
+// whether an older snapshot could take its place.
+func (s *Store) snapshotError(err error, js journalState, snaps []uint64) error {
+	if !errors.Is(err, snapshot.ErrCorrupt) && !errors.Is(err, snapshot.ErrNotSnapshot) && !errors.Is(err, snapshot.ErrVersion) {
 		return fmt.Errorf("data dir %s: %w", s.dir, err)
 	}
+	msg := "refusing to start without it"
+	if len(snaps) > 1 && (!js.hasSnapMeta || snaps[len(snaps)-2] >= js.snapMeta) {
+		msg = fmt.Sprintf("%s with the journal still holds every change: move %s aside to use it",
+			snapName(snaps[len(snaps)-2]), filepath.Base(s.snap))
+	}
+	return fmt.Errorf("data dir %s: %w: %w; %s", s.dir, ErrCorruptSnapshot, err, msg)
+}
 
-	if len(drop) > 0 || tornLast {
-		err := db.Update(func(tx *buntdb.Tx) error {
-			for _, k := range drop {
-				if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
-					return err
-				}
-			}
-			if tornLast {
-				_, _, err := tx.Set(keyLast, lastBatch{seq: js.last.seq}.String(), nil)
+// dropStale deletes the journal entries plan drops and, when the newest
+// batch was cut short, records batch last as having no entries.
+func (s *Store) dropStale(plan replayPlan, last uint64) error {
+	if len(plan.drop) == 0 && !plan.tornLast {
+		return nil
+	}
+	err := s.db.Update(func(tx *buntdb.Tx) error {
+		for _, k := range plan.drop {
+			if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
 				return err
 			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("journal %s: %w", jpath, err)
 		}
-	}
-	sf, err := os.OpenFile(jpath, os.O_WRONLY, 0)
+		if plan.tornLast {
+			_, _, err := tx.Set(keyLast, lastBatch{seq: last}.String(), nil)
+			return err
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", jpath, err)
+		return fmt.Errorf("journal %s: %w", s.journalPath(), err)
+	}
+	return nil
+}
+
+// openSyncFile opens the descriptor the store syncs the journal through,
+// and syncs what open changed.
+func (s *Store) openSyncFile() error {
+	sf, err := os.OpenFile(s.journalPath(), os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", s.journalPath(), err)
 	}
 	s.syncF = sf
-	if err := s.syncJournal(); err != nil {
-		return err
-	}
-	s.latest = keepSeq
+	return s.syncJournal()
+}
 
-	// Older snapshots are of no use once a newer one is there: the journal
-	// no longer holds what they miss.
+// removeOld removes the snapshots older than the newest, of no use once
+// a newer one is there (the journal no longer holds what they miss), and
+// the leftovers of interrupted checkpoints.
+func (s *Store) removeOld(snaps []uint64, leftovers []string) error {
 	removed := false
 	for _, seq := range snaps[:max(len(snaps)-1, 0)] {
 		if err := os.Remove(filepath.Join(s.dir, snapName(seq))); err == nil {
@@ -425,13 +437,8 @@ func (s *Store) open() error {
 			removed = true
 		}
 	}
-	if removed {
-		if err := syncDir(s.dir); err != nil {
-			return err
-		}
+	if !removed {
+		return nil
 	}
-	s.live.Store(e)
-	s.log.Info("data dir opened", "dir", s.dir, "snapshot", filepath.Base(s.snap), "records", e.Len(),
-		"journal_entries", len(keep), "seq", s.seq)
-	return nil
+	return syncDir(s.dir)
 }

@@ -109,54 +109,72 @@ func parseOp(b []byte, kind string) ([]Op, error) {
 			return nil, fmt.Errorf("%s: member %q does not belong to this op (want %s)", kind, name, strings.Join(allowed[kind], " or "))
 		}
 	}
-	var ops []Op
 	switch kind {
 	case KindUpsert:
-		raws := l.Records
-		if l.Record != nil {
-			if l.Records != nil {
-				return nil, errors.New(`upsert: give "record" or "records", not both`)
-			}
-			raws = []json.RawMessage{l.Record}
-		}
-		if raws == nil {
-			return nil, errors.New(`upsert: "record" or "records" is missing`)
-		}
-		for i, raw := range raws {
-			r := new(record.Record)
-			if err := json.Unmarshal(raw, r); err != nil {
-				return nil, fmt.Errorf("upsert: %s: %w", item("records", i, l.Record != nil), jsonError(err))
-			}
-			ops = append(ops, Op{Upsert: r})
-		}
+		return upsertLineOps(l)
 	case KindDelete:
-		ids := l.IDs
-		if l.ID != nil {
-			if l.IDs != nil {
-				return nil, errors.New(`delete: give "bk_process_id" or "bk_process_ids", not both`)
-			}
-			ids = []int64{*l.ID}
+		return deleteLineOps(l)
+	}
+	return statusLineOps(l)
+}
+
+// upsertLineOps returns the ops of an upsert line.
+func upsertLineOps(l opLine) ([]Op, error) {
+	raws := l.Records
+	if l.Record != nil {
+		if l.Records != nil {
+			return nil, errors.New(`upsert: give "record" or "records", not both`)
 		}
-		if ids == nil {
-			return nil, errors.New(`delete: "bk_process_id" or "bk_process_ids" is missing`)
+		raws = []json.RawMessage{l.Record}
+	}
+	if raws == nil {
+		return nil, errors.New(`upsert: "record" or "records" is missing`)
+	}
+	var ops []Op
+	for i, raw := range raws {
+		r := new(record.Record)
+		if err := json.Unmarshal(raw, r); err != nil {
+			return nil, fmt.Errorf("upsert: %s: %w", item("records", i, l.Record != nil), jsonError(err))
 		}
-		for i, id := range ids {
-			if id <= 0 {
-				return nil, fmt.Errorf("delete: %s: bk_process_id must be > 0, got %d", item("bk_process_ids", i, l.ID != nil), id)
-			}
-			ops = append(ops, Op{Delete: id})
+		ops = append(ops, Op{Upsert: r})
+	}
+	return ops, nil
+}
+
+// deleteLineOps returns the ops of a delete line.
+func deleteLineOps(l opLine) ([]Op, error) {
+	ids := l.IDs
+	if l.ID != nil {
+		if l.IDs != nil {
+			return nil, errors.New(`delete: give "bk_process_id" or "bk_process_ids", not both`)
 		}
-	case KindStatus:
-		if l.Updates == nil {
-			return nil, errors.New(`status: "updates" is missing`)
+		ids = []int64{*l.ID}
+	}
+	if ids == nil {
+		return nil, errors.New(`delete: "bk_process_id" or "bk_process_ids" is missing`)
+	}
+	var ops []Op
+	for i, id := range ids {
+		if id <= 0 {
+			return nil, fmt.Errorf("delete: %s: bk_process_id must be > 0, got %d", item("bk_process_ids", i, l.ID != nil), id)
 		}
-		for i, raw := range l.Updates {
-			u, err := parseStatus(raw)
-			if err != nil {
-				return nil, fmt.Errorf("status: updates[%d]: %w", i, err)
-			}
-			ops = append(ops, Op{Status: u})
+		ops = append(ops, Op{Delete: id})
+	}
+	return ops, nil
+}
+
+// statusLineOps returns the ops of a status line.
+func statusLineOps(l opLine) ([]Op, error) {
+	if l.Updates == nil {
+		return nil, errors.New(`status: "updates" is missing`)
+	}
+	var ops []Op
+	for i, raw := range l.Updates {
+		u, err := parseStatus(raw)
+		if err != nil {
+			return nil, fmt.Errorf("status: updates[%d]: %w", i, err)
 		}
+		ops = append(ops, Op{Status: u})
 	}
 	return ops, nil
 }

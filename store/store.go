@@ -5,7 +5,7 @@
 //
 // # Data directory
 //
-//	LOCK                           held (flock) by the process that has the store open
+//	LOCK                           flocked, as the directory itself is, by whoever has the store open
 //	journal.db                     buntdb append-only file: the journal
 //	snap-<20-digit seq>.procq      the snapshot, covering every batch up to seq
 //
@@ -47,7 +47,20 @@
 // Open loads the newest snapshot, replays the journal over it, and drops a
 // batch whose entries were cut short by a crash. A corrupt or missing
 // snapshot, or a journal that cannot be read, is an error: Open never
-// starts empty on top of data it cannot read.
+// starts empty on top of data it cannot read. A journal or snapshot that
+// is not a regular file (a FIFO, a directory, a device) is refused before
+// it is read (ErrNotRegular).
+//
+// # Caveats
+//
+// An open Store holds an flock on the data directory itself (and on its
+// LOCK file, for older versions of procq) until Close: a second Open of
+// the directory, in this process or another, fails with ErrLocked, and no
+// file removed from the directory lifts the lock. A journal write that
+// fails is tried again a few times, with growing pauses, while the writer
+// holds the store's write turn. With SyncEverySecond, and after a write
+// that outgrows Options.CheckpointBytes, the store runs goroutines of its
+// own until Close.
 package store
 
 import (
@@ -64,6 +77,7 @@ import (
 	"github.com/tidwall/buntdb"
 
 	"procq/engine"
+	"procq/snapshot"
 )
 
 // Errors callers may branch on; the errors returned wrap them.
@@ -73,8 +87,9 @@ var (
 	ErrNotInitialized = errors.New("not an initialised data directory (run procq init)")
 	// ErrExists: Init was asked to initialise a directory that is not empty.
 	ErrExists = errors.New("directory is not empty")
-	// ErrLocked: another process has the data directory open.
-	ErrLocked = errors.New("data directory in use by another process")
+	// ErrLocked: the data directory is open elsewhere, in another
+	// process or by another Open in this one.
+	ErrLocked = errors.New("data directory in use (locked)")
 	// ErrCorruptSnapshot: the newest snapshot cannot be read.
 	ErrCorruptSnapshot = errors.New("corrupt snapshot")
 	// ErrMissingSnapshot: the journal was trimmed against a snapshot that
@@ -90,6 +105,10 @@ var (
 	ErrFailed = errors.New("store failed; reopen it")
 	// ErrClosed: the store is closed.
 	ErrClosed = errors.New("store closed")
+	// ErrNotRegular: the journal or a snapshot is not a regular file (a
+	// directory, a FIFO, a device such as /dev/full), refused before it is
+	// read. It is snapshot.ErrNotRegular.
+	ErrNotRegular = snapshot.ErrNotRegular
 )
 
 // SyncPolicy says when a journal write is forced to stable storage.
@@ -152,9 +171,14 @@ type Options struct {
 	// details and background checkpoints. Nil discards it.
 	Logger *slog.Logger
 
-	// hook, when set (by tests), is called at the named points of writes
-	// and checkpoints where a crash is interesting.
+	// hook, when set (by tests), is called at the named points of opens,
+	// writes and checkpoints where a crash or a cancel is interesting.
 	hook func(stage string)
+	// writeFault, when set (by tests), is called before each attempt to
+	// write a batch to the journal; an error it returns is that attempt's.
+	writeFault func() error
+	// retryWait, when set (by tests), replaces writeRetryWait.
+	retryWait time.Duration
 }
 
 // File names inside a data directory.
@@ -173,7 +197,7 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 	live *engine.Live
-	lock *os.File
+	lock *dirLock
 
 	// mu serializes writers, trims and shrinks, and guards the fields
 	// below it.

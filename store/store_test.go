@@ -201,6 +201,7 @@ func TestInvalidOps(t *testing.T) {
 		{{Delete: 1, Status: &index.StatusUpdate{ProcessID: 1}}},
 		{{Upsert: &record.Record{ProcessID: 0}}},
 		{{Upsert: &record.Record{ProcessID: 1, SetName: "\xff"}}},
+		{{Upsert: &record.Record{ProcessID: 1, SetEnv: "4"}}}, // a snapshot could not hold it
 		{{Status: &index.StatusUpdate{ProcessID: 0}}},
 		{{Upsert: &record.Record{ProcessID: 1}}, {Delete: -5}},
 	}

@@ -33,8 +33,10 @@ func runInit(args []string) error {
 	if err := required("data-dir", *dir); err != nil {
 		return err
 	}
+	ctx, stop := signalContext()
+	defer stop()
 	start := time.Now()
-	if err := store.Init(*dir, *snap); err != nil {
+	if err := store.InitContext(ctx, *dir, *snap); err != nil {
 		return err
 	}
 	from := "no records"
@@ -83,9 +85,9 @@ func runApply(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
-	s, err := openStore(*dir, store.Options{Sync: policy})
+	s, err := openStore(ctx, *dir, store.Options{Sync: policy})
 	if err != nil {
 		return err
 	}
@@ -118,13 +120,15 @@ func runCheckpoint(args []string) error {
 	if err := required("data-dir", *dir); err != nil {
 		return err
 	}
+	ctx, stop := signalContext()
+	defer stop()
 	start := time.Now()
-	s, err := openStore(*dir, store.Options{CheckpointBytes: -1})
+	s, err := openStore(ctx, *dir, store.Options{CheckpointBytes: -1})
 	if err != nil {
 		return err
 	}
 	opened := time.Since(start)
-	info, err := s.Checkpoint(context.Background())
+	info, err := s.Checkpoint(ctx)
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
@@ -141,11 +145,19 @@ func runCheckpoint(args []string) error {
 	return nil
 }
 
-// openStore opens a data directory for a command, logging the store's
-// warnings (such as a torn batch dropped on recovery) on stderr.
-func openStore(dir string, opts store.Options) (*store.Store, error) {
+// signalContext returns a context that ends on SIGINT or SIGTERM, so
+// that a data directory command stops cleanly at any point, opening the
+// store included.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// openStore opens a data directory for a command until ctx ends, logging
+// the store's warnings (such as a torn batch dropped on recovery) on
+// stderr.
+func openStore(ctx context.Context, dir string, opts store.Options) (*store.Store, error) {
 	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := store.Open(dir, opts)
+	s, err := store.OpenContext(ctx, dir, opts)
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("%w: while procq serve has it open, change it through the HTTP admin endpoints", err)
 	}

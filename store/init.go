@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tidwall/buntdb"
+
+	"procq/engine"
+	"procq/record"
+	"procq/snapshot"
+)
+
+// Init makes dir, which must be missing or empty, a data directory. With
+// from not "", the snapshot file at from (read and checked whole) becomes
+// its first snapshot; otherwise the data starts empty. An Init cut short
+// leaves a directory that Open refuses and Init calls not empty: remove it
+// and run Init again.
+func Init(dir, from string) error {
+	return InitContext(context.Background(), dir, from)
+}
+
+// InitContext is Init, giving up with ctx's error when ctx ends before the
+// snapshot is copied.
+func InitContext(ctx context.Context, dir, from string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlockDir(lock)
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	for _, n := range names {
+		if n.Name() != lockName {
+			return fmt.Errorf("data dir %s: %w (holds %s)", dir, ErrExists, n.Name())
+		}
+	}
+	if from != "" {
+		if err := copySnapshot(ctx, from, filepath.Join(dir, snapName(0))); err != nil {
+			return err
+		}
+	}
+	path := filepath.Join(dir, journalName)
+	db, err := openJournal(path)
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", path, err)
+	}
+	err = db.Update(func(tx *buntdb.Tx) error {
+		if _, _, err := tx.Set(keyFormat, formatValue, nil); err != nil {
+			return err
+		}
+		if _, _, err := tx.Set(keyLast, lastBatch{}.String(), nil); err != nil {
+			return err
+		}
+		if from != "" {
+			if _, _, err := tx.Set(keySnap, "0", nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = syncFile(path)
+	}
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// copySnapshot writes the records of the snapshot at from as a snapshot at
+// to, checking that no bk_process_id appears twice, and stops with ctx's
+// error when ctx ends.
+func copySnapshot(ctx context.Context, from, to string) error {
+	w, err := snapshot.Create(to)
+	if err != nil {
+		return err
+	}
+	seen := make(map[int64]struct{})
+	_, err = snapshot.Read(from, func(r *record.Record) error {
+		if len(seen)%(1<<16) == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if _, dup := seen[r.ProcessID]; dup {
+			return fmt.Errorf("%w: %d", engine.ErrDuplicateProcess, r.ProcessID)
+		}
+		seen[r.ProcessID] = struct{}{}
+		return w.Append(r)
+	})
+	if err != nil {
+		return errors.Join(err, w.Abort())
+	}
+	return w.Commit()
+}
+
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
