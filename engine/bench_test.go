@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"procq/index"
+	"procq/record"
 	"procq/synth"
 )
 
@@ -92,11 +92,11 @@ func BenchmarkWithStatus(b *testing.B) {
 			continue
 		}
 		// Spread over the data, in no useful order (GSE reports by agent).
-		ups := make([]index.StatusUpdate, n)
+		ups := make([]record.StatusUpdate, n)
 		step := e.Len() / n
 		for i := range ups {
 			r := e.ix.Rows[i*step]
-			ups[i] = index.StatusUpdate{ProcessID: r.ProcessID, ProcessStatus: (r.ProcessStatus + 1) % 3, IsAuto: !r.IsAuto}
+			ups[i] = record.StatusUpdate{ProcessID: r.ProcessID, ProcessStatus: (r.ProcessStatus + 1) % 3, IsAuto: !r.IsAuto}
 		}
 		rand.New(rand.NewPCG(1, 2)).Shuffle(len(ups), func(i, j int) { ups[i], ups[j] = ups[j], ups[i] })
 		b.Run(strconv.Itoa(n), func(b *testing.B) {

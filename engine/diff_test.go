@@ -15,7 +15,6 @@ import (
 
 	"procq/api"
 	"procq/expr"
-	"procq/index"
 	"procq/record"
 )
 
@@ -460,9 +459,9 @@ func TestDifferentialChanges(t *testing.T) {
 			ids = append(ids, r.ProcessID)
 		}
 		if step%2 == 0 {
-			var ups []index.StatusUpdate
+			var ups []record.StatusUpdate
 			for range rng.IntN(100) {
-				u := index.StatusUpdate{ProcessID: ids[rng.IntN(len(ids))], ProcessStatus: int64(rng.IntN(3)), IsAuto: rng.IntN(2) == 0}
+				u := record.StatusUpdate{ProcessID: ids[rng.IntN(len(ids))], ProcessStatus: int64(rng.IntN(3)), IsAuto: rng.IntN(2) == 0}
 				if rng.IntN(2) == 0 {
 					u.SetProcInstInfos = true
 					u.ProcInstInfos = []record.ProcInstInfo{{ProcessID: u.ProcessID, InstID: int64(step), ProcessStatus: u.ProcessStatus}}

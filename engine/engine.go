@@ -53,7 +53,7 @@ func (e *Engine) Version() uint64 { return e.version }
 // unchanged and keeps answering. Only the status and is_auto indexes and
 // the updated records are copied. It also returns the ids of updates that
 // name no process (they are skipped).
-func (e *Engine) WithStatus(ups []index.StatusUpdate) (*Engine, []int64) {
+func (e *Engine) WithStatus(ups []record.StatusUpdate) (*Engine, []int64) {
 	start := time.Now()
 	ix, missing := e.ix.WithStatus(ups)
 	return &Engine{ix: ix, buildTime: time.Since(start), version: e.version + 1, terms: e.terms}, missing

@@ -222,7 +222,7 @@ func TestWithStatus(t *testing.T) {
 	}
 	pid := ix.Rows[3].ProcessID
 	infos := []record.ProcInstInfo{{ProcessID: pid, LocalInstID: 1, InstID: 9, ProcessStatus: 2}}
-	nx, missing := ix.WithStatus([]StatusUpdate{
+	nx, missing := ix.WithStatus([]record.StatusUpdate{
 		{ProcessID: pid, ProcessStatus: 2, IsAuto: true, ProcInstInfos: infos, SetProcInstInfos: true},
 		{ProcessID: 424242, ProcessStatus: 1},
 		{ProcessID: ix.Rows[5].ProcessID, ProcessStatus: 7}, // a value never seen before

@@ -10,22 +10,11 @@ import (
 	"procq/record"
 )
 
-// StatusUpdate is the new status of one process, as GSE reports it.
-type StatusUpdate struct {
-	ProcessID     int64
-	ProcessStatus int64
-	IsAuto        bool
-	// ProcInstInfos replaces the record's list when SetProcInstInfos is
-	// true; otherwise the list is kept.
-	ProcInstInfos    []record.ProcInstInfo
-	SetProcInstInfos bool
-}
-
 // WithStatus returns a new Index with the updates applied, sharing with ix
 // everything a status change leaves alone: only the row slice, the changed
 // records and the process_status and is_auto indexes are copied. ix is
 // not modified. It also returns the ids of updates naming no process.
-func (ix *Index) WithStatus(ups []StatusUpdate) (*Index, []int64) {
+func (ix *Index) WithStatus(ups []record.StatusUpdate) (*Index, []int64) {
 	nx := *ix
 	nx.Rows = slices.Clone(ix.Rows)
 	nx.Status = ix.Status.clone()

@@ -11,7 +11,6 @@ import (
 	"github.com/tidwall/buntdb"
 
 	"procq/engine"
-	"procq/index"
 	"procq/record"
 )
 
@@ -23,7 +22,7 @@ type Op struct {
 	Delete int64
 	// Status sets a process's process_status and is_auto, and its
 	// proc_inst_infos when SetProcInstInfos is true.
-	Status *index.StatusUpdate
+	Status *record.StatusUpdate
 }
 
 // Result describes a batch Apply took.
@@ -90,7 +89,7 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 		}
 	}
 	if len(b.status) > 0 {
-		ups := make([]index.StatusUpdate, 0, len(b.status))
+		ups := make([]record.StatusUpdate, 0, len(b.status))
 		for _, u := range b.status {
 			ups = append(ups, u)
 		}
@@ -239,7 +238,7 @@ func (s *Store) Delete(ctx context.Context, ids []int64) (Result, error) {
 
 // ApplyStatus applies status updates as one batch (see Apply); updates
 // naming no process are listed in Result.Missing.
-func (s *Store) ApplyStatus(ctx context.Context, ups []index.StatusUpdate) (Result, error) {
+func (s *Store) ApplyStatus(ctx context.Context, ups []record.StatusUpdate) (Result, error) {
 	ops := make([]Op, len(ups))
 	for i := range ups {
 		ops[i].Status = &ups[i]
@@ -325,14 +324,14 @@ type batch struct {
 	topo map[int64]*record.Record
 	// status holds the combined status update of each process that only
 	// status updates touch.
-	status  map[int64]index.StatusUpdate
+	status  map[int64]record.StatusUpdate
 	missing []int64
 }
 
 // fold reduces ops, applied in order to the data of cur, to one change
 // per process.
 func fold(cur *engine.Engine, ops []Op) batch {
-	b := batch{topo: make(map[int64]*record.Record), status: make(map[int64]index.StatusUpdate)}
+	b := batch{topo: make(map[int64]*record.Record), status: make(map[int64]record.StatusUpdate)}
 	for _, op := range ops {
 		switch {
 		case op.Upsert != nil:

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"procq/index"
 	"procq/record"
 	"procq/synth"
 )
@@ -80,10 +79,10 @@ func benchStore(b *testing.B, opts Options) *Store {
 }
 
 // statusBatch returns n status updates of distinct random processes.
-func statusBatch(rng *rand.Rand, recs []*record.Record, n int) []index.StatusUpdate {
-	ups := make([]index.StatusUpdate, n)
+func statusBatch(rng *rand.Rand, recs []*record.Record, n int) []record.StatusUpdate {
+	ups := make([]record.StatusUpdate, n)
 	for i, j := range rng.Perm(len(recs))[:n] {
-		ups[i] = index.StatusUpdate{ProcessID: recs[j].ProcessID, ProcessStatus: int64(rng.IntN(3)), IsAuto: rng.IntN(2) == 0}
+		ups[i] = record.StatusUpdate{ProcessID: recs[j].ProcessID, ProcessStatus: int64(rng.IntN(3)), IsAuto: rng.IntN(2) == 0}
 	}
 	return ups
 }
@@ -97,7 +96,7 @@ func BenchmarkApplyStatus(b *testing.B) {
 			continue
 		}
 		rng := rand.New(rand.NewPCG(1, uint64(n)))
-		batches := make([][]index.StatusUpdate, 4)
+		batches := make([][]record.StatusUpdate, 4)
 		for i := range batches {
 			batches[i] = statusBatch(rng, recs, n)
 		}
@@ -131,7 +130,7 @@ func BenchmarkJournalWrite(b *testing.B) {
 			b.Run(fmt.Sprintf("sync-%v/batch=%d", p, n), func(b *testing.B) {
 				s := benchStore(b, Options{Sync: p, CheckpointBytes: -1})
 				rng := rand.New(rand.NewPCG(2, uint64(n)))
-				batches := make([][]index.StatusUpdate, 64)
+				batches := make([][]record.StatusUpdate, 64)
 				for i := range batches {
 					batches[i] = statusBatch(rng, recs, n)
 				}
@@ -157,9 +156,9 @@ func journal100k(b *testing.B, s *Store, seed uint64) {
 	rng := rand.New(rand.NewPCG(3, seed))
 	perm := rng.Perm(len(recs))[:n]
 	for lo := 0; lo < n; lo += 10000 {
-		var ups []index.StatusUpdate
+		var ups []record.StatusUpdate
 		for _, j := range perm[lo:min(lo+10000, n)] {
-			ups = append(ups, index.StatusUpdate{ProcessID: recs[j].ProcessID, ProcessStatus: 2, IsAuto: true})
+			ups = append(ups, record.StatusUpdate{ProcessID: recs[j].ProcessID, ProcessStatus: 2, IsAuto: true})
 		}
 		if _, err := s.ApplyStatus(context.Background(), ups); err != nil {
 			b.Fatal(err)
@@ -295,7 +294,7 @@ func BenchmarkQueryUnderWrites(b *testing.B) {
 	}
 }
 
-func statusOps(ups []index.StatusUpdate) []Op {
+func statusOps(ups []record.StatusUpdate) []Op {
 	ops := make([]Op, len(ups))
 	for i := range ups {
 		ops[i].Status = &ups[i]

@@ -13,7 +13,6 @@ import (
 
 	"procq/engine"
 	"procq/gsekit"
-	"procq/index"
 	"procq/record"
 )
 
@@ -114,9 +113,9 @@ func TestConcurrentReadersSeeOneVersion(t *testing.T) {
 	go func() {
 		defer writers.Done()
 		for k := range int64(statusBatches) {
-			ups := make([]index.StatusUpdate, statusStep)
+			ups := make([]record.StatusUpdate, statusStep)
 			for i := range ups {
-				ups[i] = index.StatusUpdate{ProcessID: k*statusStep + int64(i) + 1, ProcessStatus: 1}
+				ups[i] = record.StatusUpdate{ProcessID: k*statusStep + int64(i) + 1, ProcessStatus: 1}
 			}
 			if res, err := s.ApplyStatus(ctx, ups); !note(res, err, true) {
 				return

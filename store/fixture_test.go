@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"procq/engine"
-	"procq/index"
 	"procq/record"
 	"procq/snapshot"
 	"procq/synth"
@@ -243,8 +242,8 @@ func (g *gen) record(rng *rand.Rand, pid int64) *record.Record {
 	return r
 }
 
-func (g *gen) status(rng *rand.Rand, pid int64) *index.StatusUpdate {
-	u := &index.StatusUpdate{ProcessID: pid, ProcessStatus: int64(rng.IntN(3)), IsAuto: rng.IntN(2) == 0}
+func (g *gen) status(rng *rand.Rand, pid int64) *record.StatusUpdate {
+	u := &record.StatusUpdate{ProcessID: pid, ProcessStatus: int64(rng.IntN(3)), IsAuto: rng.IntN(2) == 0}
 	if rng.IntN(2) == 0 {
 		u.SetProcInstInfos = true
 		for i := range rng.IntN(3) {

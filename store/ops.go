@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"procq/index"
 	"procq/record"
 )
 
@@ -187,7 +186,7 @@ func item(list string, i int, single bool) string {
 	return fmt.Sprintf("%s[%d]", list, i)
 }
 
-func parseStatus(raw json.RawMessage) (*index.StatusUpdate, error) {
+func parseStatus(raw json.RawMessage) (*record.StatusUpdate, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var l statusLine
@@ -204,7 +203,7 @@ func parseStatus(raw json.RawMessage) (*index.StatusUpdate, error) {
 	case l.IsAuto == nil:
 		return nil, errors.New("is_auto is missing")
 	}
-	u := &index.StatusUpdate{ProcessID: *l.ProcessID, ProcessStatus: *l.ProcessStatus, IsAuto: *l.IsAuto}
+	u := &record.StatusUpdate{ProcessID: *l.ProcessID, ProcessStatus: *l.ProcessStatus, IsAuto: *l.IsAuto}
 	if len(l.ProcInstInfos) > 0 && string(l.ProcInstInfos) != "null" {
 		var pis []procInstLine
 		if err := json.Unmarshal(l.ProcInstInfos, &pis); err != nil {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"procq/index"
 	"procq/record"
 	"procq/synth"
 )
@@ -142,9 +141,9 @@ func TestAutomaticCheckpoint(t *testing.T) {
 	base := baseRecords(t, baseOptions)
 	dir := initDir(t, base)
 	s := mustOpen(t, dir, Options{CheckpointBytes: 4 << 10})
-	ups := make([]index.StatusUpdate, 200)
+	ups := make([]record.StatusUpdate, 200)
 	for i := range ups {
-		ups[i] = index.StatusUpdate{ProcessID: base[i].ProcessID, ProcessStatus: 2}
+		ups[i] = record.StatusUpdate{ProcessID: base[i].ProcessID, ProcessStatus: 2}
 	}
 	if _, err := s.ApplyStatus(ctx, ups); err != nil {
 		t.Fatal(err)
@@ -167,7 +166,7 @@ func TestStatusBatchesAndMissing(t *testing.T) {
 	defer s.Close()
 	pid := base[3].ProcessID
 	v0 := s.Engine().Version()
-	res, err := s.ApplyStatus(ctx, []index.StatusUpdate{
+	res, err := s.ApplyStatus(ctx, []record.StatusUpdate{
 		{ProcessID: pid, ProcessStatus: 2, IsAuto: true, SetProcInstInfos: true,
 			ProcInstInfos: []record.ProcInstInfo{{ProcessID: pid, LocalInstID: 1, InstID: 9, ProcessStatus: 2, IsAuto: true}}},
 		{ProcessID: 77, ProcessStatus: 1},
@@ -198,11 +197,11 @@ func TestInvalidOps(t *testing.T) {
 	bad := [][]Op{
 		{{}},
 		{{Delete: -1}},
-		{{Delete: 1, Status: &index.StatusUpdate{ProcessID: 1}}},
+		{{Delete: 1, Status: &record.StatusUpdate{ProcessID: 1}}},
 		{{Upsert: &record.Record{ProcessID: 0}}},
 		{{Upsert: &record.Record{ProcessID: 1, SetName: "\xff"}}},
 		{{Upsert: &record.Record{ProcessID: 1, SetEnv: "4"}}}, // a snapshot could not hold it
-		{{Status: &index.StatusUpdate{ProcessID: 0}}},
+		{{Status: &record.StatusUpdate{ProcessID: 0}}},
 		{{Upsert: &record.Record{ProcessID: 1}}, {Delete: -5}},
 	}
 	for i, ops := range bad {
