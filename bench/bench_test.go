@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"procq/api"
+	"procq/internal/synth"
 	"procq/record"
-	"procq/synth"
 )
 
 func synthRecords(t testing.TB, n int) []*record.Record {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"procq/synth"
+	"procq/internal/synth"
 )
 
 // microData is the data set of the micro-benchmarks, built once per test

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"procq/engine"
+	"procq/internal/synth"
 	"procq/record"
 	"procq/snapshot"
-	"procq/synth"
 )
 
 // Options configure Run.

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"procq/internal/synth"
 	"procq/record"
-	"procq/synth"
 )
 
 // benchEngine is built once per test binary from a synth data set of

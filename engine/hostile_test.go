@@ -15,8 +15,8 @@ import (
 	"procq/api"
 	"procq/expr"
 	"procq/index"
+	"procq/internal/synth"
 	"procq/record"
-	"procq/synth"
 )
 
 // The hostile-input suite of issue 15: each class of request cost with

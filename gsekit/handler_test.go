@@ -16,7 +16,7 @@ import (
 	"procq/api"
 	"procq/engine"
 	"procq/gsekit"
-	"procq/synth"
+	"procq/internal/synth"
 )
 
 // demoRequest is docs/demo-request.json: an expression scope with a

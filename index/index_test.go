@@ -12,8 +12,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"procq/internal/synth"
 	"procq/record"
-	"procq/synth"
 )
 
 func TestCompareIP(t *testing.T) {

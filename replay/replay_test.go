@@ -14,7 +14,7 @@ import (
 
 	"procq/api"
 	"procq/engine"
-	"procq/synth"
+	"procq/internal/synth"
 )
 
 func testEngine(t *testing.T, n int, seed int64) *engine.Engine {

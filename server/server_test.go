@@ -20,8 +20,8 @@ import (
 	"procq/api"
 	"procq/engine"
 	"procq/gsekit"
+	"procq/internal/synth"
 	"procq/snapshot"
-	"procq/synth"
 )
 
 // writeSnapshot writes the synthetic data set of n processes made with

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"procq/engine"
+	"procq/internal/synth"
 	"procq/snapshot"
-	"procq/synth"
 )
 
 // testSource is a Source for the tests: a snapshot file, or a generated

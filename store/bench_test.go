@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"procq/internal/synth"
 	"procq/record"
-	"procq/synth"
 )
 
 // The benchmarks run on a synthetic data set of PROCQ_BENCH_PROCESSES

@@ -13,9 +13,9 @@ import (
 	"testing"
 
 	"procq/engine"
+	"procq/internal/synth"
 	"procq/record"
 	"procq/snapshot"
-	"procq/synth"
 )
 
 // baseOptions is the synthetic data set the tests start from.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"procq/internal/synth"
 	"procq/record"
-	"procq/synth"
 )
 
 // bounded runs fn in a goroutine and fails the test if it has not

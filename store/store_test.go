@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"procq/internal/synth"
 	"procq/record"
-	"procq/synth"
 )
 
 // TestModel applies a seeded random sequence of upserts, deletes, status

@@ -12,9 +12,9 @@ import (
 	"slices"
 	"time"
 
+	"procq/internal/synth"
 	"procq/record"
 	"procq/snapshot"
-	"procq/synth"
 )
 
 // progress prints a counter on stderr when it is a terminal.

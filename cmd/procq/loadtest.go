@@ -14,7 +14,7 @@ import (
 
 	"procq/bench"
 	"procq/gsekit"
-	"procq/synth"
+	"procq/internal/synth"
 	"procq/workload"
 )
 

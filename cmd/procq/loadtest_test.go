@@ -14,8 +14,8 @@ import (
 
 	"procq/engine"
 	"procq/gsekit"
+	"procq/internal/synth"
 	"procq/record"
-	"procq/synth"
 	"procq/workload"
 )
 

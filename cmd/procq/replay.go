@@ -16,8 +16,8 @@ import (
 
 	"procq/bench"
 	"procq/engine"
+	"procq/internal/synth"
 	"procq/replay"
-	"procq/synth"
 	"procq/workload"
 )
 

@@ -13,8 +13,8 @@ import (
 	"syscall"
 
 	"procq/gsekit"
+	"procq/internal/synth"
 	"procq/server"
-	"procq/synth"
 )
 
 const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--demo-processes N] [--max-body BYTES] " + serveDataUsage

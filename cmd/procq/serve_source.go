@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"procq/engine"
+	"procq/internal/synth"
 	"procq/server"
 	"procq/snapshot"
-	"procq/synth"
 )
 
 // defaultDemoProcesses is the size of the demo data set of serve --demo.

@@ -3,8 +3,8 @@ package synth_test
 import (
 	"fmt"
 
+	"procq/internal/synth"
 	"procq/record"
-	"procq/synth"
 )
 
 func ExampleGenerate() {
