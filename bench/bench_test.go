@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"procq/api"
+	"procq/internal/baseline"
 	"procq/internal/synth"
 	"procq/record"
 )
@@ -26,19 +27,19 @@ func synthRecords(t testing.TB, n int) []*record.Record {
 // allEngines loads recs into procq and every baseline.
 func allEngines(t *testing.T, recs []*record.Record) []Engine {
 	t.Helper()
-	p, err := NewProcq(recs)
+	p, err := baseline.NewProcq(recs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSQLite(context.Background(), recs, nil)
+	s, err := baseline.NewSQLite(context.Background(), recs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewBuntdb(recs, nil)
+	b, err := baseline.NewBuntdb(recs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	engines := []Engine{p, NewScan(recs), s, b}
+	engines := []Engine{p, baseline.NewScan(recs), s, b}
 	t.Cleanup(func() {
 		for _, e := range engines {
 			if err := e.Close(); err != nil {
@@ -146,11 +147,11 @@ func TestCheckReportsMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewProcq(recs)
+	p, err := baseline.NewProcq(recs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Check(context.Background(), []Engine{p, offByOne{NewScan(recs)}}, suite[:3], nil)
+	_, err = Check(context.Background(), []Engine{p, offByOne{baseline.NewScan(recs)}}, suite[:3], nil)
 	var me *MismatchError
 	if !errors.As(err, &me) || len(me.Mismatches) != 3 {
 		t.Fatalf("got %v, want 3 mismatches", err)
@@ -161,23 +162,13 @@ func TestCheckReportsMismatch(t *testing.T) {
 }
 
 // offByOne is an engine whose counts are wrong by one.
-type offByOne struct{ *Scan }
+type offByOne struct{ *baseline.Scan }
 
 func (o offByOne) Name() string { return "off-by-one" }
 func (o offByOne) Query(ctx context.Context, q *api.Query) (Answer, error) {
 	a, err := o.Scan.Query(ctx, q)
 	a.Count++
 	return a, err
-}
-
-func TestIPSortKey(t *testing.T) {
-	ordered := []string{"0.0.0.0", "1.2.3.4", "9.9.9.9", "10.0.0.1", "10.0.0.10", "192.168.1.2", "255.255.255.255",
-		"1.2.3", "10.0.0.01", "300.1.1.1", "::1", "abc", ""}
-	for i := 1; i < len(ordered); i++ {
-		if a, b := ipSortKey(ordered[i-1]), ipSortKey(ordered[i]); a >= b {
-			t.Errorf("ipSortKey(%q)=%q is not below ipSortKey(%q)=%q", ordered[i-1], a, ordered[i], b)
-		}
-	}
 }
 
 // TestRunQuick runs the whole benchmark on a tiny data set with two

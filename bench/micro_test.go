@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"procq/internal/baseline"
 	"procq/internal/synth"
 )
 
@@ -22,7 +23,7 @@ var microData = sync.OnceValues(func() (*microSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := NewProcq(recs)
+	p, err := baseline.NewProcq(recs)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +35,7 @@ var microData = sync.OnceValues(func() (*microSet, error) {
 })
 
 type microSet struct {
-	procq *Procq
+	procq *baseline.Procq
 	suite []Query
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"procq/engine"
+	"procq/internal/baseline"
 	"procq/internal/synth"
 	"procq/record"
 	"procq/snapshot"
@@ -304,7 +305,7 @@ func (r *run) loadProcq(path string) error {
 		p.HeapBytesPerRecord = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(r.rep.Records)
 	}
 	r.rep.Loads = append(r.rep.Loads, EngineLoad{"procq", p.Load})
-	r.engines = append(r.engines, &Procq{E: pe})
+	r.engines = append(r.engines, &baseline.Procq{E: pe})
 	return nil
 }
 

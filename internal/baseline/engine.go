@@ -1,17 +1,9 @@
-// Package bench compares procq with the stores a team would otherwise use
-// to answer the GSEKit process_status request, side by side in one
-// process, on the same records and the same questions.
-//
-// A Suite is a list of named queries, built from the records of the
-// largest business of a data set so that every id and name it uses
-// exists. Run loads the records into every engine (procq, a plain Go full
-// scan, SQLite in memory through modernc.org/sqlite, and buntdb with
-// secondary indexes), checks that all of them give the same count and the
-// same page for every query, and only then times them, one query at a
-// time and engine after engine so that a noisy machine disturbs all of
-// them alike. The Report holds median and p99 latency, allocations per
-// query and each engine's ratio to procq.
-package bench
+// Package baseline holds the engines procq is compared with in package
+// bench: a plain Go full scan, SQLite in memory and buntdb with secondary
+// indexes, each answering a parsed request the way the SPEC says, plus
+// procq itself behind the same interface. They are reference
+// implementations for benchmarks and tests, not for embedders.
+package baseline
 
 import (
 	"context"
