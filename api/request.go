@@ -205,6 +205,24 @@ func present(obj map[string]json.RawMessage, key string) (json.RawMessage, bool)
 }
 
 func parse(body []byte) (*Query, *Error) {
+	top, e := decodeObject(body)
+	if e != nil {
+		return nil, e
+	}
+	q := &Query{}
+	for _, step := range []func(map[string]json.RawMessage, *Query) *Error{
+		parseBizAndScope, parseFilters, parseView, parsePage,
+	} {
+		if e := step(top, q); e != nil {
+			return nil, e
+		}
+	}
+	return q, nil
+}
+
+// decodeObject decodes body into its top-level members, or says why it is
+// not a JSON object.
+func decodeObject(body []byte) (map[string]json.RawMessage, *Error) {
 	const bodyPath = "request body"
 	body = bytes.Trim(body, " \t\r\n")
 	if len(body) == 0 {
@@ -225,111 +243,113 @@ func parse(body []byte) (*Query, *Error) {
 	if body[0] != '{' {
 		return nil, invalid(bodyPath, "must be an object, got "+kindOf(body))
 	}
-	var e *Error
-	q := &Query{}
+	return top, nil
+}
 
+// parseBizAndScope reads bk_biz_id and then scope or expression_scope.
+func parseBizAndScope(top map[string]json.RawMessage, q *Query) *Error {
+	var e *Error
 	raw, ok := present(top, "bk_biz_id")
 	if !ok {
-		return nil, invalid("bk_biz_id", "is required")
+		return invalid("bk_biz_id", "is required")
 	}
 	if q.BizID, e = asInt("bk_biz_id", raw); e != nil {
-		return nil, e
+		return e
 	}
-
 	if raw, ok := present(top, "scope"); ok {
-		if q.Scope, e = parseScope(raw); e != nil {
-			return nil, e
-		}
-	} else if raw, ok := present(top, "expression_scope"); ok {
-		if q.Expr, e = parseExprScope(raw); e != nil {
-			return nil, e
-		}
-	} else {
-		return nil, invalid("scope", "one of scope and expression_scope is required")
+		q.Scope, e = parseScope(raw)
+		return e
 	}
+	if raw, ok := present(top, "expression_scope"); ok {
+		q.Expr, e = parseExprScope(raw)
+		return e
+	}
+	return invalid("scope", "one of scope and expression_scope is required")
+}
 
+// parseFilters reads the optional filters: cloud ids, IPs, statuses,
+// is_auto and searches.
+func parseFilters(top map[string]json.RawMessage, q *Query) *Error {
+	var e *Error
 	if raw, ok := present(top, "bk_cloud_ids"); ok {
 		if q.CloudIDs, e = intList("bk_cloud_ids", raw); e != nil {
-			return nil, e
+			return e
 		}
 	}
 	if raw, ok := present(top, "bk_host_innerips"); ok {
 		if q.InnerIPs, e = stringList("bk_host_innerips", raw); e != nil {
-			return nil, e
+			return e
 		}
 		q.InnerIPs = dedup(q.InnerIPs)
 	}
 	if raw, ok := present(top, "process_status"); ok {
 		n, e := asStatus("process_status", raw)
 		if e != nil {
-			return nil, e
+			return e
 		}
 		q.Status = []int64{n}
 	}
 	if raw, ok := present(top, "process_status_list"); ok {
-		items, e := asList("process_status_list", raw)
-		if e != nil {
-			return nil, e
+		if q.StatusList, e = statusList(raw); e != nil {
+			return e
 		}
-		if len(items) > 0 {
-			q.StatusList = make([]int64, len(items))
-		}
-		for i, it := range items {
-			if q.StatusList[i], e = asStatus(elem("process_status_list", i), it); e != nil {
-				return nil, e
-			}
-		}
-		q.StatusList = dedup(q.StatusList)
 	}
 	if raw, ok := present(top, "is_auto"); ok {
 		v, e := asBool("is_auto", raw)
 		if e != nil {
-			return nil, e
+			return e
 		}
 		q.IsAuto = []bool{v}
 	}
 	if raw, ok := present(top, "is_auto_list"); ok {
 		if q.IsAutoList, e = boolList("is_auto_list", raw); e != nil {
-			return nil, e
+			return e
 		}
 	}
 	if raw, ok := present(top, "searches"); ok {
-		if q.Searches, e = parseSearches(raw); e != nil {
+		q.Searches, e = parseSearches(raw)
+	}
+	return e
+}
+
+// statusList decodes process_status_list, its duplicates dropped.
+func statusList(raw json.RawMessage) ([]int64, *Error) {
+	items, e := asList("process_status_list", raw)
+	if e != nil || len(items) == 0 {
+		return nil, e
+	}
+	list := make([]int64, len(items))
+	for i, it := range items {
+		if list[i], e = asStatus(elem("process_status_list", i), it); e != nil {
 			return nil, e
 		}
 	}
+	return dedup(list), nil
+}
+
+// parseView reads ordering and fields.
+func parseView(top map[string]json.RawMessage, q *Query) *Error {
+	var e *Error
 	if raw, ok := present(top, "ordering"); ok {
 		if q.Ordering, e = parseOrdering(raw); e != nil {
-			return nil, e
+			return e
 		}
 	}
 	if raw, ok := present(top, "fields"); ok {
-		if q.Fields, e = parseFields(raw); e != nil {
-			return nil, e
-		}
+		q.Fields, e = parseFields(raw)
 	}
+	return e
+}
 
-	raw, ok = present(top, "page")
-	if !ok {
-		return nil, invalid("page", "is required")
-	}
-	page, e := asInt("page", raw)
+// parsePage reads the required page and pagesize into Offset and Limit.
+func parsePage(top map[string]json.RawMessage, q *Query) *Error {
+	page, e := positive(top, "page")
 	if e != nil {
-		return nil, e
+		return e
 	}
-	if page < 1 {
-		return nil, rangeError("page", ">= 1", raw)
-	}
-	raw, ok = present(top, "pagesize")
-	if !ok {
-		return nil, invalid("pagesize", "is required")
-	}
-	size, e := asInt("pagesize", raw)
+	size, e := positive(top, "pagesize")
 	if e != nil {
-		return nil, e
-	}
-	if size < 1 {
-		return nil, rangeError("pagesize", ">= 1", raw)
+		return e
 	}
 	q.Limit = int(min(size, MaxPageSize))
 	hi, lo := bits.Mul64(uint64(page-1), uint64(q.Limit))
@@ -337,7 +357,23 @@ func parse(body []byte) (*Query, *Error) {
 		lo = math.MaxUint64
 	}
 	q.Offset = lo
-	return q, nil
+	return nil
+}
+
+// positive decodes the required integer member key, at least 1.
+func positive(top map[string]json.RawMessage, key string) (int64, *Error) {
+	raw, ok := present(top, key)
+	if !ok {
+		return 0, invalid(key, "is required")
+	}
+	n, e := asInt(key, raw)
+	if e != nil {
+		return 0, e
+	}
+	if n < 1 {
+		return 0, rangeError(key, ">= 1", raw)
+	}
+	return n, nil
 }
 
 // asStatus decodes a process status at path: 0, 1 or 2.
