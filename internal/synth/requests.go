@@ -323,90 +323,19 @@ func (rb *reqBuilder) next() *request {
 	switch rb.pick(numKinds) {
 	case kEnvOnly:
 	case kSetIDs:
-		sets := sampleOf(rb, &b.sets, 1+rb.pick(20))
-		for _, s := range sets {
-			sc.SetIDs = append(sc.SetIDs, s.id)
-		}
-		if len(sets) > 0 && rb.pick(2) == 0 {
-			sc.Env = sets[0].env
-		} else {
-			sc.Env = "0"
-		}
+		rb.setIDs(b, req, sc)
 	case kModuleIDs:
-		mods := sampleOf(rb, &b.modules, 1+rb.pick(50))
-		for _, m := range mods {
-			sc.ModuleIDs = append(sc.ModuleIDs, m.id)
-		}
-		if len(mods) > 0 && rb.pick(2) == 0 {
-			sc.Env = mods[0].env
-		} else {
-			sc.Env = "0"
-		}
+		rb.moduleIDs(b, req, sc)
 	case kSetAndModule:
-		mods := sampleOf(rb, &b.modules, 1+rb.pick(5))
-		for _, m := range mods {
-			sc.ModuleIDs = append(sc.ModuleIDs, m.id)
-			if !slices.Contains(sc.SetIDs, m.setID) {
-				sc.SetIDs = append(sc.SetIDs, m.setID)
-			}
-		}
-		if len(mods) > 0 {
-			sc.Env = mods[0].env
-		}
+		rb.setAndModule(b, req, sc)
 	case kServiceAndProcess:
-		sc.Env = "0"
-		switch rb.pick(3) {
-		case 0:
-			sc.ServiceIDs = sampleOf(rb, &b.services, 1+rb.pick(30))
-		case 1:
-			sc.ProcessIDs = sampleOf(rb, &b.processes, 1+rb.pick(100))
-		default:
-			for range 1 + rb.pick(3) {
-				if len(b.names) > 0 {
-					name := b.names[rb.pick(len(b.names))]
-					if !slices.Contains(sc.ProcessNames, name) {
-						sc.ProcessNames = append(sc.ProcessNames, name)
-					}
-				}
-			}
-		}
+		rb.serviceAndProcess(b, req, sc)
 	case kStatusAuto:
-		if rb.pick(2) == 0 {
-			st := rb.pick(3)
-			req.ProcessStatus = &st
-		} else {
-			req.ProcessStatusList = []int{0, 2}
-		}
-		switch rb.pick(3) {
-		case 0:
-			auto := rb.pick(4) != 0
-			req.IsAuto = &auto
-		case 1:
-			req.IsAutoList = []bool{false}
-		}
+		rb.statusAuto(b, req, sc)
 	case kClouds:
-		for range 1 + rb.pick(3) {
-			if len(b.cloudIDs) > 0 {
-				id := b.cloudIDs[rb.pick(len(b.cloudIDs))]
-				if !slices.Contains(req.CloudIDs, id) {
-					req.CloudIDs = append(req.CloudIDs, id)
-				}
-			}
-		}
-		if req.CloudIDs == nil {
-			req.CloudIDs = []int64{0}
-		}
+		rb.clouds(b, req, sc)
 	case kIPs:
-		sc.Env = "0"
-		for _, ip := range sampleOf(rb, &b.ips, 1+rb.pick(100)) {
-			// Hosts carry several service instances, so the sample repeats IPs.
-			if !slices.Contains(req.IPs, ip) {
-				req.IPs = append(req.IPs, ip)
-			}
-		}
-		if req.IPs == nil || rb.pick(20) == 0 {
-			req.IPs = append(req.IPs, "")
-		}
+		rb.ips(b, req, sc)
 	case kSearchIP:
 		req.Searches = []string{rb.ipFragment(b)}
 	case kSearchCloud:
@@ -417,13 +346,7 @@ func (rb *reqBuilder) next() *request {
 	case kOrdering:
 		req.Ordering = rb.ordering()
 	case kDeepPage:
-		sc.Env = "0"
-		if rb.pick(2) == 0 {
-			req.Ordering = rb.ordering()
-		}
-		// Offset anywhere from half-way to 10% past the end.
-		off := int64(float64(b.count) * (0.5 + 0.6*rb.rng.Float64()))
-		req.Page = off/req.Pagesize + 1
+		rb.deepPage(b, req, sc)
 	case kFields:
 		req.Fields = projections[rb.pick(len(projections))]
 	default:
@@ -431,6 +354,123 @@ func (rb *reqBuilder) next() *request {
 		req.ExpressionScope = rb.expression(b)
 	}
 	return req
+}
+
+// setIDs fills the request of kind kSetIDs.
+func (rb *reqBuilder) setIDs(b *bizSample, req *request, sc *scope) {
+	sets := sampleOf(rb, &b.sets, 1+rb.pick(20))
+	for _, s := range sets {
+		sc.SetIDs = append(sc.SetIDs, s.id)
+	}
+	if len(sets) > 0 && rb.pick(2) == 0 {
+		sc.Env = sets[0].env
+	} else {
+		sc.Env = "0"
+	}
+}
+
+// moduleIDs fills the request of kind kModuleIDs.
+func (rb *reqBuilder) moduleIDs(b *bizSample, req *request, sc *scope) {
+	mods := sampleOf(rb, &b.modules, 1+rb.pick(50))
+	for _, m := range mods {
+		sc.ModuleIDs = append(sc.ModuleIDs, m.id)
+	}
+	if len(mods) > 0 && rb.pick(2) == 0 {
+		sc.Env = mods[0].env
+	} else {
+		sc.Env = "0"
+	}
+}
+
+// setAndModule fills the request of kind kSetAndModule.
+func (rb *reqBuilder) setAndModule(b *bizSample, req *request, sc *scope) {
+	mods := sampleOf(rb, &b.modules, 1+rb.pick(5))
+	for _, m := range mods {
+		sc.ModuleIDs = append(sc.ModuleIDs, m.id)
+		if !slices.Contains(sc.SetIDs, m.setID) {
+			sc.SetIDs = append(sc.SetIDs, m.setID)
+		}
+	}
+	if len(mods) > 0 {
+		sc.Env = mods[0].env
+	}
+}
+
+// serviceAndProcess fills the request of kind kServiceAndProcess.
+func (rb *reqBuilder) serviceAndProcess(b *bizSample, req *request, sc *scope) {
+	sc.Env = "0"
+	switch rb.pick(3) {
+	case 0:
+		sc.ServiceIDs = sampleOf(rb, &b.services, 1+rb.pick(30))
+	case 1:
+		sc.ProcessIDs = sampleOf(rb, &b.processes, 1+rb.pick(100))
+	default:
+		for range 1 + rb.pick(3) {
+			if len(b.names) > 0 {
+				name := b.names[rb.pick(len(b.names))]
+				if !slices.Contains(sc.ProcessNames, name) {
+					sc.ProcessNames = append(sc.ProcessNames, name)
+				}
+			}
+		}
+	}
+}
+
+// statusAuto fills the request of kind kStatusAuto.
+func (rb *reqBuilder) statusAuto(b *bizSample, req *request, sc *scope) {
+	if rb.pick(2) == 0 {
+		st := rb.pick(3)
+		req.ProcessStatus = &st
+	} else {
+		req.ProcessStatusList = []int{0, 2}
+	}
+	switch rb.pick(3) {
+	case 0:
+		auto := rb.pick(4) != 0
+		req.IsAuto = &auto
+	case 1:
+		req.IsAutoList = []bool{false}
+	}
+}
+
+// clouds fills the request of kind kClouds.
+func (rb *reqBuilder) clouds(b *bizSample, req *request, sc *scope) {
+	for range 1 + rb.pick(3) {
+		if len(b.cloudIDs) > 0 {
+			id := b.cloudIDs[rb.pick(len(b.cloudIDs))]
+			if !slices.Contains(req.CloudIDs, id) {
+				req.CloudIDs = append(req.CloudIDs, id)
+			}
+		}
+	}
+	if req.CloudIDs == nil {
+		req.CloudIDs = []int64{0}
+	}
+}
+
+// ips fills the request of kind kIPs.
+func (rb *reqBuilder) ips(b *bizSample, req *request, sc *scope) {
+	sc.Env = "0"
+	for _, ip := range sampleOf(rb, &b.ips, 1+rb.pick(100)) {
+		// Hosts carry several service instances, so the sample repeats IPs.
+		if !slices.Contains(req.IPs, ip) {
+			req.IPs = append(req.IPs, ip)
+		}
+	}
+	if req.IPs == nil || rb.pick(20) == 0 {
+		req.IPs = append(req.IPs, "")
+	}
+}
+
+// deepPage fills the request of kind kDeepPage.
+func (rb *reqBuilder) deepPage(b *bizSample, req *request, sc *scope) {
+	sc.Env = "0"
+	if rb.pick(2) == 0 {
+		req.Ordering = rb.ordering()
+	}
+	// Offset anywhere from half-way to 10% past the end.
+	off := int64(float64(b.count) * (0.5 + 0.6*rb.rng.Float64()))
+	req.Page = off/req.Pagesize + 1
 }
 
 // ipFragment is a prefix of a sampled IP ending in a dot, like "10.0.3.",

@@ -651,29 +651,35 @@ func (g *generator) instance(h *host, rc *recipe, round, nproc int) error {
 		r.ProcessName = s.name
 		r.ConfigTemplates = s.configs
 
-		k := 1
-		if g.chance(twoInstances) {
-			k = 2
-		}
-		if cap(g.insts)-len(g.insts) < k {
-			g.insts = make([]record.ProcInstInfo, 0, 2*batchSize)
-		}
-		l := len(g.insts)
-		g.insts = g.insts[:l+k]
-		infos := g.insts[l : l+k : l+k]
-		for li := range infos {
-			h.inst++
-			infos[li] = record.ProcInstInfo{
-				ProcessID:     r.ProcessID,
-				LocalInstID:   int64(li + 1),
-				InstID:        h.inst,
-				ProcessStatus: r.ProcessStatus,
-				IsAuto:        r.IsAuto,
-			}
-		}
-		r.ProcInstInfos = infos
+		r.ProcInstInfos = g.procInstInfos(h, r)
 	}
 	return nil
+}
+
+// procInstInfos returns the one or two instances of process r on host h,
+// carved from a shared slab.
+func (g *generator) procInstInfos(h *host, r *record.Record) []record.ProcInstInfo {
+	k := 1
+	if g.chance(twoInstances) {
+		k = 2
+	}
+	if cap(g.insts)-len(g.insts) < k {
+		g.insts = make([]record.ProcInstInfo, 0, 2*batchSize)
+	}
+	l := len(g.insts)
+	g.insts = g.insts[:l+k]
+	infos := g.insts[l : l+k : l+k]
+	for li := range infos {
+		h.inst++
+		infos[li] = record.ProcInstInfo{
+			ProcessID:     r.ProcessID,
+			LocalInstID:   int64(li + 1),
+			InstID:        h.inst,
+			ProcessStatus: r.ProcessStatus,
+			IsAuto:        r.IsAuto,
+		}
+	}
+	return infos
 }
 
 // flush gives the batch its expressions, all substrings of one string,
