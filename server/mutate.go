@@ -70,9 +70,10 @@ func (s *Server) mountMutations(mux *http.ServeMux) {
 	mux.HandleFunc("/admin/store", s.admin("store", http.MethodGet, s.adminStore))
 }
 
-// loadDataDir opens the data directory (replaying its journal) and serves
+// loadDataDir opens the data directory (replaying its journal; ctx ending
+// stops the open) and serves
 // it; the store publishes every later version in s.live itself.
-func (s *Server) loadDataDir() (*LoadInfo, error) {
+func (s *Server) loadDataDir(ctx context.Context) (*LoadInfo, error) {
 	if st := s.data.st.Load(); st != nil {
 		// Already open: a data directory is kept current by its writes,
 		// there is nothing to read again.
@@ -83,7 +84,7 @@ func (s *Server) loadDataDir() (*LoadInfo, error) {
 	start := time.Now()
 	opts := s.cfg.Store
 	opts.Live, opts.Logger = &s.live, s.log
-	st, err := store.Open(s.cfg.DataDir, opts)
+	st, err := store.OpenContext(ctx, s.cfg.DataDir, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -275,7 +275,7 @@ func (s *Server) load(ctx context.Context) (*LoadInfo, error) {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	if s.cfg.DataDir != "" {
-		return s.loadDataDir()
+		return s.loadDataDir(ctx)
 	}
 	if s.cfg.Source == nil {
 		return nil, ErrNoSource
