@@ -71,8 +71,8 @@ func (s *Server) mountMutations(mux *http.ServeMux) {
 }
 
 // loadDataDir opens the data directory (replaying its journal; ctx ending
-// stops the open) and serves
-// it; the store publishes every later version in s.live itself.
+// stops the open) and serves it; the store publishes every later version
+// in s.live itself.
 func (s *Server) loadDataDir(ctx context.Context) (*LoadInfo, error) {
 	if st := s.data.st.Load(); st != nil {
 		// Already open: a data directory is kept current by its writes,
