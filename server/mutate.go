@@ -17,8 +17,12 @@ import (
 )
 
 // DefaultMaxAdminBodyBytes is the body limit of the mutation endpoints
-// when Config.MaxAdminBodyBytes is zero.
-const DefaultMaxAdminBodyBytes = 256 << 20
+// when Config.MaxAdminBodyBytes is zero: 32 MiB holds a status batch of
+// about 400k updates or some 35k full records. A batch costs several times
+// its body in memory while it is applied (a 72 MB file of deletes peaked at
+// about 500 MB of heap: BenchmarkAdminApplyBody), so larger changes go in
+// several requests, or through `procq apply` on the data directory.
+const DefaultMaxAdminBodyBytes = 32 << 20
 
 // dataDir is the state of a server that serves a data directory.
 type dataDir struct {

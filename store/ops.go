@@ -62,6 +62,14 @@ type procInstLine struct {
 	IsAuto        bool  `json:"is_auto"`
 }
 
+// skipValue decodes any JSON value into nothing: the member names of an op
+// line are checked without copying the members (a delete of millions of
+// ids is one member of tens of megabytes).
+type skipValue struct{}
+
+// UnmarshalJSON accepts any value; encoding/json has already checked it.
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }
+
 // ParseOp decodes one operation object of the change format into the ops
 // it stands for. When kind is not "", the object must be an op of that
 // kind and may leave "op" out (the HTTP endpoints name the kind in the
@@ -79,7 +87,7 @@ func parseOp(b []byte, kind string) ([]Op, error) {
 	if len(b) == 0 || b[0] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
-	var members map[string]json.RawMessage
+	var members map[string]skipValue
 	if err := json.Unmarshal(b, &members); err != nil {
 		return nil, jsonError(err)
 	}
@@ -152,7 +160,7 @@ func deleteLineOps(l opLine) ([]Op, error) {
 	if ids == nil {
 		return nil, errors.New(`delete: "bk_process_id" or "bk_process_ids" is missing`)
 	}
-	var ops []Op
+	ops := make([]Op, 0, len(ids))
 	for i, id := range ids {
 		if id <= 0 {
 			return nil, fmt.Errorf("delete: %s: bk_process_id must be > 0, got %d", item("bk_process_ids", i, l.ID != nil), id)
@@ -231,7 +239,11 @@ func jsonError(err error) error {
 // every op of every line in order, or nothing when any line is bad.
 func ParseOps(r io.Reader, name string) ([]Op, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
-	var ops []Op
+	// The ops of each line are kept as they come and joined once at the
+	// end: appending to one growing slice copied it at every doubling,
+	// which was most of what a large apply allocated.
+	var lines [][]Op
+	n := 0
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(b)) > 0 {
@@ -239,9 +251,18 @@ func ParseOps(r io.Reader, name string) ([]Op, error) {
 			if perr != nil {
 				return nil, fmt.Errorf("%s:%d: %w: %w", name, line, ErrInvalidOp, perr)
 			}
-			ops = append(ops, more...)
+			lines = append(lines, more)
+			n += len(more)
 		}
 		if err == io.EOF {
+			if len(lines) == 1 {
+				return lines[0], nil
+			}
+			ops := make([]Op, 0, n)
+			for i, l := range lines {
+				ops = append(ops, l...)
+				lines[i] = nil
+			}
 			return ops, nil
 		}
 		if err != nil {
