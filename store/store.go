@@ -74,8 +74,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tidwall/buntdb"
-
 	"procq/engine"
 	"procq/snapshot"
 )
@@ -202,22 +200,19 @@ type Store struct {
 	// mu serializes writers, trims and shrinks, and guards the fields
 	// below it.
 	mu      sync.Mutex
-	db      *buntdb.DB
 	seq     uint64 // the last batch applied
 	snapSeq uint64 // the batch the snapshot covers
 	snap    string // the snapshot's path; "" when there is none
-	// latest is each process's newest journal entry.
-	latest map[int64]entryRef
-	// superseded are journal keys that newer entries replace; the next
-	// batch deletes them, once the newer ones are surely on disk before
-	// the deletions.
-	superseded []string
-	failed     error
-	closed     bool
+	// spans are the whole batches in the journal file, by seq.
+	spans  []batchSpan
+	failed error
+	closed bool
 
-	// fileMu guards syncF and dirty, for the background syncer.
+	// fileMu guards syncF, jsize and dirty, for the background syncer;
+	// they change with mu held too.
 	fileMu sync.Mutex
-	syncF  *os.File // the journal file, opened again to sync it
+	syncF  *os.File // the journal file
+	jsize  int64    // its size: where the next record goes
 	dirty  bool
 
 	// ckMu lets one checkpoint run at a time.
@@ -251,7 +246,8 @@ type Stats struct {
 	// "" when there is none.
 	SnapshotSeq uint64
 	Snapshot    string
-	// JournalEntries is the number of processes with a journal entry.
+	// JournalEntries is the number of process changes the journal holds
+	// since the snapshot (a process changed by two batches counts twice).
 	JournalEntries int
 	// JournalBytes is the size of the journal file.
 	JournalBytes int64
@@ -269,8 +265,12 @@ type Stats struct {
 // Stats returns the store's current state.
 func (s *Store) Stats() Stats {
 	s.mu.Lock()
-	st := Stats{Seq: s.seq, SnapshotSeq: s.snapSeq, Snapshot: s.snap,
-		JournalEntries: len(s.latest), Failed: s.failed}
+	st := Stats{Seq: s.seq, SnapshotSeq: s.snapSeq, Snapshot: s.snap, Failed: s.failed}
+	for _, b := range s.spans {
+		if b.seq > s.snapSeq {
+			st.JournalEntries += b.changes
+		}
+	}
 	s.mu.Unlock()
 	st.JournalBytes = s.journalSize()
 	if e := s.live.Load(); e != nil {
@@ -311,9 +311,6 @@ func (s *Store) Close() error {
 		s.syncF = nil
 	}
 	s.fileMu.Unlock()
-	if err := s.db.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("journal %s: close: %w", s.journalPath(), err))
-	}
 	errs = append(errs, unlockDir(s.lock))
 	return errors.Join(errs...)
 }
@@ -327,24 +324,16 @@ func (s *Store) at(stage string) {
 
 func (s *Store) journalPath() string { return filepath.Join(s.dir, journalName) }
 
-// journalSize returns the journal file's size, 0 when unknown.
+// journalSize returns the journal file's size.
 func (s *Store) journalSize() int64 {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
-	if s.syncF == nil {
-		return 0
-	}
-	st, err := s.syncF.Stat()
-	if err != nil {
-		return 0
-	}
-	return st.Size()
+	return s.jsize
 }
 
-// syncJournal forces the journal to stable storage. buntdb ignores the
-// error of its own fsync, so the store syncs the file through a
-// descriptor of its own (Linux reports a write-back error to every
-// descriptor open when it happened). A failure fails the store.
+// syncJournal forces the journal to stable storage. A failure fails the
+// store: after a failed fsync the kernel may have dropped the pages it
+// could not write, so what the file holds is no longer known.
 func (s *Store) syncJournal() error {
 	s.fileMu.Lock()
 	defer s.fileMu.Unlock()
