@@ -22,11 +22,13 @@ const (
 	journalMagic = "procq-journal 2\n"
 	frameHeader  = 12
 	keySize      = 9
-	// maxBody bounds a record's body; a batch larger than maxPart is
-	// written as several records.
+	// maxBody bounds a record's body.
 	maxBody = 64 << 20
-	maxPart = 16 << 20
 )
+
+// maxPart is about the largest batch value written as one record; a
+// larger batch is written as several (a variable for tests).
+var maxPart = 16 << 20
 
 // Record kinds.
 const (
