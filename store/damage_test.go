@@ -270,3 +270,59 @@ func FuzzJournal(f *testing.F) {
 		decodeBatchPart(data, &journalBatch{})
 	})
 }
+
+// TestRepair damages one batch of a small journal: Open refuses it,
+// Repair keeps every other batch and the damaged file, and Open then
+// holds them.
+func TestRepair(t *testing.T) {
+	dir, data, models, sizes := smallJournal(t)
+	if rep, err := Repair(dir); err != nil || rep.KeptAside != "" || len(rep.Dropped) != 0 {
+		t.Fatalf("Repair of a sound journal: %+v, %v", rep, err)
+	}
+	tests := []struct {
+		name  string
+		at    int64 // the byte flipped, or the length cut to
+		cut   bool
+		kept  []uint64
+		model int // the data after Open, -1 when not one of models
+	}{
+		{"last batch flipped", sizes[3] + 20, false, []uint64{1, 2, 3}, 3},
+		{"torn tail", sizes[4] - 3, true, []uint64{1, 2, 3}, 3},
+		{"first batch flipped", sizes[0] + 14, false, []uint64{2, 3, 4}, -1},
+		{"header flipped", 3, false, []uint64{1, 2, 3, 4}, 4},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := slices.Clone(data)
+			if tc.cut {
+				b = b[:tc.at]
+			} else {
+				b[tc.at] ^= 0x10
+			}
+			d := copyDir(t, dir)
+			if err := os.WriteFile(filepath.Join(d, journalName), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Repair(d)
+			if err != nil || !slices.Equal(rep.Kept, tc.kept) || len(rep.Dropped) == 0 || rep.KeptAside == "" {
+				t.Fatalf("Repair: %+v, %v; want batches %v kept", rep, err, tc.kept)
+			}
+			if kept, _ := os.ReadFile(rep.KeptAside); !bytes.Equal(kept, b) {
+				t.Fatal("the file kept aside is not the damaged journal")
+			}
+			s, err := Open(d, Options{})
+			if err != nil {
+				t.Fatalf("Open after Repair: %v", err)
+			}
+			defer s.Close()
+			if tc.model >= 0 {
+				if diff := sameRecords(s.Engine(), models[tc.model]); diff != "" {
+					t.Fatal(diff)
+				}
+			}
+			if st := s.Stats(); st.Seq != tc.kept[len(tc.kept)-1] {
+				t.Fatalf("seq %d after Repair", st.Seq)
+			}
+		})
+	}
+}
