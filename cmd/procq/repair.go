@@ -8,11 +8,9 @@ import (
 	"procq/store"
 )
 
-// repairUsage is the usage line of procq repair.
-const repairUsage = "repair --data-dir DIR"
-
 // runRepair salvages the valid batches of a damaged journal (see
-// store.Repair) and says what it kept and dropped.
+// store.Repair) and says what it kept and dropped, on stderr. Usage:
+// repair --data-dir DIR.
 func runRepair(args []string) error {
 	return repair(args, os.Stderr)
 }

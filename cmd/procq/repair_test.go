@@ -51,7 +51,7 @@ func TestRepair(t *testing.T) {
 	if r := procq(t, "", "checkpoint", "--data-dir", data); r.code != 0 {
 		t.Fatalf("checkpoint after repair: %+v", r)
 	}
-	if err := repair(nil, &out); err == nil {
+	if err := runRepair(nil); err == nil {
 		t.Fatal("repair without --data-dir succeeded")
 	}
 }
