@@ -2,13 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 	"unicode/utf8"
-
-	"github.com/tidwall/buntdb"
 
 	"procq/engine"
 	"procq/record"
@@ -100,28 +97,14 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 	}
 
 	seq := s.seq + 1
-	n := len(b.topo) + len(b.status)
-	keys, vals, full := make([]int64, 0, n), make([]string, 0, n), make([]bool, 0, n)
-	for pid, r := range b.topo {
-		keys, vals, full = append(keys, pid), append(vals, entryValue(r)), append(full, true)
-	}
-	for pid := range b.status {
-		r, _ := next.Record(pid)
-		// The status fields alone are enough over the snapshot's record;
-		// a record upserted since needs its whole new self.
-		if l, ok := s.latest[pid]; ok && l.full {
-			keys, vals, full = append(keys, pid), append(vals, entryValue(r)), append(full, true)
-		} else {
-			keys, vals, full = append(keys, pid), append(vals, statusValue(r)), append(full, false)
-		}
-	}
-	if err := s.writeBatch(ctx, seq, keys, vals, full); err != nil {
+	jb := b.journal()
+	if err := s.writeBatch(ctx, seq, jb); err != nil {
 		return Result{}, err
 	}
 	s.seq = seq
 	s.live.Store(next)
 	s.maybeCheckpoint()
-	res.Seq, res.Version, res.Changed = seq, next.Version(), len(keys)
+	res.Seq, res.Version, res.Changed = seq, next.Version(), jb.len()
 	return res, nil
 }
 
@@ -129,22 +112,25 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 // writeAttempts times in all, the pause between two attempts starting at
 // writeRetryWait and doubling, so a full or failing disk costs a few
 // attempts a second, not a busy loop. A failed write leaves nothing behind
-// (buntdb truncates what it partly wrote), so the next attempt starts clean.
+// (appendJournal cuts the file back), so the next attempt starts clean.
 const (
 	writeAttempts  = 4
 	writeRetryWait = 50 * time.Millisecond
 )
 
-// writeBatch appends batch seq to the journal, trying again after a
-// pause when the write fails (see writeAttempts) while ctx lasts, and
-// syncs it as the policy says. The caller holds s.mu.
-func (s *Store) writeBatch(ctx context.Context, seq uint64, pids []int64, vals []string, full []bool) error {
+// writeBatch appends batch seq to the journal as one record (or one per
+// maxPart bytes), trying again after a pause when the write fails (see
+// writeAttempts) while ctx lasts, and syncs it as the policy says. The
+// caller holds s.mu.
+func (s *Store) writeBatch(ctx context.Context, seq uint64, b *journalBatch) error {
+	records := encodeBatch(seq, b)
 	wait := writeRetryWait
 	if s.opts.retryWait > 0 {
 		wait = s.opts.retryWait
 	}
+	off := s.journalSize()
 	for attempt := 1; ; attempt++ {
-		err := s.writeEntries(seq, pids, vals)
+		err := s.appendJournal(records)
 		if err == nil {
 			break
 		}
@@ -162,46 +148,11 @@ func (s *Store) writeBatch(ctx context.Context, seq uint64, pids []int64, vals [
 		wait *= 2
 	}
 	s.at("batch-written")
-	s.superseded = s.superseded[:0]
-	for i, pid := range pids {
-		if old, ok := s.latest[pid]; ok {
-			s.superseded = append(s.superseded, entryKey(pid, old.seq))
-		}
-		s.latest[pid] = entryRef{seq, full[i]}
-	}
+	s.spans = append(s.spans, batchSpan{seq: seq, off: off, end: off + int64(len(records)), changes: b.len()})
 	if s.opts.Sync == SyncAlways {
 		return s.syncJournal()
 	}
-	s.fileMu.Lock()
-	s.dirty = true
-	s.fileMu.Unlock()
 	return nil
-}
-
-// writeEntries makes one attempt at writing batch seq to the journal.
-func (s *Store) writeEntries(seq uint64, pids []int64, vals []string) error {
-	if s.opts.writeFault != nil {
-		if err := s.opts.writeFault(); err != nil {
-			return err
-		}
-	}
-	return s.db.Update(func(tx *buntdb.Tx) error {
-		// The entries the previous batch replaced: that batch precedes
-		// these deletions in the file, so a crash cannot keep the
-		// deletions and lose it.
-		for _, k := range s.superseded {
-			if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
-				return err
-			}
-		}
-		for i, pid := range pids {
-			if _, _, err := tx.Set(entryKey(pid, seq), vals[i], nil); err != nil {
-				return err
-			}
-		}
-		_, _, err := tx.Set(keyLast, lastBatch{seq, len(pids)}.String(), nil)
-		return err
-	})
 }
 
 // writable reports why the store cannot take a write. The caller holds
@@ -384,4 +335,22 @@ func fold(cur *engine.Engine, ops []Op) batch {
 		}
 	}
 	return b
+}
+
+// journal returns b as the journal records it: each upserted or deleted
+// process, and each status update.
+func (b batch) journal() *journalBatch {
+	var jb journalBatch
+	for pid, r := range b.topo {
+		if r == nil {
+			jb.dels = append(jb.dels, pid)
+		} else {
+			jb.ups = append(jb.ups, r)
+		}
+	}
+	jb.status = make([]record.StatusUpdate, 0, len(b.status))
+	for _, u := range b.status {
+		jb.status = append(jb.status, u)
+	}
+	return &jb
 }

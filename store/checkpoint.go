@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tidwall/buntdb"
-
 	"procq/record"
 	"procq/snapshot"
 )
@@ -148,52 +146,24 @@ func (s *Store) checkpoint(ctx context.Context) (info CheckpointInfo, err error)
 }
 
 // trim makes the snapshot at path, covering batch seq, the store's
-// snapshot: it deletes the journal entries of batches up to seq, records
-// seq as the snapshot the journal depends on, and shrinks the journal. It
-// returns the previous snapshot's path.
+// snapshot: it appends a mark saying the journal depends on it (synced),
+// then shrinks the journal to the batches after seq. It returns the
+// previous snapshot's path.
 func (s *Store) trim(seq uint64, path string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
 		return "", err
 	}
-	err := s.db.Update(func(tx *buntdb.Tx) error {
-		var del []string
-		err := tx.AscendKeys(entryPrefix+"*", func(k, _ string) bool {
-			if _, q, ok := parseEntryKey(k); ok && q <= seq {
-				del = append(del, k)
-			}
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range del {
-			if _, err := tx.Delete(k); err != nil {
-				return err
-			}
-		}
-		_, _, err = tx.Set(keySnap, fmt.Sprint(seq), nil)
-		return err
-	})
-	if err != nil {
+	if err := s.appendJournal(appendFrame(nil, kindSnap, seq, nil)); err != nil {
 		return "", fmt.Errorf("journal %s: trim: %w", s.journalPath(), err)
+	}
+	if err := s.syncJournal(); err != nil {
+		return "", err
 	}
 	s.at("checkpoint-trimmed")
 	old := s.snap
 	s.snap, s.snapSeq = path, seq
-	for pid, l := range s.latest {
-		if l.seq <= seq {
-			delete(s.latest, pid)
-		}
-	}
-	kept := s.superseded[:0]
-	for _, k := range s.superseded {
-		if _, q, _ := parseEntryKey(k); q > seq {
-			kept = append(kept, k)
-		}
-	}
-	s.superseded = kept
 	if err := s.shrink(); err != nil {
 		return old, err
 	}

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/tidwall/buntdb"
-
 	"procq/engine"
 	"procq/record"
 	"procq/snapshot"
@@ -52,31 +50,7 @@ func InitContext(ctx context.Context, dir, from string) error {
 		}
 	}
 	path := filepath.Join(dir, journalName)
-	db, err := openJournal(path)
-	if err != nil {
-		return fmt.Errorf("journal %s: %w", path, err)
-	}
-	err = db.Update(func(tx *buntdb.Tx) error {
-		if _, _, err := tx.Set(keyFormat, formatValue, nil); err != nil {
-			return err
-		}
-		if _, _, err := tx.Set(keyLast, lastBatch{}.String(), nil); err != nil {
-			return err
-		}
-		if from != "" {
-			if _, _, err := tx.Set(keySnap, "0", nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = syncFile(path)
-	}
-	if err != nil {
+	if err := writeJournalFile(path, 0, from != "", nil); err != nil {
 		return fmt.Errorf("journal %s: %w", path, err)
 	}
 	return syncDir(dir)
@@ -107,16 +81,4 @@ func copySnapshot(ctx context.Context, from, to string) error {
 		return errors.Join(err, w.Abort())
 	}
 	return w.Commit()
-}
-
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

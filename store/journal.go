@@ -3,248 +3,155 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
-
-	"github.com/tidwall/buntdb"
-
-	"procq/record"
+	"time"
 )
 
-// Journal keys and values.
-const (
-	keyFormat   = "m:format"
-	keyLast     = "m:last"
-	keySnap     = "m:snap"
-	entryPrefix = "p:"
-	formatValue = "procq-journal 1"
-	// An entry's value: upsertMark followed by the record's JSON,
-	// statusMark followed by the status fields (see statusValue), or
-	// tombstone.
-	upsertMark = 'U'
-	statusMark = 'S'
-	tombstone  = "D"
-)
-
-// entryRef is what the store remembers of a process's newest journal
-// entry: its batch, and whether it holds the whole record (or a
-// tombstone) rather than the status fields alone.
-type entryRef struct {
-	seq  uint64
-	full bool
+// DamageError says where a journal is damaged. It wraps
+// ErrCorruptJournal.
+type DamageError struct {
+	// File is the journal's path; Offset the byte offset of the record
+	// (or header) that cannot be read; Seq its batch, 0 when unknown.
+	File   string
+	Offset int64
+	Seq    uint64
+	Reason string
 }
 
-// entryKey returns the journal key of process pid written by batch seq.
-// Both numbers are zero-padded so that keys sort by process, then batch.
-func entryKey(pid int64, seq uint64) string {
-	var b [2 + 19 + 1 + 20]byte
-	copy(b[:], entryPrefix)
-	putDigits(b[2:21], uint64(pid))
-	b[21] = ':'
-	putDigits(b[22:], seq)
-	return string(b[:])
+func (e *DamageError) Error() string {
+	batch := "batch unknown"
+	if e.Seq > 0 {
+		batch = fmt.Sprintf("batch %d", e.Seq)
+	}
+	return fmt.Sprintf("journal %s: %v at byte offset %d (%s): %s", e.File, ErrCorruptJournal, e.Offset, batch, e.Reason)
 }
 
-func putDigits(b []byte, v uint64) {
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
+// Unwrap returns ErrCorruptJournal.
+func (e *DamageError) Unwrap() error { return ErrCorruptJournal }
+
+func damage(path string, fe *frameError) *DamageError {
+	return &DamageError{File: path, Offset: fe.off, Seq: fe.seq, Reason: fe.reason}
 }
 
-// parseEntryKey reads a key entryKey made.
-func parseEntryKey(k string) (pid int64, seq uint64, ok bool) {
-	if len(k) != 42 || !strings.HasPrefix(k, entryPrefix) || k[21] != ':' {
-		return 0, 0, false
-	}
-	p, err1 := strconv.ParseInt(k[2:21], 10, 64)
-	q, err2 := strconv.ParseUint(k[22:], 10, 64)
-	if err1 != nil || err2 != nil || p <= 0 {
-		return 0, 0, false
-	}
-	return p, q, true
+// batchSpan is where a whole batch lies in the journal file.
+type batchSpan struct {
+	seq      uint64
+	off, end int64
+	changes  int // the processes it changes
 }
 
-// entryValue returns the journal value of r, a tombstone when r is nil.
-func entryValue(r *record.Record) string {
-	if r == nil {
-		return tombstone
-	}
-	b := make([]byte, 0, 768)
-	b = append(b, upsertMark)
-	return string(r.AppendJSON(b, 0))
+// journalScan is what a format 2 journal file holds.
+type journalScan struct {
+	snapMeta    uint64 // the newest snapshot mark
+	hasSnapMeta bool
+	batches     []batchSpan
+	parts       [][][]byte // each batch's record values
+	end         int64      // where the whole records end
+	torn        *frameError
 }
 
-// statusValue returns the journal value of r's status fields:
-//
-//	S<process_status> <is_auto 0|1>[ <bk_process_id>,<local_inst_id>,<inst_id>,<process_status>,<is_auto 0|1>]...
-//
-// with one group per proc_inst_infos item.
-func statusValue(r *record.Record) string {
-	b := make([]byte, 0, 8+40*len(r.ProcInstInfos))
-	b = append(b, statusMark)
-	b = strconv.AppendInt(b, r.ProcessStatus, 10)
-	b = append(b, ' ')
-	b = appendBit(b, r.IsAuto)
-	for _, p := range r.ProcInstInfos {
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, p.ProcessID, 10)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, p.LocalInstID, 10)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, p.InstID, 10)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, p.ProcessStatus, 10)
-		b = append(b, ',')
-		b = appendBit(b, p.IsAuto)
+// scanJournal checks every record of data, the journal at path, and
+// groups the batch records into batches. The file ending inside a record,
+// or between the parts of a batch, is a torn tail (scan.torn, from
+// scan.end on); any other damage is a *DamageError.
+func scanJournal(path string, data []byte) (journalScan, error) {
+	if !hasMagic(data) {
+		return journalScan{}, &DamageError{File: path, Reason: fmt.Sprintf("no %q header (%d bytes)", journalMagic[:15], len(data))}
 	}
-	return string(b)
-}
-
-func appendBit(b []byte, v bool) []byte {
-	if v {
-		return append(b, '1')
-	}
-	return append(b, '0')
-}
-
-// statusEntry is the content of a status entry.
-type statusEntry struct {
-	status        int64
-	auto          bool
-	procInstInfos []record.ProcInstInfo
-}
-
-// apply returns a copy of r with the status fields of e.
-func (e *statusEntry) apply(r *record.Record) *record.Record {
-	c := *r
-	c.ProcessStatus, c.IsAuto, c.ProcInstInfos = e.status, e.auto, e.procInstInfos
-	return &c
-}
-
-func parseBit(s string) (bool, error) {
-	switch s {
-	case "0":
-		return false, nil
-	case "1":
-		return true, nil
-	}
-	return false, fmt.Errorf("%q is not 0 or 1", s)
-}
-
-func parseStatusValue(v string) (*statusEntry, error) {
-	f := strings.Split(v[1:], " ")
-	if len(f) < 2 {
-		return nil, errors.New("status entry: want STATUS AUTO")
-	}
-	var e statusEntry
-	var err error
-	if e.status, err = strconv.ParseInt(f[0], 10, 64); err != nil {
-		return nil, fmt.Errorf("status entry: %w", err)
-	}
-	if e.auto, err = parseBit(f[1]); err != nil {
-		return nil, fmt.Errorf("status entry: %w", err)
-	}
-	for _, g := range f[2:] {
-		n := strings.Split(g, ",")
-		if len(n) != 5 {
-			return nil, fmt.Errorf("status entry: proc_inst_infos item %q", g)
+	var sc journalScan
+	off := int64(len(journalMagic))
+	var open *batchSpan // the batch whose parts are being read
+	var openParts [][]byte
+	for off < int64(len(data)) {
+		f, fe := readFrame(data, off)
+		if fe != nil && fe.torn {
+			sc.torn = fe
+			break
 		}
-		var p record.ProcInstInfo
-		var errs [5]error
-		p.ProcessID, errs[0] = strconv.ParseInt(n[0], 10, 64)
-		p.LocalInstID, errs[1] = strconv.ParseInt(n[1], 10, 64)
-		p.InstID, errs[2] = strconv.ParseInt(n[2], 10, 64)
-		p.ProcessStatus, errs[3] = strconv.ParseInt(n[3], 10, 64)
-		p.IsAuto, errs[4] = parseBit(n[4])
-		if err := errors.Join(errs[:]...); err != nil {
-			return nil, fmt.Errorf("status entry: proc_inst_infos item %q: %w", g, err)
+		if fe != nil {
+			return journalScan{}, damage(path, fe)
 		}
-		e.procInstInfos = append(e.procInstInfos, p)
+		switch f.kind {
+		case kindSnap:
+			if open != nil || len(f.value) != 0 {
+				return journalScan{}, damage(path, &frameError{off: off, seq: f.seq, reason: "misplaced snapshot mark"})
+			}
+			sc.snapMeta, sc.hasSnapMeta = f.seq, true
+		case kindBatch:
+			part, parts, err := peekParts(f.value)
+			if err == nil {
+				err = checkPart(sc.batches, open, f.seq, part)
+			}
+			if err != nil {
+				return journalScan{}, damage(path, &frameError{off: off, seq: f.seq, reason: err.Error()})
+			}
+			if open == nil {
+				open = &batchSpan{seq: f.seq, off: off}
+			}
+			openParts = append(openParts, f.value)
+			if len(openParts) == parts {
+				open.end = off + f.size
+				sc.batches, sc.parts = append(sc.batches, *open), append(sc.parts, openParts)
+				open, openParts = nil, nil
+			}
+		}
+		off += f.size
 	}
-	return &e, nil
+	if open != nil {
+		// The file ends between the parts of a batch.
+		sc.torn = &frameError{off: open.off, seq: open.seq, torn: true,
+			reason: fmt.Sprintf("file ends after %d parts of a batch", len(openParts))}
+	}
+	sc.end = off
+	if sc.torn != nil {
+		sc.end = sc.torn.off
+	}
+	return sc, nil
 }
 
-// parseEntryValue reads a value entryValue or statusValue made: the
-// record (nil for a tombstone), or the status fields.
-func parseEntryValue(v string) (*record.Record, *statusEntry, error) {
+// peekParts reads the part number and part count a batch value starts
+// with.
+func peekParts(v []byte) (part, parts int, err error) {
+	r := valueReader{b: v}
+	pt, pts := r.uvarint(), r.uvarint()
+	if r.err == nil && (pts == 0 || pt >= pts || pts > maxBody) {
+		r.fail(fmt.Errorf("part %d of %d", pt, pts))
+	}
+	return int(pt), int(pts), r.err
+}
+
+// checkPart reports whether part of batch seq may follow the batches
+// done and the batch open.
+func checkPart(done []batchSpan, open *batchSpan, seq uint64, part int) error {
 	switch {
-	case v == tombstone:
-		return nil, nil, nil
-	case len(v) > 0 && v[0] == statusMark:
-		e, err := parseStatusValue(v)
-		return nil, e, err
-	case len(v) > 0 && v[0] == upsertMark:
-		r := new(record.Record)
-		if err := r.UnmarshalJSON([]byte(v[1:])); err != nil {
-			return nil, nil, err
-		}
-		return r, nil, nil
+	case open != nil && (seq != open.seq || part == 0):
+		return fmt.Errorf("batch %d part %d inside batch %d", seq, part, open.seq)
+	case open == nil && part != 0:
+		return fmt.Errorf("batch %d starts at part %d", seq, part)
+	case open == nil && len(done) > 0 && seq <= done[len(done)-1].seq:
+		return fmt.Errorf("batch %d after batch %d", seq, done[len(done)-1].seq)
 	}
-	return nil, nil, errors.New("neither a record, a status nor a tombstone")
+	return nil
 }
 
-// lastBatch is the value of keyLast: the newest batch and its entry count.
-type lastBatch struct {
-	seq     uint64
-	entries int
-}
-
-func (l lastBatch) String() string {
-	return strconv.FormatUint(l.seq, 10) + " " + strconv.Itoa(l.entries)
-}
-
-func parseLastBatch(v string) (lastBatch, error) {
-	a, b, ok := strings.Cut(v, " ")
-	if !ok {
-		return lastBatch{}, fmt.Errorf("%s %q: want SEQ ENTRIES", keyLast, v)
+// writeJournalFile writes a new journal file at path: the header, a
+// snapshot mark for snap when hasSnap, then tail (whole records), synced.
+func writeJournalFile(path string, snap uint64, hasSnap bool, tail io.Reader) error {
+	b := []byte(journalMagic)
+	if hasSnap {
+		b = appendFrame(b, kindSnap, snap, nil)
 	}
-	seq, err1 := strconv.ParseUint(a, 10, 64)
-	n, err2 := strconv.Atoi(b)
-	if err1 != nil || err2 != nil || n < 0 {
-		return lastBatch{}, fmt.Errorf("%s %q: want SEQ ENTRIES", keyLast, v)
-	}
-	return lastBatch{seq, n}, nil
-}
-
-// openJournal opens the buntdb file at path with the store's settings:
-// buntdb never syncs or shrinks by itself (the store does both).
-func openJournal(path string) (*buntdb.DB, error) {
-	db, err := buntdb.Open(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := db.SetConfig(buntdb.Config{SyncPolicy: buntdb.Never, AutoShrinkDisabled: true}); err != nil {
-		db.Close()
-		return nil, err
+	_, err = f.Write(b)
+	if err == nil && tail != nil {
+		_, err = io.Copy(f, tail)
 	}
-	return db, nil
-}
-
-// get returns the value of key, "" and false when it is absent.
-func get(tx *buntdb.Tx, key string) (string, bool, error) {
-	v, err := tx.Get(key)
-	if errors.Is(err, buntdb.ErrNotFound) {
-		return "", false, nil
-	}
-	return v, err == nil, err
-}
-
-// shrink rewrites the journal file with only the entries it holds now:
-// buntdb's items go to a temporary file that is synced and renamed over
-// the journal, and the journal is opened again. The caller holds s.mu.
-// (buntdb's own Shrink neither syncs the new file nor the directory.)
-func (s *Store) shrink() error {
-	path := s.journalPath()
-	tmp := filepath.Join(s.dir, shrinkName)
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("journal %s: shrink: %w", path, err)
-	}
-	err = s.db.Save(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -252,25 +159,89 @@ func (s *Store) shrink() error {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(tmp)
+		os.Remove(path)
+	}
+	return err
+}
+
+// appendJournal makes one attempt at appending records (whole) to the
+// journal file; a failed attempt leaves the file as it was. The caller
+// holds s.mu.
+func (s *Store) appendJournal(records []byte) error {
+	if s.opts.writeFault != nil {
+		if err := s.opts.writeFault(); err != nil {
+			return err
+		}
+	}
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	if _, err := s.syncF.WriteAt(records, s.jsize); err != nil {
+		if terr := s.syncF.Truncate(s.jsize); terr != nil {
+			err = errors.Join(err, terr)
+		}
+		return err
+	}
+	s.jsize += int64(len(records))
+	s.dirty = true
+	return nil
+}
+
+// keepAside copies the journal file at path next to it as
+// journal.db.damaged-<UTC time>, synced, before anything drops a record
+// of it, and returns the copy's path.
+func keepAside(path string) (string, error) {
+	aside := path + ".damaged-" + time.Now().UTC().Format("20060102T150405.000000000Z")
+	in, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	if err := copyFile(aside, in); err != nil {
+		return "", fmt.Errorf("keep %s aside: %w", path, err)
+	}
+	return aside, syncDir(filepath.Dir(path))
+}
+
+// copyFile writes what r holds as a new file at path, synced.
+func copyFile(path string, r io.Reader) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// shrink rewrites the journal file with the batches after the snapshot
+// of s.snapSeq alone, behind a snapshot mark: a temporary file that is
+// synced and renamed over the journal. The caller holds s.mu. A failure
+// after the rename starts fails the store; the files on disk (either
+// journal) stay valid.
+func (s *Store) shrink() error {
+	path := s.journalPath()
+	tmp := filepath.Join(s.dir, shrinkName)
+	keep := s.spans
+	for len(keep) > 0 && keep[0].seq <= s.snapSeq {
+		keep = keep[1:]
+	}
+	from, to := s.jsize, s.jsize
+	if len(keep) > 0 {
+		from, to = keep[0].off, keep[len(keep)-1].end
+	}
+	if err := writeJournalFile(tmp, s.snapSeq, true, io.NewSectionReader(s.syncF, from, to-from)); err != nil {
 		return fmt.Errorf("journal %s: shrink: %w", path, err)
 	}
-	// From here on a failure leaves the store without a journal to write
-	// to: it fails, and the files on disk (either journal) stay valid.
 	fail := func(err error) error {
 		err = fmt.Errorf("journal %s: shrink: %w", path, err)
 		s.failed = err
 		return err
 	}
-	if err := s.db.Close(); err != nil {
-		return fail(err)
-	}
-	s.fileMu.Lock()
-	if s.syncF != nil {
-		s.syncF.Close()
-		s.syncF = nil
-	}
-	s.fileMu.Unlock()
 	s.at("shrink-written")
 	if err := os.Rename(tmp, path); err != nil {
 		return fail(err)
@@ -279,19 +250,29 @@ func (s *Store) shrink() error {
 	if err := syncDir(s.dir); err != nil {
 		return fail(err)
 	}
-	db, err := openJournal(path)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return fail(err)
 	}
-	s.db = db
-	sf, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return fail(err)
+	head := int64(len(appendFrame([]byte(journalMagic), kindSnap, 0, nil)))
+	spans := make([]batchSpan, len(keep))
+	for i, b := range keep {
+		b.off, b.end = b.off-from+head, b.end-from+head
+		spans[i] = b
 	}
 	s.fileMu.Lock()
-	s.syncF, s.dirty = sf, false
+	s.syncF.Close()
+	s.syncF, s.dirty, s.jsize = f, false, head+to-from
 	s.fileMu.Unlock()
+	s.spans = spans
 	return nil
+}
+
+func putDigits(b []byte, v uint64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 // syncDir syncs a directory so that renames and removals in it last.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,67 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-
-	"github.com/tidwall/buntdb"
 
 	"procq/engine"
 	"procq/record"
 	"procq/snapshot"
 )
-
-// journalState is what Open reads from the journal before replaying it.
-type journalState struct {
-	snapMeta    uint64 // m:snap
-	hasSnapMeta bool
-	last        lastBatch
-	keys        []string // every entry key, in key order
-}
-
-func readJournalState(db *buntdb.DB) (journalState, error) {
-	var js journalState
-	err := db.View(func(tx *buntdb.Tx) error {
-		v, ok, err := get(tx, keyFormat)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("%w: no %s key: not a procq journal, or its beginning is lost", ErrCorruptJournal, keyFormat)
-		}
-		if v != formatValue {
-			return fmt.Errorf("%w: format %q, want %q", ErrCorruptJournal, v, formatValue)
-		}
-		if v, ok, err = get(tx, keySnap); err != nil {
-			return err
-		} else if ok {
-			if js.snapMeta, err = strconv.ParseUint(v, 10, 64); err != nil {
-				return fmt.Errorf("%w: %s %q", ErrCorruptJournal, keySnap, v)
-			}
-			js.hasSnapMeta = true
-		}
-		if v, ok, err = get(tx, keyLast); err != nil {
-			return err
-		} else if ok {
-			if js.last, err = parseLastBatch(v); err != nil {
-				return fmt.Errorf("%w: %v", ErrCorruptJournal, err)
-			}
-		}
-		var bad string
-		err = tx.AscendKeys(entryPrefix+"*", func(k, _ string) bool {
-			if _, _, ok := parseEntryKey(k); !ok {
-				bad = k
-				return false
-			}
-			js.keys = append(js.keys, k)
-			return true
-		})
-		if err == nil && bad != "" {
-			err = fmt.Errorf("%w: key %q", ErrCorruptJournal, bad)
-		}
-		return err
-	})
-	return js, err
-}
 
 // Open opens the data directory dir, which Init made: it loads the newest
 // snapshot, replays the journal over it, and tidies what a crash left
@@ -104,9 +49,6 @@ func OpenContext(ctx context.Context, dir string, opts Options) (*Store, error) 
 		s.live = engine.NewLive(nil)
 	}
 	if err := s.open(ctx); err != nil {
-		if s.db != nil {
-			s.db.Close()
-		}
 		if s.syncF != nil {
 			s.syncF.Close()
 		}
@@ -124,11 +66,19 @@ func OpenContext(ctx context.Context, dir string, opts Options) (*Store, error) 
 }
 
 // open recovers the store's state from its directory, which Open locked,
-// in phases: openJournal, pickSnapshot, planReplay, readEntries,
-// mergeSnapshot, dropStale, openSyncFile and removeOld. It stops with
-// ctx's error between phases and while it reads the snapshot.
+// in phases: readJournal, pickSnapshot, replay, mergeSnapshot, dropTorn,
+// openJournalFile and removeOld. It stops with ctx's error between phases
+// and while it reads the snapshot.
 func (s *Store) open(ctx context.Context) error {
-	js, err := s.openJournal()
+	snaps, leftovers, err := dirFiles(s.dir)
+	if err != nil {
+		return err
+	}
+	var newest uint64
+	if len(snaps) > 0 {
+		newest = snaps[len(snaps)-1]
+	}
+	sc, err := s.readJournal(newest)
 	if err != nil {
 		return err
 	}
@@ -136,24 +86,16 @@ func (s *Store) open(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	snaps, leftovers, err := dirFiles(s.dir)
+	base, err := s.pickSnapshot(sc, snaps)
 	if err != nil {
 		return err
 	}
-	base, err := s.pickSnapshot(js, snaps)
-	if err != nil {
-		return err
-	}
-	plan, err := s.planReplay(js, base)
-	if err != nil {
-		return err
-	}
-	ov, err := s.readEntries(plan)
+	ov, spans, err := s.replay(sc, base)
 	if err != nil {
 		return err
 	}
 	s.at("open-snapshot")
-	recs, err := s.mergeSnapshot(ctx, ov, js, snaps)
+	recs, err := s.mergeSnapshot(ctx, ov, sc, snaps)
 	if err != nil {
 		return err
 	}
@@ -164,180 +106,223 @@ func (s *Store) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("data dir %s: %w", s.dir, err)
 	}
-	if err := s.dropStale(plan, js.last.seq); err != nil {
+	if err := s.dropTorn(sc); err != nil {
 		return err
 	}
-	if err := s.openSyncFile(); err != nil {
+	if err := s.openJournalFile(sc.end); err != nil {
 		return err
 	}
-	s.latest = plan.refs
+	s.spans = spans
 	if err := s.removeOld(snaps, leftovers); err != nil {
 		return err
 	}
 	s.live.Store(e)
 	s.log.Info("data dir opened", "dir", s.dir, "snapshot", filepath.Base(s.snap), "records", e.Len(),
-		"journal_entries", len(plan.keep), "seq", s.seq)
+		"journal_batches", len(spans), "seq", s.seq)
 	return nil
 }
 
-// openJournal opens the journal into s.db and reads its metadata and keys.
-func (s *Store) openJournal() (journalState, error) {
+// readJournal reads and checks the journal file, first rewriting it as
+// format 2 when it is format 1 (read against the snapshot of base).
+func (s *Store) readJournal(base uint64) (journalScan, error) {
 	jpath := s.journalPath()
 	st, err := os.Stat(jpath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return journalState{}, fmt.Errorf("data dir %s: %w", s.dir, ErrNotInitialized)
+		return journalScan{}, fmt.Errorf("data dir %s: %w", s.dir, ErrNotInitialized)
 	case err != nil:
-		return journalState{}, fmt.Errorf("journal %s: %w", jpath, err)
+		return journalScan{}, fmt.Errorf("journal %s: %w", jpath, err)
 	}
-	// buntdb would wait on a FIFO, and read /dev/full or /dev/zero for
-	// ever.
+	// Reading a FIFO would wait, and /dev/full or /dev/zero never end.
 	if err := snapshot.CheckRegular(st); err != nil {
-		return journalState{}, fmt.Errorf("journal %s: %w", jpath, err)
+		return journalScan{}, fmt.Errorf("journal %s: %w", jpath, err)
 	}
-	// buntdb drops a command cut short at the end of the file (and
-	// truncates the file there); anything else unreadable fails.
-	db, err := openJournal(jpath)
+	data, err := os.ReadFile(jpath)
 	if err != nil {
-		return journalState{}, fmt.Errorf("journal %s: %w: %w", jpath, ErrCorruptJournal, err)
+		return journalScan{}, fmt.Errorf("journal %s: %w", jpath, err)
 	}
-	s.db = db
-	js, err := readJournalState(db)
+	if len(data) > 0 && data[0] == '*' { // format 1: buntdb's file starts with a RESP command
+		if err := s.convertV1(base); err != nil {
+			return journalScan{}, fmt.Errorf("journal %s: %w", jpath, err)
+		}
+		if data, err = os.ReadFile(jpath); err != nil {
+			return journalScan{}, fmt.Errorf("journal %s: %w", jpath, err)
+		}
+	}
+	return scanJournal(jpath, data)
+}
+
+// convertV1 rewrites the format 1 journal as format 2: one batch holding
+// each process's newest entry, numbered as the newest batch. A format 1
+// batch cut short by a crash is dropped, and the file kept aside first.
+func (s *Store) convertV1(base uint64) error {
+	path := s.journalPath()
+	j, err := readV1(path, base)
 	if err != nil {
-		return journalState{}, fmt.Errorf("journal %s: %w", jpath, err)
+		return err
 	}
-	return js, nil
+	if j.torn > 0 || j.tornTail {
+		aside, err := keepAside(path)
+		if err != nil {
+			return err
+		}
+		s.log.Warn("format 1 journal: dropped a batch cut short by a crash", append(j.logAttrs(), "kept_aside", aside)...)
+	}
+	var tail []byte
+	if j.last > base {
+		tail = encodeBatch(j.last, j.ov.batch())
+	}
+	tmp := filepath.Join(s.dir, shrinkName)
+	if err := writeJournalFile(tmp, j.snapMeta, j.hasSnapMeta, bytes.NewReader(tail)); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	s.log.Info("journal converted from format 1 to format 2", "dir", s.dir, "seq", j.last,
+		"processes", len(j.ov.records)+len(j.ov.statuses))
+	return syncDir(s.dir)
 }
 
 // pickSnapshot makes the newest of snaps the store's snapshot and returns
 // the batch it covers. A journal trimmed against a newer snapshot than
 // there is fails with ErrMissingSnapshot.
-func (s *Store) pickSnapshot(js journalState, snaps []uint64) (uint64, error) {
+func (s *Store) pickSnapshot(sc journalScan, snaps []uint64) (uint64, error) {
 	var base uint64
 	if len(snaps) > 0 {
 		base = snaps[len(snaps)-1]
 		s.snap = filepath.Join(s.dir, snapName(base))
 	}
-	if js.hasSnapMeta && (len(snaps) == 0 || base < js.snapMeta) {
+	if sc.hasSnapMeta && (len(snaps) == 0 || base < sc.snapMeta) {
 		return 0, fmt.Errorf("data dir %s: %w: the journal holds only the changes made after %s, which is not there",
-			s.dir, ErrMissingSnapshot, snapName(js.snapMeta))
+			s.dir, ErrMissingSnapshot, snapName(sc.snapMeta))
 	}
-	s.snapSeq, s.seq = base, max(base, js.last.seq)
+	s.snapSeq, s.seq = base, base
+	if n := len(sc.batches); n > 0 {
+		s.seq = max(s.seq, sc.batches[n-1].seq)
+	}
 	return base, nil
 }
 
-// replayPlan is what the journal's keys say before any value is read.
-type replayPlan struct {
-	// keep is each process's newest entry of a whole batch newer than
-	// the snapshot; refs is what the store remembers of it.
-	keep map[int64]string
-	refs map[int64]entryRef
-	// drop are the keys to delete: those the snapshot covers, those of a
-	// batch cut short by a crash, and those a newer entry replaces.
-	drop []string
-	// tornLast says that the newest batch lost entries to a crash; torn
-	// counts the entries of cut-short batches.
-	tornLast bool
-	torn     int
-}
-
-// planReplay sorts the journal's entries out against the snapshot
-// covering batch base: those the snapshot covers (a checkpoint was cut
-// short before trimming them), those of a batch cut short by a crash,
-// those a newer entry of the same process replaces, and the rest. It
-// advances s.seq past every entry.
-func (s *Store) planReplay(js journalState, base uint64) (replayPlan, error) {
-	var lastCount int
-	for _, k := range js.keys {
-		if _, seq, _ := parseEntryKey(k); seq == js.last.seq && seq > base {
-			lastCount++
-		}
-	}
-	if lastCount > js.last.entries {
-		return replayPlan{}, fmt.Errorf("journal %s: %w: batch %d has %d entries, %s says %d",
-			s.journalPath(), ErrCorruptJournal, js.last.seq, lastCount, keyLast, js.last.entries)
-	}
-	// The newest batch lost entries to a crash: it was never acknowledged,
-	// so none of it counts. (A batch the snapshot covers was trimmed.)
-	p := replayPlan{
-		keep:     make(map[int64]string),
-		refs:     make(map[int64]entryRef),
-		tornLast: js.last.seq > base && lastCount < js.last.entries,
-	}
-	for _, k := range js.keys {
-		pid, seq, _ := parseEntryKey(k)
-		s.seq = max(s.seq, seq)
-		switch {
-		case seq <= base:
-			// The snapshot covers it: a checkpoint was cut short before
-			// trimming it.
-			p.drop = append(p.drop, k)
-		case seq > js.last.seq || (p.tornLast && seq == js.last.seq):
-			// A batch cut short by a crash (past m:last: it never wrote
-			// m:last).
-			p.drop = append(p.drop, k)
-			p.torn++
-		default:
-			if old, ok := p.keep[pid]; ok {
-				p.drop = append(p.drop, old) // keys ascend, so k is newer
-			}
-			p.keep[pid], p.refs[pid] = k, entryRef{seq: seq}
-		}
-	}
-	if p.torn > 0 {
-		s.log.Warn("dropped a journal batch cut short by a crash (it was never acknowledged)",
-			"dir", s.dir, "entries", p.torn)
-	}
-	return p, nil
-}
-
-// journalOverlay is what the kept journal entries hold.
+// journalOverlay is what the journal's batches after the snapshot change,
+// folded in order: each process's last change.
 type journalOverlay struct {
-	// records holds each process's whole record, nil for a tombstone.
+	// records holds each upserted process's record, nil when deleted.
 	records map[int64]*record.Record
-	// statuses holds the status fields of processes that only status
-	// updates changed since the snapshot.
-	statuses map[int64]*statusEntry
+	// statuses holds the combined status updates of processes that only
+	// status updates changed since the snapshot.
+	statuses map[int64]record.StatusUpdate
 }
 
-// readEntries reads the values of the entries plan keeps, and marks in
-// plan.refs those holding a whole record or a tombstone.
-func (s *Store) readEntries(plan replayPlan) (journalOverlay, error) {
-	ov := journalOverlay{
-		records:  make(map[int64]*record.Record, len(plan.keep)),
-		statuses: make(map[int64]*statusEntry),
+func newOverlay() journalOverlay {
+	return journalOverlay{records: make(map[int64]*record.Record), statuses: make(map[int64]record.StatusUpdate)}
+}
+
+// apply folds batch b into ov.
+func (ov journalOverlay) apply(b *journalBatch) error {
+	for _, r := range b.ups {
+		ov.records[r.ProcessID] = r
+		delete(ov.statuses, r.ProcessID)
 	}
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		for pid, k := range plan.keep {
-			v, err := tx.Get(k)
-			if err != nil {
-				return fmt.Errorf("%s: %w", k, err)
+	for _, pid := range b.dels {
+		ov.records[pid] = nil
+		delete(ov.statuses, pid)
+	}
+	for _, u := range b.status {
+		r, ok := ov.records[u.ProcessID]
+		switch {
+		case ok && r == nil:
+			return fmt.Errorf("status update of bk_process_id %d, which an earlier batch deleted", u.ProcessID)
+		case ok:
+			ov.records[u.ProcessID] = withStatus(r, u)
+		default:
+			if prev, ok := ov.statuses[u.ProcessID]; ok && !u.SetProcInstInfos {
+				u.ProcInstInfos, u.SetProcInstInfos = prev.ProcInstInfos, prev.SetProcInstInfos
 			}
-			r, st, err := parseEntryValue(v)
-			if err != nil {
-				return fmt.Errorf("%w: %s: %w", ErrCorruptJournal, k, err)
-			}
-			if r != nil && r.ProcessID != pid {
-				return fmt.Errorf("%w: %s holds bk_process_id %d", ErrCorruptJournal, k, r.ProcessID)
-			}
-			if st != nil {
-				ov.statuses[pid] = st
-				continue
-			}
-			ov.records[pid] = r
-			plan.refs[pid] = entryRef{seq: plan.refs[pid].seq, full: true}
+			ov.statuses[u.ProcessID] = u
 		}
-		return nil
-	})
-	if err != nil {
-		return journalOverlay{}, fmt.Errorf("journal %s: %w", s.journalPath(), err)
 	}
-	return ov, nil
+	return nil
+}
+
+// batch returns ov as one batch.
+func (ov journalOverlay) batch() *journalBatch {
+	var b journalBatch
+	for pid, r := range ov.records {
+		if r == nil {
+			b.dels = append(b.dels, pid)
+		} else {
+			b.ups = append(b.ups, r)
+		}
+	}
+	for _, u := range ov.statuses {
+		b.status = append(b.status, u)
+	}
+	return &b
+}
+
+// withStatus returns a copy of r with u applied.
+func withStatus(r *record.Record, u record.StatusUpdate) *record.Record {
+	c := *r
+	c.ProcessStatus, c.IsAuto = u.ProcessStatus, u.IsAuto
+	if u.SetProcInstInfos {
+		c.ProcInstInfos = u.ProcInstInfos
+	}
+	return &c
+}
+
+// replay decodes the batches after the snapshot of base, in seq order,
+// and folds them into an overlay. It returns the batches' spans with
+// their change counts.
+func (s *Store) replay(sc journalScan, base uint64) (journalOverlay, []batchSpan, error) {
+	ov := newOverlay()
+	spans := slices.Clone(sc.batches)
+	for i, span := range sc.batches {
+		if span.seq <= base {
+			continue // a checkpoint was cut short before trimming it
+		}
+		var b journalBatch
+		for _, v := range sc.parts[i] {
+			if _, _, err := decodeBatchPart(v, &b); err != nil {
+				return ov, nil, &DamageError{File: s.journalPath(), Offset: span.off, Seq: span.seq, Reason: err.Error()}
+			}
+		}
+		if err := ov.apply(&b); err != nil {
+			return ov, nil, &DamageError{File: s.journalPath(), Offset: span.off, Seq: span.seq, Reason: err.Error()}
+		}
+		spans[i].changes = b.len()
+	}
+	return ov, spans, nil
+}
+
+// dropTorn drops a torn tail: the journal file is kept aside, then cut
+// where its whole records end.
+func (s *Store) dropTorn(sc journalScan) error {
+	if sc.torn == nil {
+		return nil
+	}
+	path := s.journalPath()
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", path, err)
+	}
+	aside, err := keepAside(path)
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", path, err)
+	}
+	// Whether the batch was acknowledged is not known: a crash while it
+	// was written, or the file cut later, look alike.
+	s.log.Warn("journal ends in an incomplete batch: dropped it", "dir", s.dir, "file", path,
+		"offset", sc.end, "bytes", st.Size()-sc.end, "seq", sc.torn.seq, "why", sc.torn.reason, "kept_aside", aside)
+	if err := os.Truncate(path, sc.end); err != nil {
+		return fmt.Errorf("journal %s: %w", path, err)
+	}
+	return nil
 }
 
 // mergeSnapshot reads the store's snapshot, if any, and returns its
 // records with the journal's entries laid over them.
-func (s *Store) mergeSnapshot(ctx context.Context, ov journalOverlay, js journalState, snaps []uint64) ([]*record.Record, error) {
+func (s *Store) mergeSnapshot(ctx context.Context, ov journalOverlay, sc journalScan, snaps []uint64) ([]*record.Record, error) {
 	var recs []*record.Record
 	if s.snap != "" {
 		n := 0
@@ -347,8 +332,8 @@ func (s *Store) mergeSnapshot(ctx context.Context, ov journalOverlay, js journal
 					return err
 				}
 			}
-			if st, ok := ov.statuses[r.ProcessID]; ok {
-				r = st.apply(r)
+			if u, ok := ov.statuses[r.ProcessID]; ok {
+				r = withStatus(r, u)
 				delete(ov.statuses, r.ProcessID)
 			}
 			if _, ok := ov.records[r.ProcessID]; !ok {
@@ -357,7 +342,7 @@ func (s *Store) mergeSnapshot(ctx context.Context, ov journalOverlay, js journal
 			return nil
 		})
 		if err != nil {
-			return nil, s.snapshotError(err, js, snaps)
+			return nil, s.snapshotError(err, sc, snaps)
 		}
 	}
 	if len(ov.statuses) > 0 {
@@ -375,50 +360,26 @@ func (s *Store) mergeSnapshot(ctx context.Context, ov journalOverlay, js journal
 
 // snapshotError wraps err, from reading the store's snapshot, saying
 // whether an older snapshot could take its place.
-func (s *Store) snapshotError(err error, js journalState, snaps []uint64) error {
+func (s *Store) snapshotError(err error, sc journalScan, snaps []uint64) error {
 	if !errors.Is(err, snapshot.ErrCorrupt) && !errors.Is(err, snapshot.ErrNotSnapshot) && !errors.Is(err, snapshot.ErrVersion) {
 		return fmt.Errorf("data dir %s: %w", s.dir, err)
 	}
 	msg := "refusing to start without it"
-	if len(snaps) > 1 && (!js.hasSnapMeta || snaps[len(snaps)-2] >= js.snapMeta) {
+	if len(snaps) > 1 && (!sc.hasSnapMeta || snaps[len(snaps)-2] >= sc.snapMeta) {
 		msg = fmt.Sprintf("%s with the journal still holds every change: move %s aside to use it",
 			snapName(snaps[len(snaps)-2]), filepath.Base(s.snap))
 	}
 	return fmt.Errorf("data dir %s: %w: %w; %s", s.dir, ErrCorruptSnapshot, err, msg)
 }
 
-// dropStale deletes the journal entries plan drops and, when the newest
-// batch was cut short, records batch last as having no entries.
-func (s *Store) dropStale(plan replayPlan, last uint64) error {
-	if len(plan.drop) == 0 && !plan.tornLast {
-		return nil
-	}
-	err := s.db.Update(func(tx *buntdb.Tx) error {
-		for _, k := range plan.drop {
-			if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
-				return err
-			}
-		}
-		if plan.tornLast {
-			_, _, err := tx.Set(keyLast, lastBatch{seq: last}.String(), nil)
-			return err
-		}
-		return nil
-	})
+// openJournalFile opens the journal file the store appends to, whose
+// whole records end at size, and syncs it.
+func (s *Store) openJournalFile(size int64) error {
+	f, err := os.OpenFile(s.journalPath(), os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", s.journalPath(), err)
 	}
-	return nil
-}
-
-// openSyncFile opens the descriptor the store syncs the journal through,
-// and syncs what open changed.
-func (s *Store) openSyncFile() error {
-	sf, err := os.OpenFile(s.journalPath(), os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("journal %s: %w", s.journalPath(), err)
-	}
-	s.syncF = sf
+	s.syncF, s.jsize = f, size
 	return s.syncJournal()
 }
 

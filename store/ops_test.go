@@ -2,11 +2,8 @@ package store
 
 import (
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
-
-	"procq/record"
 )
 
 func TestParseOps(t *testing.T) {
@@ -101,32 +98,5 @@ func TestParseOpKind(t *testing.T) {
 	}
 	if ops, err := ParseOp([]byte(`{"bk_process_ids":[]}`), KindDelete); err != nil || len(ops) != 0 {
 		t.Fatalf("empty delete: %+v, %v", ops, err)
-	}
-}
-
-func TestEntryValues(t *testing.T) {
-	r := &record.Record{ProcessID: 9, ProcessStatus: 2, IsAuto: true, SetName: "a\"b", ProcInstInfos: []record.ProcInstInfo{
-		{ProcessID: 9, LocalInstID: 1, InstID: 7, ProcessStatus: 1, IsAuto: true}, {ProcessID: 9, LocalInstID: 2, InstID: -3}}}
-	v := statusValue(r)
-	if v != "S2 1 9,1,7,1,1 9,2,-3,0,0" {
-		t.Fatalf("statusValue: %q", v)
-	}
-	got, st, err := parseEntryValue(v)
-	if err != nil || got != nil || st == nil {
-		t.Fatalf("parse %q: %v %v %v", v, got, st, err)
-	}
-	if c := st.apply(&record.Record{ProcessID: 9}); !reflect.DeepEqual(c.ProcInstInfos, r.ProcInstInfos) || c.ProcessStatus != 2 || !c.IsAuto {
-		t.Fatalf("applied: %+v", c)
-	}
-	if got, st, err := parseEntryValue(entryValue(r)); err != nil || st != nil || got.SetName != r.SetName {
-		t.Fatalf("record entry: %+v %v %v", got, st, err)
-	}
-	if got, st, err := parseEntryValue(tombstone); err != nil || got != nil || st != nil {
-		t.Fatalf("tombstone: %v %v %v", got, st, err)
-	}
-	for _, bad := range []string{"", "X", "S", "S1", "S1 2", "Sx 1", "S1 1 1,2,3", "S1 1 1,2,3,4,5", "U{"} {
-		if _, _, err := parseEntryValue(bad); err == nil {
-			t.Errorf("%q parsed", bad)
-		}
 	}
 }

@@ -140,7 +140,7 @@ func TestAutomaticCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	base := baseRecords(t, baseOptions)
 	dir := initDir(t, base)
-	s := mustOpen(t, dir, Options{CheckpointBytes: 4 << 10})
+	s := mustOpen(t, dir, Options{CheckpointBytes: 1 << 10})
 	ups := make([]record.StatusUpdate, 200)
 	for i := range ups {
 		ups[i] = record.StatusUpdate{ProcessID: base[i].ProcessID, ProcessStatus: 2}
