@@ -13,7 +13,7 @@ import (
 	"procq/bench"
 )
 
-const benchUsage = "bench [--processes N] [--quick] [--format markdown|json] [--seed S] [--snapshot FILE] [--engines scan,sqlite,buntdb] [--budget D] [--cpuprofile FILE [--profile-query NAME] [--profile-for D]]"
+const benchUsage = "bench [--processes N | --snapshot FILE] [--quick] [--format markdown|json] [--seed S] [--engines scan,sqlite,buntdb] [--budget D] [--cpuprofile FILE [--profile-query NAME] [--profile-for D]]"
 
 // runBench compares procq with a full scan, SQLite and buntdb on the same
 // records and the same questions, and prints the table.
@@ -36,29 +36,30 @@ func runBench(args []string) error {
 // benchOptions parses and checks the flags of `procq bench`.
 func benchOptions(args []string) (opt bench.Options, format, cpuprofileFile string, err error) {
 	fs := newFlags("bench")
-	n := fs.Int("processes", 0, "records in the generated data set (default 1000000, or 100000 with --quick)")
-	quick := fs.Bool("quick", false, "100,000 records and short timings: well under a minute")
-	formatFlag := fs.String("format", "markdown", "output format: markdown or json")
-	seed := fs.Int64("seed", 1, "seed of the generated data set")
-	snap := fs.String("snapshot", "", "use this snapshot instead of generating a data set")
-	engines := fs.String("engines", strings.Join(bench.Baselines, ","), "comma-separated baselines to run beside procq")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of procq answering its slowest query (or --profile-query) to FILE")
-	profileQuery := fs.String("profile-query", "", "name of the query to profile (default: procq's slowest)")
-	profileFor := fs.Duration("profile-for", 3*time.Second, "how long to profile the query")
-	budget := fs.Duration("budget", 0, "time each query is repeated per engine, after the minimum runs (default 1s, 30ms with --quick)")
+	n := processesFlag(fs)
+	quick := fs.Bool("quick", false, "short timings (at most 200 runs, 30ms per query and engine): a 100,000-process run in well under a minute")
+	formatFlag := fs.String("format", "markdown", "output `FORMAT`: markdown or json")
+	seed := seedFlag(fs)
+	snap := fs.String("snapshot", "", "use the snapshot `FILE` instead of generating a data set")
+	engines := fs.String("engines", strings.Join(bench.Baselines, ","), "comma-separated `LIST` of baselines to run beside procq")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of procq answering its slowest query (or --profile-query) to `FILE`")
+	profileQuery := fs.String("profile-query", "", "`NAME` of the query to profile (default: procq's slowest)")
+	profileFor := fs.Duration("profile-for", 3*time.Second, "how long (`D`) to profile the query")
+	budget := fs.Duration("budget", 0, "time `D` each query is repeated per engine, after the minimum runs (default 1s, 30ms with --quick)")
 	if err := parseFlags(fs, args); err != nil {
 		return opt, "", "", err
 	}
-	if err := benchChecks(*formatFlag, *n, *snap, *profileQuery, *cpuprofile, *profileFor, *budget); err != nil {
+	if *snap != "" && isSet(fs, "processes") {
+		return opt, "", "", usageErrorf("--snapshot and --processes are exclusive")
+	}
+	if err := benchChecks(*formatFlag, *n, *profileQuery, *cpuprofile, *profileFor, *budget); err != nil {
 		return opt, "", "", err
 	}
 	opt = bench.FullOptions()
 	if *quick {
 		opt = bench.QuickOptions()
 	}
-	if *n > 0 {
-		opt.Processes = *n
-	}
+	opt.Processes = *n
 	if *budget > 0 {
 		opt.Budget = *budget
 	}
@@ -120,15 +121,12 @@ func benchRun(opt bench.Options, format string) error {
 }
 
 // benchChecks rejects flag values out of range.
-func benchChecks(format string, n int, snap, profileQuery, cpuprofile string, profileFor, budget time.Duration) error {
+func benchChecks(format string, n int, profileQuery, cpuprofile string, profileFor, budget time.Duration) error {
 	if format != "markdown" && format != "json" {
 		return fmt.Errorf("--format must be markdown or json, got %q", format)
 	}
-	if n < 0 {
+	if n <= 0 {
 		return fmt.Errorf("--processes must be > 0, got %d", n)
-	}
-	if snap != "" && n != 0 {
-		return errors.New("--snapshot and --processes are exclusive")
 	}
 	if profileQuery != "" && cpuprofile == "" {
 		return errors.New("--profile-query needs --cpuprofile")

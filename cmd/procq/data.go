@@ -42,11 +42,12 @@ func (p *progress) step(done int) {
 
 func runGen(args []string) error {
 	fs := newFlags("gen")
-	out := fs.String("out", "", "snapshot file to write")
-	n := fs.Int("processes", 100000, "number of processes")
-	seed := fs.Int64("seed", 1, "random seed")
-	reqOut := fs.String("requests-out", "", "also write a request log for the data set (JSON Lines) to this file")
-	reqCount := fs.Int("requests-count", 1000, "number of requests in the --requests-out log")
+	out := fs.String("out", "", "snapshot `FILE` to write (required)")
+	n := processesFlag(fs)
+	seed := seedFlag(fs)
+	reqOut := fs.String("requests-out", "", "also write the request mix for the data set to `FILE` (JSON Lines)")
+	reqCount := mixCountFlag(fs)
+	alias(fs, "requests-count", "mix-count")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,10 +55,10 @@ func runGen(args []string) error {
 		return err
 	}
 	if *reqCount < 0 {
-		return fmt.Errorf("--requests-count must be >= 0, got %d", *reqCount)
+		return usageErrorf("--mix-count must be >= 0, got %d", *reqCount)
 	}
 	if *n < 0 {
-		return fmt.Errorf("--processes must be >= 0, got %d", *n)
+		return usageErrorf("--processes must be >= 0, got %d", *n)
 	}
 	start := time.Now()
 	w, err := snapshot.Create(*out)
@@ -86,8 +87,8 @@ func runGen(args []string) error {
 
 func runImport(args []string) error {
 	fs := newFlags("import")
-	in := fs.String("in", "", "JSON Lines file of records")
-	out := fs.String("out", "", "snapshot file to write")
+	in := fs.String("in", "", "JSON Lines `FILE` of records, \"-\" for stdin (required)")
+	out := fs.String("out", "", "snapshot `FILE` to write (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func runImport(args []string) error {
 	if err := required("out", *out); err != nil {
 		return err
 	}
-	f, err := os.Open(*in)
+	f, name, err := openIn(*in)
 	if err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ func runImport(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := importLines(f, *in, w); err != nil {
+	if err := importLines(f, name, w); err != nil {
 		return errors.Join(err, w.Abort())
 	}
 	return w.Commit()
@@ -141,9 +142,12 @@ func importLines(r io.Reader, name string, w *snapshot.Writer) error {
 	}
 }
 
+// runExport writes a snapshot's records as JSON Lines, ascending
+// bk_process_id.
 func runExport(args []string) error {
 	fs := newFlags("export")
-	path := fs.String("snapshot", "", "snapshot file to read")
+	path := fs.String("snapshot", "", "snapshot `FILE` to read (required)")
+	outPath := fs.String("out", "-", "JSON Lines `FILE` to write, \"-\" for stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -158,13 +162,15 @@ func runExport(args []string) error {
 		return err
 	}
 	slices.SortFunc(recs, func(a, b *record.Record) int { return cmp.Compare(a.ProcessID, b.ProcessID) })
-	bw := bufio.NewWriterSize(os.Stdout, 1<<20)
-	var buf []byte
-	for _, r := range recs {
-		buf = append(r.AppendJSON(buf[:0], 0), '\n')
-		if _, err := bw.Write(buf); err != nil {
-			return err
+	return writeOut(*outPath, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		var buf []byte
+		for _, r := range recs {
+			buf = append(r.AppendJSON(buf[:0], 0), '\n')
+			if _, err := bw.Write(buf); err != nil {
+				return err
+			}
 		}
-	}
-	return bw.Flush()
+		return bw.Flush()
+	})
 }

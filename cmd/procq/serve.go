@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,21 +16,22 @@ import (
 	"procq/server"
 )
 
-const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--demo-processes N] [--max-body BYTES] " + serveDataUsage
+const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--processes N] [--max-body BYTES] " + serveDataUsage
 
 // runServe serves the HTTP API until SIGINT or SIGTERM; SIGHUP reloads
 // the snapshot.
 func runServe(args []string) error {
 	fs := newFlags("serve")
-	snap := fs.String("snapshot", "", "snapshot file to serve")
-	demo := fs.Bool("demo", false, "serve a generated demo data set (instead of --snapshot or --data-dir)")
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	credsPath := fs.String("app-credentials", "", "JSON file of app code to secret; when set, queries must carry matching bk_app_code/bk_app_secret")
-	pprofAddr := fs.String("pprof", "", "address to serve net/http/pprof on (loopback when no host is given)")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	demoN := fs.Int("demo-processes", defaultDemoProcesses, "size of the demo data set served with --demo")
-	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in bytes")
+	snap := fs.String("snapshot", "", "snapshot `FILE` to serve")
+	demo := fs.Bool("demo", false, "serve a generated demo data set (instead of --snapshot or --data-dir) of --processes processes")
+	addr := fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on")
+	credsPath := fs.String("app-credentials", "", "JSON `FILE` of app code to secret; when set, queries must carry matching bk_app_code/bk_app_secret")
+	pprofAddr := fs.String("pprof", "", "`ADDR` to serve net/http/pprof on (loopback when no host is given)")
+	logFormat := fs.String("log-format", "text", "log `FORMAT`: text or json (every stderr line is then a JSON object)")
+	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	demoN := processesFlag(fs)
+	alias(fs, "demo-processes", "processes")
+	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in `BYTES`")
 	dataDir := addDataDirFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -44,7 +44,7 @@ func runServe(args []string) error {
 		return err
 	}
 	if *demoN <= 0 || *maxBody <= 0 {
-		return fmt.Errorf("--demo-processes and --max-body must be > 0")
+		return usageErrorf("--processes and --max-body must be > 0")
 	}
 	cfg := server.Config{MaxBodyBytes: *maxBody, PprofAddr: *pprofAddr, Logger: log}
 	switch {
@@ -98,8 +98,7 @@ func runServe(args []string) error {
 func checkSource(snap, dataDir string, demo bool) error {
 	switch {
 	case snap == "" && dataDir == "" && !demo:
-		fmt.Fprintln(os.Stderr, "procq serve: no data to serve: give --snapshot FILE, --data-dir DIR or --demo")
-		return fmt.Errorf("no data source: %w", flag.ErrHelp)
+		return usageErrorf("no data to serve: give --snapshot FILE, --data-dir DIR or --demo")
 	case demo && (snap != "" || dataDir != ""):
 		return errors.New("--demo excludes --snapshot and --data-dir")
 	}

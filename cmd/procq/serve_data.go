@@ -26,11 +26,11 @@ type dataDirFlags struct {
 
 func addDataDirFlags(fs *flag.FlagSet) *dataDirFlags {
 	return &dataDirFlags{
-		dir:   fs.String("data-dir", "", "data directory to serve and change (made by procq init); instead of --snapshot"),
-		token: fs.String("admin-token", "", "bearer token every /admin/ endpoint requires (default: $"+adminTokenEnv+"); without one they are served on loopback only"),
-		sync:  fs.String("sync", "always", "journal sync policy with --data-dir: always, second or never"),
+		dir:   fs.String("data-dir", "", "data directory `DIR` to serve and change (made by procq init); instead of --snapshot"),
+		token: fs.String("admin-token", "", "bearer `TOKEN` every /admin/ endpoint requires (default: $"+adminTokenEnv+"); without one they are served on loopback only"),
+		sync:  syncFlag(fs),
 		checkpointBytes: fs.Int64("checkpoint-bytes", store.DefaultCheckpointBytes,
-			"journal size that starts a checkpoint with --data-dir; negative: never automatically"),
+			"journal size in `BYTES` that starts a checkpoint with --data-dir; negative: never automatically"),
 	}
 }
 
