@@ -85,9 +85,14 @@ func runServe(args []string) error {
 		}
 	}()
 	if *demo {
-		fmt.Fprintf(os.Stderr, "procq serve: generating a demo data set of %d processes...\n", *demoN)
+		log.Info("generating a demo data set", "processes", *demoN)
 	}
 	return s.Run(ctx, ln, func(info *server.LoadInfo) {
+		if *logFormat == "json" {
+			// Every stderr line is JSON: the banner is one log record.
+			logBanner(log, ln.Addr(), info, cfg)
+			return
+		}
 		printBanner(ln.Addr(), info, *demo, cfg.Credentials != nil, cfg.AdminToken != "")
 		printAdminBanner(ln.Addr(), cfg)
 	})
@@ -105,24 +110,34 @@ func checkSource(snap, dataDir string, demo bool) error {
 	return nil
 }
 
-// newLogger returns a slog logger on stderr in format at level.
+// newLogger returns a slog logger on stderr in format at level. A
+// duration attribute is written as float seconds in both formats, as the
+// server's own *_seconds attributes are.
 func newLogger(format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: durationSeconds}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	return nil, usageErrorf("--log-format %q: want text or json", format)
 }
 
-// printBanner tells on stderr where the service is and how to query it.
-func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth, token bool) {
+// durationSeconds writes a duration attribute as float seconds.
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.Float64Value(a.Value.Duration().Seconds())
+	}
+	return a
+}
+
+// baseURL is the URL clients reach the listener addr at.
+func baseURL(addr net.Addr) string {
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
 		host, port = addr.String(), ""
@@ -130,7 +145,20 @@ func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth, token bool) {
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	base := "http://" + net.JoinHostPort(host, port)
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// logBanner is the banner as one log record, for --log-format json.
+func logBanner(log *slog.Logger, addr net.Addr, info *server.LoadInfo, cfg server.Config) {
+	base := baseURL(addr)
+	log.Info("serving", "url", base+gsekit.Path, "records", info.Records, "source", info.Kind,
+		"healthz", base+"/healthz", "metrics", base+"/metrics", "pid", os.Getpid(),
+		"app_auth", cfg.Credentials != nil, "admin_token", cfg.AdminToken != "", "data_dir", cfg.DataDir != "")
+}
+
+// printBanner tells on stderr where the service is and how to query it.
+func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth, token bool) {
+	base := baseURL(addr)
 	what := info.Source
 	if demo {
 		what = "the demo data set"

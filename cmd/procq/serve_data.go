@@ -67,14 +67,7 @@ func printAdminBanner(addr net.Addr, cfg server.Config) {
 	if cfg.DataDir == "" {
 		return
 	}
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		host, port = addr.String(), ""
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	base := "http://" + net.JoinHostPort(host, port)
+	base := baseURL(addr)
 	auth, note := "", "open (no --admin-token; loopback only)"
 	if cfg.AdminToken != "" {
 		auth, note = ` -H "Authorization: Bearer $`+adminTokenEnv+`"`, "bearer token required"
