@@ -86,25 +86,12 @@ func benchOptions(args []string) (opt bench.Options, format, cpuprofileFile stri
 // benchRun runs the benchmark with a progress display and prints the
 // report.
 func benchRun(opt bench.Options, format string) error {
-	start := time.Now()
-	var bar *stageBar
-	if isTerminal(os.Stderr) {
-		bar = &stageBar{}
-		opt.Progress = bar.show
-	} else {
-		// No bar in a log: one line as each stage starts.
-		stage := ""
-		opt.Progress = func(s string, _, _ int) {
-			if s != stage {
-				stage = s
-				fmt.Fprintf(os.Stderr, "bench: %s (at %s)\n", s, time.Since(start).Round(time.Second))
-			}
-		}
-	}
+	m := newMeter("bench")
+	opt.Progress = func(stage string, done, total int) { m.show(stage, "steps", int64(done), int64(total)) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep, err := bench.Run(ctx, opt)
-	bar.finish()
+	m.end()
 	if err != nil {
 		return err
 	}
@@ -116,7 +103,7 @@ func benchRun(opt bench.Options, format string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "bench: done in %s\n", time.Since(start).Round(time.Second))
+	m.done("%d records, %d queries, %d engines", rep.Records, len(rep.Queries), len(rep.Engines))
 	return nil
 }
 
@@ -138,36 +125,4 @@ func benchChecks(format string, n int, profileQuery, cpuprofile string, profileF
 		return fmt.Errorf("--budget must be >= 0, got %s", budget)
 	}
 	return nil
-}
-
-// stageBar draws a progress bar per stage on stderr, a terminal.
-type stageBar struct {
-	stage string
-	last  time.Time
-}
-
-// finish ends the bar's line; a nil bar does nothing.
-func (b *stageBar) finish() {
-	if b != nil && b.stage != "" {
-		fmt.Fprintln(os.Stderr)
-		b.stage = ""
-	}
-}
-
-func (b *stageBar) show(stage string, done, total int) {
-	if stage != b.stage {
-		if b.stage != "" {
-			fmt.Fprintln(os.Stderr)
-		}
-		b.stage, b.last = stage, time.Time{}
-	}
-	if done != total && time.Since(b.last) < 100*time.Millisecond {
-		return
-	}
-	b.last = time.Now()
-	const width = 30
-	total = max(total, 1)
-	fill := min(done*width/total, width)
-	fmt.Fprintf(os.Stderr, "\r%-12s [%s%s] %3d%% (%d/%d)", stage,
-		strings.Repeat("#", fill), strings.Repeat(".", width-fill), done*100/total, done, total)
 }

@@ -150,7 +150,7 @@ func TestStdinStdout(t *testing.T) {
 	out := filepath.Join(dir, "out.jsonl")
 	c := procq(t, "", "export", "--snapshot", snap, "--out", out)
 	written, err := os.ReadFile(out)
-	if a.code != 0 || a != b || c.code != 0 || c.stdout != "" || err != nil || string(written) != a.stdout {
+	if a.code != 0 || a.stdout != b.stdout || b.code != 0 || c.code != 0 || c.stdout != "" || err != nil || string(written) != a.stdout {
 		t.Errorf("export --out: %+v %+v %+v %v", a, b, c, err)
 	}
 	if strings.Count(a.stdout, "\n") != strings.Count(strings.TrimSpace(string(records)), "\n")+1 {

@@ -79,13 +79,14 @@ func loadRuns(ctx context.Context, w io.Writer, h *workload.HTTP, reqs []workloa
 				return err
 			}
 		}
-		var bar *stageBar
+		var m *meter
 		if isTerminal(os.Stderr) {
-			bar = &stageBar{}
-			plan.Progress = func(done, total int) { bar.show(name, done, total) }
+			// Off a terminal the table on stdout says it all.
+			m = newMeter("loadtest")
+			plan.Progress = func(done, total int) { m.show(name, "requests", int64(done), int64(total)) }
 		}
 		st, err := h.Run(ctx, reqs, plan, nil)
-		bar.finish()
+		m.end()
 		if err != nil {
 			return err
 		}

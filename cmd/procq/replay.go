@@ -88,15 +88,16 @@ func runReplay(args []string) error {
 		len(reqs), *logPath, *snap, e.Len(), bench.Duration(time.Since(start)))
 
 	opt := replay.Options{Concurrency: *conc, Rate: *rate, Count: *count, Duration: *duration}
-	var bar *stageBar
+	var m *meter
 	if isTerminal(os.Stderr) {
-		bar = &stageBar{}
-		opt.Progress = func(done, total int) { bar.show("replay", done, total) }
+		// Off a terminal the report says it all.
+		m = newMeter("replay")
+		opt.Progress = func(done, total int) { m.show("replaying", "requests", int64(done), int64(total)) }
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	sum, answers, err := replay.Run(ctx, e, reqs, opt)
-	bar.finish()
+	m.end()
 	if err != nil {
 		return err
 	}
