@@ -60,8 +60,11 @@ func TestLogLevels(t *testing.T) {
 			t.Errorf("%s %s not logged:\n%s", c.method, c.path, logs.String()[before:])
 		}
 	}
-	if lv := statusLevel(500); lv != slog.LevelError {
-		t.Errorf("statusLevel(500) = %v", lv)
+	for status, want := range map[int]slog.Level{200: slog.LevelDebug, 404: slog.LevelInfo, 413: slog.LevelInfo,
+		500: slog.LevelError, 503: slog.LevelWarn} {
+		if lv := statusLevel(status); lv != want {
+			t.Errorf("statusLevel(%d) = %v, want %v", status, lv, want)
+		}
 	}
 }
 

@@ -123,9 +123,9 @@ type Config struct {
 	// a listener of its own; a missing host means 127.0.0.1.
 	PprofAddr string
 	// Logger receives the logs; nil discards them. Request logs are at
-	// debug level when answered, info for a client error (4xx), error for
-	// a server error (5xx); durations are attributes named *_seconds,
-	// float seconds.
+	// debug level when answered (and for every GET /healthz), info for a
+	// client error (4xx), warn for a 503, error for any other server
+	// error; durations are attributes named *_seconds, float seconds.
 	Logger *slog.Logger
 	// Registerer, when not nil, receives the server's metrics (procq_*,
 	// procq_build_info included) so that an embedding process exports
@@ -244,7 +244,12 @@ func (s *Server) logged(h http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
-		s.log.LogAttrs(r.Context(), statusLevel(sw.status), "request",
+		level := statusLevel(sw.status)
+		if r.URL.Path == "/healthz" {
+			// A probe: its 503 while loading is the designed answer.
+			level = slog.LevelDebug
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("remote", r.RemoteAddr),
@@ -255,9 +260,12 @@ func (s *Server) logged(h http.Handler) http.Handler {
 
 // statusLevel is the log level of a request answered with status: debug
 // when it succeeded, info for a client error (the client's problem, not
-// the operator's), error for a server error.
+// the operator's), warn for 503 (nothing loaded yet, a query out of time,
+// a client gone: transient), error for any other server error.
 func statusLevel(status int) slog.Level {
 	switch {
+	case status == http.StatusServiceUnavailable:
+		return slog.LevelWarn
 	case status >= 500:
 		return slog.LevelError
 	case status >= 400:
