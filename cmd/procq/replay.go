@@ -102,17 +102,23 @@ func runReplay(args []string) error {
 		return err
 	}
 	printSummary(report, sum)
-	if *out != "" {
-		if err := writeOut(*out, func(w io.Writer) error { return replay.WriteAnswers(w, answers) }); err != nil {
+	return replayOutputs(report, answers, *out, *compare, old)
+}
+
+// replayOutputs writes the answers to out and compares them with old,
+// the results of compare, as the flags ask; report gets the messages.
+func replayOutputs(report io.Writer, answers []replay.Answer, out, compare string, old []replay.Answer) error {
+	if out != "" {
+		if err := writeOut(out, func(w io.Writer) error { return replay.WriteAnswers(w, answers) }); err != nil {
 			return err
 		}
-		fmt.Fprintf(report, "answers: %d digests written to %s\n", len(answers), *out)
+		fmt.Fprintf(report, "answers: %d digests written to %s\n", len(answers), out)
 	}
-	if *compare != "" {
+	if compare != "" {
 		c := replay.Compare(old, answers)
-		printComparison(report, c, *compare)
+		printComparison(report, c, compare)
 		if len(c.Differences) > 0 {
-			return fmt.Errorf("%w: %d of %d requests answer differently than in %s", errAnswersDiffer, len(c.Differences), c.Compared, *compare)
+			return fmt.Errorf("%w: %d of %d requests answer differently than in %s", errAnswersDiffer, len(c.Differences), c.Compared, compare)
 		}
 	}
 	return nil
