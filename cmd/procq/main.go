@@ -107,6 +107,10 @@ func run(args []string) int {
 		}
 		// procq help CMD is procq CMD -h.
 		name, rest = rest[0], []string{"-h"}
+		if name == "help" {
+			usage(os.Stdout)
+			return 0
+		}
 	}
 	cmd, ok := lookup(name)
 	if !ok {
