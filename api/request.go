@@ -1,7 +1,9 @@
 // Package api is the wire format of procq's service, the BlueKing GSEKit
 // request POST /v2/gsekit/api/process/process_status/: it decodes and
 // validates a request body into a Query (SPEC sections 2, 3, 4, 6 and 10)
-// and encodes the response envelope (SPEC section 7).
+// and encodes the response envelope (SPEC section 7). The contract is
+// stated for users in docs/API.md; the SPEC sections cited here are those
+// of the GSEKit specification it was written from.
 //
 // ParseRequest is the one place a request is checked: validation
 // (CodeValidation) first, then the syntax of the five expression_scope

@@ -84,7 +84,7 @@ func (s *Server) admin(endpoint, method string, h http.HandlerFunc) http.Handler
 			return
 		}
 		if !s.access.allow(r) {
-			s.log.Warn("admin request refused: bad or missing bearer token", "path", r.URL.Path, "remote", r.RemoteAddr)
+			s.log.Info("admin request refused: bad or missing bearer token", "path", r.URL.Path, "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="procq admin"`)
 			s.adminFail(w, endpoint, "unauthorized", http.StatusUnauthorized, api.CodeUnauthorized,
 				"missing or wrong bearer token: send Authorization: Bearer TOKEN")

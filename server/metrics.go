@@ -9,12 +9,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"procq/engine"
+	"procq/internal/buildinfo"
 )
 
-// metrics are the server's Prometheus metrics, in a registry of its own so
-// that several servers (in tests) do not collide.
+// metrics are the server's Prometheus metrics: in a registry of its own
+// (so that several servers, in tests, do not collide), or in the
+// Config.Registerer of an embedding process.
 type metrics struct {
-	reg      *prometheus.Registry
+	// reg receives every metric; gather is what GET /metrics serves.
+	reg      prometheus.Registerer
+	gather   prometheus.Gatherer
 	requests *prometheus.CounterVec
 	latency  prometheus.Histogram
 	records  prometheus.Gauge
@@ -26,9 +30,12 @@ type metrics struct {
 	created atomic.Int64
 }
 
-func newMetrics() *metrics {
+// newMetrics registers the server's metrics with reg, or with a registry
+// of its own, holding the Go and process collectors too, when reg is nil.
+func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		reg:    reg,
+		gather: prometheus.DefaultGatherer,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "procq_requests_total",
 			Help: "process_status requests answered, by HTTP status and envelope code (0 is success).",
@@ -68,10 +75,32 @@ func newMetrics() *metrics {
 	})
 	m.reloads.WithLabelValues("ok")
 	m.reloads.WithLabelValues("error")
-	m.reg.MustRegister(m.requests, m.latency, m.records, m.loadDur, m.loadedAt, m.reloads, age,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if reg == nil {
+		own := prometheus.NewRegistry()
+		own.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.reg, m.gather = own, own
+	} else if g, ok := reg.(prometheus.Gatherer); ok {
+		m.gather = g
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.records, m.loadDur, m.loadedAt, m.reloads, age, buildInfo())
 	return m
+}
+
+// buildInfo is procq_build_info: always 1, the labels say what the binary
+// was built from.
+func buildInfo() prometheus.Collector {
+	bi := buildinfo.Get()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "procq_build_info",
+		Help: "Always 1; the labels are the module version, the vcs commit and the Go version of the running binary.",
+		ConstLabels: prometheus.Labels{
+			"version":    bi.Version,
+			"commit":     bi.CommitLabel(),
+			"go_version": bi.GoVersion,
+		},
+	})
+	g.Set(1)
+	return g
 }
 
 // cacheMetrics exports the term cache of the engine current returns (zero

@@ -96,7 +96,7 @@ func (s *Server) loadDataDir(ctx context.Context) (*LoadInfo, error) {
 	info := s.dataInfo(time.Now(), time.Since(start))
 	s.m.loaded(info)
 	s.log.Info("data directory opened", "data_dir", s.cfg.DataDir, "records", info.Records,
-		"duration", info.Duration.Round(time.Millisecond), "seq", st.Stats().Seq)
+		seconds("duration", info.Duration), "seq", st.Stats().Seq)
 	return info, nil
 }
 
@@ -188,7 +188,7 @@ func (s *Server) mutation(endpoint, kind string) http.HandlerFunc {
 		info := s.dataInfo(time.Time{}, 0)
 		s.data.mutations.WithLabelValues(endpoint, "ok").Inc()
 		s.log.Info("mutation applied", "endpoint", endpoint, "ops", len(ops), "seq", res.Seq,
-			"changed", res.Changed, "missing", len(res.Missing), "duration", time.Since(start).Round(time.Microsecond))
+			"changed", res.Changed, "missing", len(res.Missing), seconds("duration", time.Since(start)))
 		missing := res.Missing[:min(len(res.Missing), maxMissingListed)]
 		if missing == nil {
 			missing = []int64{}
@@ -223,7 +223,7 @@ func (s *Server) bodyFailed(w http.ResponseWriter, r *http.Request, endpoint str
 	case errors.Is(err, store.ErrInvalidOp):
 		s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, err.Error())
 	default:
-		s.log.Warn("mutation body not read", "endpoint", endpoint, "remote", r.RemoteAddr, "err", err)
+		s.log.Info("mutation body not read", "endpoint", endpoint, "remote", r.RemoteAddr, "err", err)
 		s.adminFail(w, endpoint, "invalid", http.StatusBadRequest, api.CodeValidation, "reading request body failed")
 	}
 }

@@ -63,6 +63,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"procq/api"
@@ -121,8 +122,21 @@ type Config struct {
 	// PprofAddr, when set, is the address Run serves net/http/pprof on, on
 	// a listener of its own; a missing host means 127.0.0.1.
 	PprofAddr string
-	// Logger receives the logs; nil discards them.
+	// Logger receives the logs; nil discards them. Request logs are at
+	// debug level when answered (and for every GET /healthz), info for a
+	// client error (4xx), warn for a 503, error for any other server
+	// error; durations are attributes named *_seconds, float seconds.
 	Logger *slog.Logger
+	// Registerer, when not nil, receives the server's metrics (procq_*,
+	// procq_build_info included) so that an embedding process exports
+	// them with its own, and GET /metrics serves it when it is also a
+	// prometheus.Gatherer (such as a *prometheus.Registry), otherwise
+	// prometheus.DefaultGatherer. Its metric names are fixed, so one
+	// Registerer takes one Server (wrap it with
+	// prometheus.WrapRegistererWith to tell several apart). When nil, the
+	// server keeps a registry of its own, with the Go and process
+	// collectors, which Gatherer returns.
+	Registerer prometheus.Registerer
 
 	// DataDir, when set, serves this data directory (package store)
 	// instead of Source, and adds the mutation endpoints (see the package doc).
@@ -200,7 +214,7 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = gsekit.DefaultMaxBodyBytes
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(), access: newAccessPolicy(cfg.AdminToken)}
+	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registerer), access: newAccessPolicy(cfg.AdminToken)}
 	s.m.reg.MustRegister(cacheMetrics(s.live.Load)...)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -215,7 +229,7 @@ func New(cfg Config) *Server {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.gather, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/admin/reload", s.admin("reload", http.MethodPost, s.adminReload))
 	s.mountMutations(mux)
 	mux.HandleFunc("/", gsekit.NotFound)
@@ -223,24 +237,47 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// logged logs each request to h at debug level, or at warn when it
-// answers 5xx; the process_status endpoint logs through observe instead.
+// logged logs each request to h at the level statusLevel gives; the
+// process_status endpoint logs through observe instead.
 func (s *Server) logged(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
-		level := slog.LevelDebug
-		if sw.status >= 500 {
-			level = slog.LevelWarn
+		level := statusLevel(sw.status)
+		if r.URL.Path == "/healthz" {
+			// A probe: its 503 while loading is the designed answer.
+			level = slog.LevelDebug
 		}
 		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("remote", r.RemoteAddr),
 			slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(start)))
+			seconds("duration", time.Since(start)))
 	})
+}
+
+// statusLevel is the log level of a request answered with status: debug
+// when it succeeded, info for a client error (the client's problem, not
+// the operator's), warn for 503 (nothing loaded yet, a query out of time,
+// a client gone: transient), error for any other server error.
+func statusLevel(status int) slog.Level {
+	switch {
+	case status == http.StatusServiceUnavailable:
+		return slog.LevelWarn
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
+}
+
+// seconds is the log attribute of a duration: key_seconds, float seconds,
+// whatever the handler (slog's JSON handler would write nanoseconds).
+func seconds(key string, d time.Duration) slog.Attr {
+	return slog.Float64(key+"_seconds", d.Seconds())
 }
 
 // statusWriter remembers the status written through it.
@@ -256,6 +293,9 @@ func (w *statusWriter) WriteHeader(status int) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Gatherer returns the metrics GET /metrics serves.
+func (s *Server) Gatherer() prometheus.Gatherer { return s.m.gather }
 
 // Handler returns the handler of every path the server answers.
 func (s *Server) Handler() http.Handler { return s.root }
@@ -299,7 +339,7 @@ func (s *Server) load(ctx context.Context) (*LoadInfo, error) {
 		go debug.FreeOSMemory()
 	}
 	s.log.Info("data set loaded", "source", info.Source, "records", info.Records,
-		"duration", info.Duration.Round(time.Millisecond), "created", info.Created.UTC().Format(time.RFC3339))
+		seconds("duration", info.Duration), "created", info.Created.UTC().Format(time.RFC3339))
 	return &info, nil
 }
 
@@ -333,12 +373,9 @@ func (s *Server) reloadable() bool {
 // observe logs and counts one answered query.
 func (s *Server) observe(r *http.Request, o *gsekit.Outcome) {
 	s.m.observe(o.Status, o.Code, o.Duration)
-	level := slog.LevelDebug
-	switch {
-	case o.Stack != nil:
+	level := statusLevel(o.Status)
+	if o.Stack != nil {
 		level = slog.LevelError
-	case o.Err != nil:
-		level = slog.LevelWarn
 	}
 	if !s.log.Enabled(r.Context(), level) {
 		return
@@ -350,7 +387,7 @@ func (s *Server) observe(r *http.Request, o *gsekit.Outcome) {
 		slog.Int("status", o.Status),
 		slog.Int("code", o.Code),
 		slog.Int("bytes", o.Bytes),
-		slog.Duration("duration", o.Duration),
+		seconds("duration", o.Duration),
 	}
 	if o.Engine != nil {
 		attrs = append(attrs, slog.Uint64("data_version", o.Engine.Version()))
@@ -401,7 +438,7 @@ func (s *Server) adminReload(w http.ResponseWriter, r *http.Request) {
 	if c := s.cfg.Credentials; c != nil {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 		if err != nil || !c.Check(gsekit.AppCredentials(body)) {
-			s.log.Warn("reload refused: app authentication failed", "remote", r.RemoteAddr)
+			s.log.Info("reload refused: app authentication failed", "remote", r.RemoteAddr)
 			gsekit.WriteError(w, http.StatusUnauthorized, api.CodeUnauthorized, "bk_app_code/bk_app_secret: app authentication failed")
 			return
 		}
@@ -492,7 +529,7 @@ func (s *Server) adminServed() bool { return s.reloadable() }
 
 // shutdown stops srv gracefully and waits for Serve to return.
 func (s *Server) shutdown(srv *http.Server, served <-chan error) error {
-	s.log.Info("shutting down: finishing requests in flight", "timeout", s.cfg.ShutdownTimeout)
+	s.log.Info("shutting down: finishing requests in flight", seconds("timeout", s.cfg.ShutdownTimeout))
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(ctx)

@@ -332,8 +332,8 @@ func TestReloadCorruptKeepsOld(t *testing.T) {
 	if h := do(t, "GET", srv.URL+"/healthz", ""); h.status != 200 {
 		t.Errorf("healthz after a failed reload: %d", h.status)
 	}
-	if !strings.Contains(logs.String(), `level=WARN msg="reload failed"`) || !strings.Contains(logs.String(), `level=WARN msg=request method=POST path=/admin/reload`) {
-		t.Errorf("the failed reload is not logged at warn:\n%s", logs)
+	if !strings.Contains(logs.String(), `level=WARN msg="reload failed"`) || !strings.Contains(logs.String(), `level=ERROR msg=request method=POST path=/admin/reload`) {
+		t.Errorf("the failed reload is not logged at warn, its 500 at error:\n%s", logs)
 	}
 	// Not a snapshot at all, and a missing file.
 	os.WriteFile(path, []byte("hello"), 0o644)

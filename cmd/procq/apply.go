@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -25,8 +24,8 @@ const (
 // runInit makes a data directory, empty or holding a snapshot's records.
 func runInit(args []string) error {
 	fs := newFlags("init")
-	dir := fs.String("data-dir", "", "data directory to create (missing or empty)")
-	snap := fs.String("snapshot", "", "snapshot file whose records the data starts with (default: none)")
+	dir := fs.String("data-dir", "", "data directory `DIR` to create, missing or empty (required)")
+	snap := fs.String("snapshot", "", "snapshot `FILE` whose records the data starts with (default: none)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -50,9 +49,9 @@ func runInit(args []string) error {
 // runApply applies a file of changes to a data directory as one batch.
 func runApply(args []string) error {
 	fs := newFlags("apply")
-	dir := fs.String("data-dir", "", "data directory (made by procq init)")
-	in := fs.String("in", "", `changes, one operation per line ("-" for stdin)`)
-	syncFlag := fs.String("sync", "always", "journal sync policy: always, second or never")
+	dir := dataDirFlag(fs)
+	in := fs.String("in", "", "`FILE` of changes, one operation per line, \"-\" for stdin (required)")
+	syncFlag := syncFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -71,16 +70,11 @@ func runApply(args []string) error {
 	}
 	// Read and check every line before the data directory is touched: a
 	// bad line applies nothing.
-	var r io.Reader = os.Stdin
-	name := "stdin"
-	if *in != "-" {
-		f, err := os.Open(*in)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r, name = f, *in
+	r, name, err := openIn(*in)
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	ops, err := store.ParseOps(r, name)
 	if err != nil {
 		return err
@@ -113,7 +107,7 @@ func runApply(args []string) error {
 // trims its journal.
 func runCheckpoint(args []string) error {
 	fs := newFlags("checkpoint")
-	dir := fs.String("data-dir", "", "data directory (made by procq init)")
+	dir := dataDirFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

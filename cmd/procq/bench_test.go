@@ -42,7 +42,8 @@ func TestBenchFlagErrors(t *testing.T) {
 // JSON report.
 func TestBenchCommand(t *testing.T) {
 	prof := filepath.Join(t.TempDir(), "cpu.prof")
-	r := procq(t, "", "bench", "--quick", "--processes", "800", "--engines", "scan", "--format", "json",
+	plot := filepath.Join(t.TempDir(), "chart.svg")
+	r := procq(t, "", "bench", "--quick", "--processes", "800", "--engines", "scan", "--format", "json", "--plot", plot,
 		"--budget", "1ms", "--cpuprofile", prof, "--profile-query", "expr_slice", "--profile-for", "50ms")
 	if r.code != 0 {
 		t.Fatalf("bench: %+v", r)
@@ -63,6 +64,9 @@ func TestBenchCommand(t *testing.T) {
 	}
 	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
 		t.Errorf("cpu profile: %v", err)
+	}
+	if svg, err := os.ReadFile(plot); err != nil || !strings.HasPrefix(string(svg), "<svg") || strings.Count(string(svg), "<circle") != 2+2*len(rep.Queries) {
+		t.Errorf("--plot: %v, %d circles", err, strings.Count(string(svg), "<circle"))
 	}
 	if strings.Contains(r.stderr, "\r") {
 		t.Errorf("progress bar drawn on a non-terminal: %q", r.stderr)

@@ -10,43 +10,20 @@ import (
 	"io"
 	"os"
 	"slices"
-	"time"
 
 	"procq/internal/synth"
 	"procq/record"
 	"procq/snapshot"
 )
 
-// progress prints a counter on stderr when it is a terminal.
-type progress struct {
-	label string
-	total int
-	on    bool
-	last  time.Time
-}
-
-func newProgress(label string, total int) *progress {
-	return &progress{label: label, total: total, on: isTerminal(os.Stderr)}
-}
-
-func (p *progress) step(done int) {
-	if !p.on || (done != p.total && time.Since(p.last) < 200*time.Millisecond) {
-		return
-	}
-	p.last = time.Now()
-	fmt.Fprintf(os.Stderr, "\r%s: %d/%d (%d%%)", p.label, done, p.total, done*100/max(p.total, 1))
-	if done == p.total {
-		fmt.Fprintln(os.Stderr)
-	}
-}
-
 func runGen(args []string) error {
 	fs := newFlags("gen")
-	out := fs.String("out", "", "snapshot file to write")
-	n := fs.Int("processes", 100000, "number of processes")
-	seed := fs.Int64("seed", 1, "random seed")
-	reqOut := fs.String("requests-out", "", "also write a request log for the data set (JSON Lines) to this file")
-	reqCount := fs.Int("requests-count", 1000, "number of requests in the --requests-out log")
+	out := fs.String("out", "", "snapshot `FILE` to write (required)")
+	n := processesFlag(fs)
+	seed := seedFlag(fs)
+	reqOut := fs.String("requests-out", "", "also write the request mix for the data set to `FILE` (JSON Lines)")
+	reqCount := mixCountFlag(fs)
+	alias(fs, "requests-count", "mix-count")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,30 +31,31 @@ func runGen(args []string) error {
 		return err
 	}
 	if *reqCount < 0 {
-		return fmt.Errorf("--requests-count must be >= 0, got %d", *reqCount)
+		return usageErrorf("--mix-count must be >= 0, got %d", *reqCount)
 	}
 	if *n < 0 {
-		return fmt.Errorf("--processes must be >= 0, got %d", *n)
+		return usageErrorf("--processes must be >= 0, got %d", *n)
 	}
-	start := time.Now()
 	w, err := snapshot.Create(*out)
 	if err != nil {
 		return err
 	}
-	pr := newProgress("gen", *n)
-	done := 0
+	m := newMeter("gen")
+	done := int64(0)
 	err = synth.Generate(synth.Options{Processes: *n, Seed: *seed}, func(r *record.Record) error {
-		done++
-		pr.step(done)
+		if done++; done%4096 == 0 || done == int64(*n) {
+			m.show("generating records", "records", done, int64(*n))
+		}
 		return w.Append(r)
 	})
 	if err != nil {
 		return errors.Join(err, w.Abort())
 	}
+	m.show("writing "+*out, "", 0, -1)
 	if err := w.Commit(); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "gen: wrote %d processes to %s in %s\n", *n, *out, time.Since(start).Round(time.Millisecond))
+	m.done("wrote %d processes to %s (%s)", *n, *out, fileSize(*out))
 	if *reqOut != "" {
 		return writeRequestLog(*reqOut, synth.Options{Processes: *n, Seed: *seed}, *reqCount)
 	}
@@ -86,8 +64,8 @@ func runGen(args []string) error {
 
 func runImport(args []string) error {
 	fs := newFlags("import")
-	in := fs.String("in", "", "JSON Lines file of records")
-	out := fs.String("out", "", "snapshot file to write")
+	in := fs.String("in", "", "JSON Lines `FILE` of records, \"-\" for stdin (required)")
+	out := fs.String("out", "", "snapshot `FILE` to write (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -97,7 +75,7 @@ func runImport(args []string) error {
 	if err := required("out", *out); err != nil {
 		return err
 	}
-	f, err := os.Open(*in)
+	f, name, err := openIn(*in)
 	if err != nil {
 		return err
 	}
@@ -106,50 +84,72 @@ func runImport(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := importLines(f, *in, w); err != nil {
+	m := newMeter("import")
+	size := int64(-1)
+	if st, err := os.Stat(*in); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	cr := &countingReader{r: f}
+	records, err := importLines(cr, name, w, func(n int) { m.show("reading "+name, "bytes", cr.n, size) })
+	if err != nil {
 		return errors.Join(err, w.Abort())
 	}
-	return w.Commit()
+	m.show("writing "+*out, "", 0, -1)
+	if err := w.Commit(); err != nil {
+		return err
+	}
+	m.done("%d records, %s read from %s, snapshot %s (%s)", records, byteSize(cr.n), name, *out, fileSize(*out))
+	return nil
 }
 
 // importLines appends each record line of r to w, naming file and line in
-// any error. Blank lines are skipped.
-func importLines(r io.Reader, name string, w *snapshot.Writer) error {
+// any error, and returns the number of records. Blank lines are skipped.
+// It calls progress with the records so far every 4096 records.
+func importLines(r io.Reader, name string, w *snapshot.Writer, progress func(int)) (int, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	seen := make(map[int64]int)
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
+		if len(seen)%4096 == 0 {
+			progress(len(seen))
+		}
 		if len(bytes.TrimSpace(b)) > 0 {
 			rec := new(record.Record)
 			if jerr := json.Unmarshal(b, rec); jerr != nil {
-				return fmt.Errorf("%s:%d: %w", name, line, jerr)
+				return 0, fmt.Errorf("%s:%d: %w", name, line, jerr)
 			}
 			if first, dup := seen[rec.ProcessID]; dup {
-				return fmt.Errorf("%s:%d: duplicate bk_process_id %d (first on line %d)", name, line, rec.ProcessID, first)
+				return 0, fmt.Errorf("%s:%d: duplicate bk_process_id %d (first on line %d)", name, line, rec.ProcessID, first)
 			}
 			seen[rec.ProcessID] = line
 			if aerr := w.Append(rec); aerr != nil {
-				return aerr
+				return 0, aerr
 			}
 		}
 		if err == io.EOF {
-			return nil
+			progress(len(seen))
+			return len(seen), nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s:%d: %w", name, line, err)
+			return 0, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 	}
 }
 
+// runExport writes a snapshot's records as JSON Lines, ascending
+// bk_process_id.
 func runExport(args []string) error {
 	fs := newFlags("export")
-	path := fs.String("snapshot", "", "snapshot file to read")
+	path := fs.String("snapshot", "", "snapshot `FILE` to read (required)")
+	outPath := fs.String("out", "-", "JSON Lines `FILE` to write, \"-\" for stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := required("snapshot", *path); err != nil {
 		return err
 	}
+	m := newMeter("export")
+	m.show("reading "+*path, "", 0, -1)
 	var recs []*record.Record
 	if _, err := snapshot.Read(*path, func(r *record.Record) error {
 		recs = append(recs, r)
@@ -158,13 +158,56 @@ func runExport(args []string) error {
 		return err
 	}
 	slices.SortFunc(recs, func(a, b *record.Record) int { return cmp.Compare(a.ProcessID, b.ProcessID) })
-	bw := bufio.NewWriterSize(os.Stdout, 1<<20)
-	var buf []byte
-	for _, r := range recs {
-		buf = append(r.AppendJSON(buf[:0], 0), '\n')
-		if _, err := bw.Write(buf); err != nil {
-			return err
+	written := int64(0)
+	err := writeOut(*outPath, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		var buf []byte
+		for i, r := range recs {
+			if i%4096 == 0 {
+				m.show("writing records", "records", int64(i), int64(len(recs)))
+			}
+			buf = append(r.AppendJSON(buf[:0], 0), '\n')
+			written += int64(len(buf))
+			if _, err := bw.Write(buf); err != nil {
+				return err
+			}
 		}
+		m.show("writing records", "records", int64(len(recs)), int64(len(recs)))
+		return bw.Flush()
+	})
+	if err != nil {
+		return err
 	}
-	return bw.Flush()
+	m.done("%d records, %s written to %s", len(recs), byteSize(written), outName(*outPath))
+	return nil
+}
+
+// fileSize is the size of the file at path for a summary line.
+func fileSize(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "size unknown"
+	}
+	return byteSize(st.Size())
+}
+
+// byteSize formats n bytes for a summary line.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// outName names the file a flag writes for messages.
+func outName(path string) string {
+	if path == "-" {
+		return "stdout"
+	}
+	return path
 }

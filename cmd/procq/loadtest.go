@@ -18,7 +18,7 @@ import (
 	"procq/workload"
 )
 
-const loadtestUsage = "loadtest --url URL (--requests REQS.jsonl | --mix-processes N [--mix-count M] [--seed S]) [--concurrency C[,C...] | --rate R[,R...]] [--duration D] [--warmup D] [--max-requests N]"
+const loadtestUsage = "loadtest [--url URL] [--requests REQS.jsonl | --processes N [--mix-count M] [--seed S]] [--concurrency C[,C...] | --rate R[,R...]] [--duration D] [--warmup D] [--count N]"
 
 // errRequestsFailed makes `procq loadtest` exit 1 when any measured
 // request got no API answer.
@@ -79,13 +79,14 @@ func loadRuns(ctx context.Context, w io.Writer, h *workload.HTTP, reqs []workloa
 				return err
 			}
 		}
-		var bar *stageBar
+		var m *meter
 		if isTerminal(os.Stderr) {
-			bar = &stageBar{}
-			plan.Progress = func(done, total int) { bar.show(name, done, total) }
+			// Off a terminal the table on stdout says it all.
+			m = newMeter("loadtest")
+			plan.Progress = func(done, total int) { m.show(name, "requests", int64(done), int64(total)) }
 		}
 		st, err := h.Run(ctx, reqs, plan, nil)
-		bar.finish()
+		m.end()
 		if err != nil {
 			return err
 		}
@@ -139,18 +140,28 @@ func maxOf(list []int) int {
 func parseLoadFlags(args []string) (*loadFlags, error) {
 	fs := newFlags("loadtest")
 	f := &loadFlags{}
-	fs.StringVar(&f.url, "url", "http://127.0.0.1:8080"+gsekit.Path, "endpoint URL (loopback only); a URL with no path gets the process_status path")
-	fs.StringVar(&f.requests, "requests", "", "JSON Lines file of request bodies, sent in turn")
-	fs.IntVar(&f.mixN, "mix-processes", 0, "instead of --requests: build the synth request mix for the data set `procq gen --processes N` makes")
-	fs.IntVar(&f.mixCount, "mix-count", 1000, "number of requests in the synth mix")
-	fs.Int64Var(&f.seed, "seed", synth.DefaultSeed, "seed of the data set the synth mix targets (as given to procq gen)")
-	concList := fs.String("concurrency", "1,8,64", "comma-separated numbers of concurrent clients, run one after the other (closed loop)")
-	rateList := fs.String("rate", "", "comma-separated arrival rates in requests/s, run one after the other (open loop; the largest --concurrency bounds the requests in flight)")
-	fs.DurationVar(&f.duration, "duration", 10*time.Second, "measured time per run")
-	fs.DurationVar(&f.warmup, "warmup", time.Second, "unmeasured time before each run")
-	fs.IntVar(&f.maxRequests, "max-requests", 1_000_000, "stop a run after this many requests")
+	fs.StringVar(&f.url, "url", "http://127.0.0.1:8080"+gsekit.Path, "endpoint `URL` (loopback only); a URL with no path gets the process_status path")
+	fs.StringVar(&f.requests, "requests", "", "JSON Lines `FILE` of request bodies (\"-\" for stdin), sent in turn; default: the generated request mix")
+	mixN := processesFlag(fs)
+	fs.Lookup("processes").Usage = "without --requests: send the request mix for the data set of `N` processes (procq gen --processes N, serve --demo --processes N)"
+	alias(fs, "mix-processes", "processes")
+	mixCount := mixCountFlag(fs)
+	seed := seedFlag(fs)
+	concList := fs.String("concurrency", "1,8,64", "comma-separated numbers `C` of concurrent clients, run one after the other (closed loop)")
+	rateList := fs.String("rate", "", "comma-separated arrival rates `R` in requests/s, run one after the other (open loop; the largest --concurrency bounds the requests in flight)")
+	fs.DurationVar(&f.duration, "duration", 10*time.Second, "measured time `D` per run")
+	fs.DurationVar(&f.warmup, "warmup", time.Second, "unmeasured time `D` before each run")
+	fs.IntVar(&f.maxRequests, "count", 1_000_000, "`N` requests to send per run at most, cycling through the requests (a run also ends after --duration)")
+	alias(fs, "max-requests", "count")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
+	}
+	f.mixN, f.mixCount, f.seed = *mixN, *mixCount, *seed
+	if f.requests != "" {
+		if isSet(fs, "processes") {
+			return nil, usageErrorf("--requests and --processes are exclusive")
+		}
+		f.mixN = 0
 	}
 	var err error
 	if f.concs, err = parseList(*concList, "--concurrency", 1, workload.MaxConcurrency, strconv.Atoi); err != nil {
@@ -166,7 +177,7 @@ func parseLoadFlags(args []string) (*loadFlags, error) {
 	case f.duration <= 0 || f.duration > workload.MaxDuration || f.warmup < 0 || f.warmup > workload.MaxDuration:
 		return nil, fmt.Errorf("--duration and --warmup must be within (0, %s]", workload.MaxDuration)
 	case f.maxRequests < 1 || f.maxRequests > workload.MaxCount:
-		return nil, fmt.Errorf("--max-requests must be from 1 to %d", workload.MaxCount)
+		return nil, fmt.Errorf("--count must be from 1 to %d", workload.MaxCount)
 	}
 	return f, nil
 }
@@ -188,7 +199,7 @@ func parseList[T int | float64](list, flag string, lo, hi T, parse func(string) 
 func loadRequests(f *loadFlags) ([]workload.Request, error) {
 	switch {
 	case f.requests != "" && f.mixN > 0:
-		return nil, fmt.Errorf("--requests and --mix-processes are exclusive")
+		return nil, usageErrorf("--requests and --processes are exclusive")
 	case f.requests != "":
 		bodies, err := readBodies(f.requests)
 		if err != nil {
@@ -212,17 +223,17 @@ func loadRequests(f *loadFlags) ([]workload.Request, error) {
 		}
 		return reqs, nil
 	}
-	return nil, fmt.Errorf("--requests or --mix-processes is required")
+	return nil, usageErrorf("--requests or --processes is required")
 }
 
 // readBodies reads the request log at path, at most maxLoadBodies.
 func readBodies(path string) ([]workload.Request, error) {
-	f, err := os.Open(path)
+	f, name, err := openIn(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	reqs, err := workload.ReadLog(f, path)
+	reqs, err := workload.ReadLog(f, name)
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func TestLoadtestCountsAndBounds(t *testing.T) {
 
 	// The command: a closed loop and an open loop, bounded by count.
 	var out bytes.Buffer
-	f, err := parseLoadFlags([]string{"--url", srv.URL, "--concurrency", "2", "--rate", "500,1000", "--max-requests", "10", "--warmup", "0"})
+	f, err := parseLoadFlags([]string{"--url", srv.URL, "--concurrency", "2", "--rate", "500,1000", "--count", "10", "--warmup", "0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,8 +84,8 @@ func TestLoadtestDeadServer(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	r := procq(t, "", "loadtest", "--url", "http://"+addr, "--mix-processes", "300", "--mix-count", "5",
-		"--concurrency", "2", "--warmup", "0", "--max-requests", "20")
+	r := procq(t, "", "loadtest", "--url", "http://"+addr, "--processes", "300", "--mix-count", "5",
+		"--concurrency", "2", "--warmup", "0", "--count", "20")
 	if r.code != 1 || !strings.Contains(r.stderr, "20 measured requests got no API answer") {
 		t.Fatalf("loadtest against a dead server: %+v", r)
 	}
@@ -93,23 +93,23 @@ func TestLoadtestDeadServer(t *testing.T) {
 	if len(fields) < 9 || fields[1] != "0" || fields[2] != "20" || fields[4] != "-" || fields[7] != "-" || !strings.HasPrefix(fields[8], "error:20") {
 		t.Errorf("row %q: want 0 answered, 20 failed, no latency", fields)
 	}
-	err = runLoadtest([]string{"--url", "http://" + addr, "--mix-processes", "300", "--mix-count", "5", "--concurrency", "1", "--warmup", "0", "--max-requests", "3"})
+	err = runLoadtest([]string{"--url", "http://" + addr, "--processes", "300", "--mix-count", "5", "--concurrency", "1", "--warmup", "0", "--count", "3"})
 	if !errors.Is(err, errRequestsFailed) {
 		t.Errorf("runLoadtest: %v", err)
 	}
 }
 
 func TestLoadtestLoopbackOnly(t *testing.T) {
-	err := runLoadtest([]string{"--url", "http://example.com", "--mix-processes", "10"})
+	err := runLoadtest([]string{"--url", "http://example.com", "--processes", "10"})
 	if err == nil || !strings.Contains(err.Error(), "this machine only") {
 		t.Errorf("non-loopback URL: %v", err)
 	}
 	for _, args := range [][]string{
-		{"--mix-processes", "10", "--duration", "1h"},
-		{"--mix-processes", "10", "--concurrency", "0"},
-		{"--mix-processes", "10", "--rate", "0"},
-		{"--mix-processes", "10", "--rate", "fast"},
-		{"--mix-processes", "10", "--max-requests", "0"},
+		{"--processes", "10", "--duration", "1h"},
+		{"--processes", "10", "--concurrency", "0"},
+		{"--processes", "10", "--rate", "0"},
+		{"--processes", "10", "--rate", "fast"},
+		{"--processes", "10", "--count", "0"},
 	} {
 		if err := runLoadtest(args); err == nil {
 			t.Errorf("%v was accepted", args)

@@ -3,19 +3,26 @@
 //
 // Usage:
 //
-//	procq gen --out FILE [--processes N] [--seed S]
+//	procq gen --out FILE [--processes N] [--seed S] [--requests-out LOG.jsonl [--mix-count N]]
 //	procq import --in FILE.jsonl --out FILE
 //	procq export --snapshot FILE
 //	procq query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]
 //	procq serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [flags]
-//	procq loadtest --url URL (--requests REQS.jsonl | --mix-processes N) [--concurrency C | --rate R] [flags]
+//	procq loadtest [--url URL] [--requests REQS.jsonl | --processes N] [--concurrency C | --rate R] [flags]
 //	procq bench [flags]
 //	procq replay --snapshot FILE --requests LOG.jsonl [flags]
 //	procq init --data-dir DIR [--snapshot FILE]
 //	procq apply --data-dir DIR --in CHANGES.jsonl [--sync always|second|never]
 //	procq checkpoint --data-dir DIR
+//	procq version
+//	procq help [COMMAND]
 //
-// Every failure ends with a one-line error on stderr and a non-zero exit.
+// "procq help COMMAND" or "procq COMMAND -h" prints a command's flags
+// with their defaults on stdout and exits 0. A usage error (an unknown
+// flag, a missing required one) ends with one line on stderr naming the
+// flag and exit status 2; every other failure with a one-line error on
+// stderr and exit status 1. Wherever a command reads or writes a text file
+// (JSON Lines, a request), "-" means stdin or stdout.
 package main
 
 import (
@@ -41,9 +48,9 @@ type command struct {
 
 // commands lists every command once, in usage order.
 var commands = []command{
-	{"gen", "generate a synthetic data set (and its request log)", "gen --out FILE [--processes N] [--seed S] [--requests-out LOG.jsonl [--requests-count N]]", runGen},
+	{"gen", "generate a synthetic data set (and its request log)", "gen --out FILE [--processes N] [--seed S] [--requests-out LOG.jsonl [--mix-count N]]", runGen},
 	{"import", "build a snapshot from JSON Lines records", "import --in FILE.jsonl --out FILE", runImport},
-	{"export", "write a snapshot's records as JSON Lines", "export --snapshot FILE", runExport},
+	{"export", "write a snapshot's records as JSON Lines", "export --snapshot FILE [--out FILE.jsonl]", runExport},
 	{"query", "answer requests from a snapshot, no server", "query --snapshot FILE [--request REQ.json | --requests REQS.jsonl]", runQuery},
 	{"serve", "serve the process_status API over HTTP", serveUsage, runServe},
 	{"loadtest", "measure a procq server on this machine", loadtestUsage, runLoadtest},
@@ -52,6 +59,7 @@ var commands = []command{
 	{"init", "create a data directory", initUsage, runInit},
 	{"apply", "apply changes to a data directory", applyUsage, runApply},
 	{"checkpoint", "write a data directory's snapshot", checkpointUsage, runCheckpoint},
+	{"version", "print procq's version, commit and Go version", "version", runVersion},
 }
 
 // lookup returns the command called name.
@@ -64,70 +72,68 @@ func lookup(name string) (command, bool) {
 	return command{}, false
 }
 
+// usage writes the list of commands.
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: procq COMMAND [flags]")
+	fmt.Fprintln(w, "procq answers GSEKit's process_status request from memory.")
+	fmt.Fprintln(w, "\nusage: procq COMMAND [flags]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nflags:")
+	fmt.Fprintf(w, "  %-11s %s\n", "help", "show the help of procq or of a command")
+	fmt.Fprintln(w, "\nsynopsis:")
 	for _, c := range commands {
 		fmt.Fprintln(w, "  procq "+c.usage)
 	}
+	fmt.Fprintln(w, "\n\"procq help COMMAND\" or \"procq COMMAND -h\" lists a command's flags with their defaults.")
+	fmt.Fprintln(w, "The request contract: docs/API.md.")
 }
 
-func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+func main() { os.Exit(run(os.Args[1:])) }
+
+// run runs the command line args and returns the exit status: 0, 1 on
+// failure, 2 on a usage error.
+func run(args []string) int {
+	if len(args) == 0 {
 		usage(os.Stderr)
-		os.Exit(2)
+		return 2
 	}
-	cmd, ok := lookup(os.Args[1])
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(rest) == 0 {
+			usage(os.Stdout)
+			return 0
+		}
+		// procq help CMD is procq CMD -h.
+		name, rest = rest[0], []string{"-h"}
+		if name == "help" {
+			usage(os.Stdout)
+			return 0
+		}
+	}
+	cmd, ok := lookup(name)
 	if !ok {
-		fmt.Fprintf(os.Stderr, "procq: unknown command %q (try: procq help)\n", os.Args[1])
-		os.Exit(2)
+		fmt.Fprintf(os.Stderr, "procq: unknown command %q (procq help lists them)\n", name)
+		return 2
 	}
-	err := cmd.run(os.Args[2:])
+	running = cmd
+	return exitCode(cmd.name, cmd.run(rest))
+}
+
+// exitCode prints err, if it is to be printed, and returns the exit status.
+func exitCode(name string, err error) int {
+	var ue *usageError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
 	case errors.Is(err, errQueryFailed):
-		os.Exit(1)
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintln(os.Stderr, "usage: procq "+cmd.usage)
-		os.Exit(2)
+		return 1
+	case errors.As(err, &ue):
+		fmt.Fprintf(os.Stderr, "procq %s: %v (procq help %s lists the flags)\n", name, err, name)
+		return 2
 	default:
-		fmt.Fprintf(os.Stderr, "procq %s: %v\n", os.Args[1], err)
-		os.Exit(1)
+		fmt.Fprintf(os.Stderr, "procq %s: %v\n", name, err)
+		return 1
 	}
-}
-
-// newFlags returns a flag set that reports errors instead of printing them.
-func newFlags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
-
-// parseFlags parses args and rejects positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
-}
-
-// required reports a missing required flag.
-func required(name, value string) error {
-	if value == "" {
-		return fmt.Errorf("--%s is required", name)
-	}
-	return nil
-}
-
-// isTerminal reports whether f is a character device, such as a terminal.
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -115,7 +115,11 @@ func TestQuery(t *testing.T) {
 		{"file", "", []string{"--request", reqFile}, 0, []bool{true}},
 		{"stdin", ok, nil, 0, []bool{true}},
 		{"invalid request", bad, nil, 1, []bool{false}},
-		{"batch", "", []string{"--requests", batch}, 0, []bool{true, false, false}},
+		// One envelope per input line, the blank one included; exit 1
+		// as some answers are errors.
+		{"batch", "", []string{"--requests", batch}, 1, []bool{true, false, false, false}},
+		{"batch all good", ok + "\n" + ok, []string{"--requests", "-"}, 0, []bool{true, true}},
+		{"batch blank last line", ok + "\n\n", []string{"--requests", "-"}, 1, []bool{true, false}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,7 +245,10 @@ func TestUsageListsEveryCommand(t *testing.T) {
 	if _, ok := lookup("frobnicate"); ok {
 		t.Error("lookup found an unknown command")
 	}
-	if r := procq(t, "", "help"); r.code != 2 || !strings.Contains(r.stderr, "  replay      replay a request log") {
+	if r := procq(t, "", "help"); r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "  replay      replay a request log") {
 		t.Errorf("procq help: %+v", r)
+	}
+	if r := procq(t, ""); r.code != 2 || !strings.Contains(r.stderr, "usage: procq COMMAND") {
+		t.Errorf("procq with no command: %+v", r)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -35,14 +34,14 @@ var errAnswersDiffer = errors.New("answers differ")
 // answer differently from an earlier run.
 func runReplay(args []string) error {
 	fs := newFlags("replay")
-	snap := fs.String("snapshot", "", "snapshot file to answer from")
-	logPath := fs.String("requests", "", "request log: one JSON request per line")
-	conc := fs.Int("concurrency", 1, "requests in flight (at most, with --rate)")
-	rate := fs.Float64("rate", 0, "send this many requests per second whatever the answers take (open loop; default: closed loop)")
-	count := fs.Int("count", 0, "requests to send, cycling through the log (default: each line once)")
-	duration := fs.Duration("duration", 0, "stop after this long (default: no limit)")
-	out := fs.String("out", "", "write each answer's digest to this results file (JSON Lines)")
-	compare := fs.String("compare", "", "results file of an earlier run to compare the answers with")
+	snap := fs.String("snapshot", "", "snapshot `FILE` to answer from (required)")
+	logPath := fs.String("requests", "", "request log `FILE`, one JSON request per line, \"-\" for stdin (required)")
+	conc := fs.Int("concurrency", 1, "`C` requests in flight (at most, with --rate)")
+	rate := fs.Float64("rate", 0, "send `R` requests per second whatever the answers take (open loop; default: closed loop)")
+	count := fs.Int("count", 0, "`N` requests to send, cycling through the log (default: each line once)")
+	duration := fs.Duration("duration", 0, "stop after `D` (default: no limit)")
+	out := fs.String("out", "", "write each answer's digest to this results `FILE` (JSON Lines; \"-\" for stdout, the report then goes to stderr)")
+	compare := fs.String("compare", "", "results `FILE` of an earlier run to compare the answers with")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -80,46 +79,58 @@ func runReplay(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("replay: %d requests of %s against %s (%d records, loaded in %s)\n",
+	// With --out -, the answers take stdout and the report goes to stderr.
+	report := os.Stdout
+	if *out == "-" {
+		report = os.Stderr
+	}
+	fmt.Fprintf(report, "replay: %d requests of %s against %s (%d records, loaded in %s)\n",
 		len(reqs), *logPath, *snap, e.Len(), bench.Duration(time.Since(start)))
 
 	opt := replay.Options{Concurrency: *conc, Rate: *rate, Count: *count, Duration: *duration}
-	var bar *stageBar
+	var m *meter
 	if isTerminal(os.Stderr) {
-		bar = &stageBar{}
-		opt.Progress = func(done, total int) { bar.show("replay", done, total) }
+		// Off a terminal the report says it all.
+		m = newMeter("replay")
+		opt.Progress = func(done, total int) { m.show("replaying", "requests", int64(done), int64(total)) }
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	sum, answers, err := replay.Run(ctx, e, reqs, opt)
-	bar.finish()
+	m.end()
 	if err != nil {
 		return err
 	}
-	printSummary(os.Stdout, sum)
-	if *out != "" {
-		if err := replay.WriteAnswersFile(*out, answers); err != nil {
+	printSummary(report, sum)
+	return replayOutputs(report, answers, *out, *compare, old)
+}
+
+// replayOutputs writes the answers to out and compares them with old,
+// the results of compare, as the flags ask; report gets the messages.
+func replayOutputs(report io.Writer, answers []replay.Answer, out, compare string, old []replay.Answer) error {
+	if out != "" {
+		if err := writeOut(out, func(w io.Writer) error { return replay.WriteAnswers(w, answers) }); err != nil {
 			return err
 		}
-		fmt.Printf("answers: %d digests written to %s\n", len(answers), *out)
+		fmt.Fprintf(report, "answers: %d digests written to %s\n", len(answers), out)
 	}
-	if *compare != "" {
+	if compare != "" {
 		c := replay.Compare(old, answers)
-		printComparison(os.Stdout, c, *compare)
+		printComparison(report, c, compare)
 		if len(c.Differences) > 0 {
-			return fmt.Errorf("%w: %d of %d requests answer differently than in %s", errAnswersDiffer, len(c.Differences), c.Compared, *compare)
+			return fmt.Errorf("%w: %d of %d requests answer differently than in %s", errAnswersDiffer, len(c.Differences), c.Compared, compare)
 		}
 	}
 	return nil
 }
 
 func readRequestLog(path string) ([]replay.Request, error) {
-	f, err := os.Open(path)
+	f, name, err := openIn(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	reqs, err := replay.ReadLog(f, path)
+	reqs, err := replay.ReadLog(f, name)
 	if err != nil {
 		return nil, err
 	}
@@ -130,12 +141,12 @@ func readRequestLog(path string) ([]replay.Request, error) {
 }
 
 func readResults(path string) ([]replay.Answer, error) {
-	f, err := os.Open(path)
+	f, name, err := openIn(path)
 	if err != nil {
 		return nil, fmt.Errorf("--compare: %w", err)
 	}
 	defer f.Close()
-	return replay.ReadAnswers(f, path)
+	return replay.ReadAnswers(f, name)
 }
 
 func printSummary(w io.Writer, s *replay.Summary) {
@@ -175,38 +186,22 @@ func printComparison(w io.Writer, c *replay.Comparison, path string) {
 }
 
 // writeRequestLog writes count requests aimed at the data set of opt (the
-// synth request mix) to path, one per line, atomically: `procq gen
-// --requests-out`.
-func writeRequestLog(path string, opt synth.Options, count int) (err error) {
+// synth request mix) to path ("-" for stdout), one per line, atomically:
+// `procq gen --requests-out`.
+func writeRequestLog(path string, opt synth.Options, count int) error {
 	bodies, err := synth.Requests(opt, count, opt.Seed)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+	err = writeOut(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		for _, b := range bodies {
+			bw.Write(b)
+			bw.WriteByte('\n')
 		}
-	}()
-	bw := bufio.NewWriter(f)
-	for _, b := range bodies {
-		bw.Write(b)
-		bw.WriteByte('\n')
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+		return bw.Flush()
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "gen: wrote %d requests to %s\n", len(bodies), path)

@@ -46,9 +46,9 @@ func TestReplayFlagErrors(t *testing.T) {
 			t.Errorf("replay %v: got %v, want %q", tc.args, err, tc.want)
 		}
 	}
-	err := runGen([]string{"--out", filepath.Join(dir, "x.snap"), "--requests-out", log, "--requests-count", "-1"})
-	if err == nil || !strings.Contains(err.Error(), "--requests-count must be >= 0") {
-		t.Errorf("gen --requests-count -1: %v", err)
+	err := runGen([]string{"--out", filepath.Join(dir, "x.snap"), "--requests-out", log, "--mix-count", "-1"})
+	if err == nil || !strings.Contains(err.Error(), "--mix-count must be >= 0") {
+		t.Errorf("gen --mix-count -1: %v", err)
 	}
 }
 
@@ -59,7 +59,7 @@ func TestReplayCompare(t *testing.T) {
 	dir := t.TempDir()
 	snap1, snap2 := filepath.Join(dir, "a.snap"), filepath.Join(dir, "b.snap")
 	log := filepath.Join(dir, "requests.jsonl")
-	if r := procq(t, "", "gen", "--out", snap1, "--processes", "1000", "--requests-out", log, "--requests-count", "40"); r.code != 0 {
+	if r := procq(t, "", "gen", "--out", snap1, "--processes", "1000", "--requests-out", log, "--mix-count", "40"); r.code != 0 {
 		t.Fatalf("gen: %+v", r)
 	}
 	if r := procq(t, "", "gen", "--out", snap2, "--processes", "1000", "--seed", "2"); r.code != 0 {

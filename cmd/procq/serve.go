@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,21 +16,22 @@ import (
 	"procq/server"
 )
 
-const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--demo-processes N] [--max-body BYTES] " + serveDataUsage
+const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--processes N] [--max-body BYTES] " + serveDataUsage
 
 // runServe serves the HTTP API until SIGINT or SIGTERM; SIGHUP reloads
 // the snapshot.
 func runServe(args []string) error {
 	fs := newFlags("serve")
-	snap := fs.String("snapshot", "", "snapshot file to serve")
-	demo := fs.Bool("demo", false, "serve a generated demo data set (instead of --snapshot or --data-dir)")
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	credsPath := fs.String("app-credentials", "", "JSON file of app code to secret; when set, queries must carry matching bk_app_code/bk_app_secret")
-	pprofAddr := fs.String("pprof", "", "address to serve net/http/pprof on (loopback when no host is given)")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	demoN := fs.Int("demo-processes", defaultDemoProcesses, "size of the demo data set served with --demo")
-	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in bytes")
+	snap := fs.String("snapshot", "", "snapshot `FILE` to serve")
+	demo := fs.Bool("demo", false, "serve a generated demo data set (instead of --snapshot or --data-dir) of --processes processes")
+	addr := fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on")
+	credsPath := fs.String("app-credentials", "", "JSON `FILE` of app code to secret; when set, queries must carry matching bk_app_code/bk_app_secret")
+	pprofAddr := fs.String("pprof", "", "`ADDR` to serve net/http/pprof on (loopback when no host is given)")
+	logFormat := fs.String("log-format", "text", "log `FORMAT`: text or json (every stderr line is then a JSON object)")
+	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	demoN := processesFlag(fs)
+	alias(fs, "demo-processes", "processes")
+	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in `BYTES`")
 	dataDir := addDataDirFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -44,7 +44,7 @@ func runServe(args []string) error {
 		return err
 	}
 	if *demoN <= 0 || *maxBody <= 0 {
-		return fmt.Errorf("--demo-processes and --max-body must be > 0")
+		return usageErrorf("--processes and --max-body must be > 0")
 	}
 	cfg := server.Config{MaxBodyBytes: *maxBody, PprofAddr: *pprofAddr, Logger: log}
 	switch {
@@ -85,9 +85,14 @@ func runServe(args []string) error {
 		}
 	}()
 	if *demo {
-		fmt.Fprintf(os.Stderr, "procq serve: generating a demo data set of %d processes...\n", *demoN)
+		log.Info("generating a demo data set", "processes", *demoN)
 	}
 	return s.Run(ctx, ln, func(info *server.LoadInfo) {
+		if *logFormat == "json" {
+			// Every stderr line is JSON: the banner is one log record.
+			logBanner(log, ln.Addr(), info, cfg)
+			return
+		}
 		printBanner(ln.Addr(), info, *demo, cfg.Credentials != nil, cfg.AdminToken != "")
 		printAdminBanner(ln.Addr(), cfg)
 	})
@@ -98,32 +103,41 @@ func runServe(args []string) error {
 func checkSource(snap, dataDir string, demo bool) error {
 	switch {
 	case snap == "" && dataDir == "" && !demo:
-		fmt.Fprintln(os.Stderr, "procq serve: no data to serve: give --snapshot FILE, --data-dir DIR or --demo")
-		return fmt.Errorf("no data source: %w", flag.ErrHelp)
+		return usageErrorf("no data to serve: give --snapshot FILE, --data-dir DIR or --demo")
 	case demo && (snap != "" || dataDir != ""):
 		return errors.New("--demo excludes --snapshot and --data-dir")
 	}
 	return nil
 }
 
-// newLogger returns a slog logger on stderr in format at level.
+// newLogger returns a slog logger on stderr in format at level. A
+// duration attribute is written as float seconds in both formats, as the
+// server's own *_seconds attributes are.
 func newLogger(format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: durationSeconds}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	return nil, usageErrorf("--log-format %q: want text or json", format)
 }
 
-// printBanner tells on stderr where the service is and how to query it.
-func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth, token bool) {
+// durationSeconds writes a duration attribute as float seconds.
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.Float64Value(a.Value.Duration().Seconds())
+	}
+	return a
+}
+
+// baseURL is the URL clients reach the listener addr at.
+func baseURL(addr net.Addr) string {
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
 		host, port = addr.String(), ""
@@ -131,7 +145,20 @@ func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth, token bool) {
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	base := "http://" + net.JoinHostPort(host, port)
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// logBanner is the banner as one log record, for --log-format json.
+func logBanner(log *slog.Logger, addr net.Addr, info *server.LoadInfo, cfg server.Config) {
+	base := baseURL(addr)
+	log.Info("serving", "url", base+gsekit.Path, "records", info.Records, "source", info.Kind,
+		"healthz", base+"/healthz", "metrics", base+"/metrics", "pid", os.Getpid(),
+		"app_auth", cfg.Credentials != nil, "admin_token", cfg.AdminToken != "", "data_dir", cfg.DataDir != "")
+}
+
+// printBanner tells on stderr where the service is and how to query it.
+func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth, token bool) {
+	base := baseURL(addr)
 	what := info.Source
 	if demo {
 		what = "the demo data set"

@@ -26,11 +26,11 @@ type dataDirFlags struct {
 
 func addDataDirFlags(fs *flag.FlagSet) *dataDirFlags {
 	return &dataDirFlags{
-		dir:   fs.String("data-dir", "", "data directory to serve and change (made by procq init); instead of --snapshot"),
-		token: fs.String("admin-token", "", "bearer token every /admin/ endpoint requires (default: $"+adminTokenEnv+"); without one they are served on loopback only"),
-		sync:  fs.String("sync", "always", "journal sync policy with --data-dir: always, second or never"),
+		dir:   fs.String("data-dir", "", "data directory `DIR` to serve and change (made by procq init); instead of --snapshot"),
+		token: fs.String("admin-token", "", "bearer `TOKEN` every /admin/ endpoint requires (default: $"+adminTokenEnv+"); without one they are served on loopback only"),
+		sync:  syncFlag(fs),
 		checkpointBytes: fs.Int64("checkpoint-bytes", store.DefaultCheckpointBytes,
-			"journal size that starts a checkpoint with --data-dir; negative: never automatically"),
+			"journal size in `BYTES` that starts a checkpoint with --data-dir; negative: never automatically"),
 	}
 }
 
@@ -67,14 +67,7 @@ func printAdminBanner(addr net.Addr, cfg server.Config) {
 	if cfg.DataDir == "" {
 		return
 	}
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		host, port = addr.String(), ""
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	base := "http://" + net.JoinHostPort(host, port)
+	base := baseURL(addr)
 	auth, note := "", "open (no --admin-token; loopback only)"
 	if cfg.AdminToken != "" {
 		auth, note = ` -H "Authorization: Bearer $`+adminTokenEnv+`"`, "bearer token required"

@@ -11,9 +11,6 @@ import (
 	"procq/snapshot"
 )
 
-// defaultDemoProcesses is the size of the demo data set of serve --demo.
-const defaultDemoProcesses = 100000
-
 // snapshotSource serves a snapshot file, read again by every reload.
 type snapshotSource struct{ path string }
 
