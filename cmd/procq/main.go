@@ -14,6 +14,7 @@
 //	procq init --data-dir DIR [--snapshot FILE]
 //	procq apply --data-dir DIR --in CHANGES.jsonl [--sync always|second|never]
 //	procq checkpoint --data-dir DIR
+//	procq repair --data-dir DIR
 //	procq version
 //	procq help [COMMAND]
 //
@@ -59,6 +60,7 @@ var commands = []command{
 	{"init", "create a data directory", initUsage, runInit},
 	{"apply", "apply changes to a data directory", applyUsage, runApply},
 	{"checkpoint", "write a data directory's snapshot", checkpointUsage, runCheckpoint},
+	{"repair", "salvage the valid batches of a damaged journal", "repair --data-dir DIR", runRepair},
 	{"version", "print procq's version, commit and Go version", "version", runVersion},
 }
 
