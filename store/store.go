@@ -214,6 +214,8 @@ type Store struct {
 	superseded []string
 	failed     error
 	closed     bool
+	// merge folds the engine's delta into its base in the background.
+	merge merger
 
 	// fileMu guards syncF and dirty, for the background syncer.
 	fileMu sync.Mutex
