@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -26,7 +26,8 @@ type hit struct {
 
 // deltaSide is the delta's part of one query's answer.
 type deltaSide struct {
-	m *match.Request
+	m  *match.Request
+	dl *deadline
 	// sliced is set when an expression's slice already chose the delta
 	// records in scope (keep, ascending ids).
 	sliced bool
@@ -37,7 +38,10 @@ type deltaSide struct {
 // before any slice, ascending by id.
 func (ds *deltaSide) inScope(recs []*record.Record) []*record.Record {
 	var out []*record.Record
-	for _, r := range recs {
+	for i, r := range recs {
+		if i%termCheckEvery == 0 && ds.dl.expired() {
+			return nil
+		}
 		if ds.m.InScope(r) {
 			out = append(out, r)
 		}
@@ -45,13 +49,18 @@ func (ds *deltaSide) inScope(recs []*record.Record) []*record.Record {
 	return out
 }
 
-// matches returns the delta records that answer the query, ascending by id.
+// matches returns the delta records that answer the query, ascending by
+// id. Like inScope, it stops early once the deadline expires (a record
+// may cost a few microseconds against long patterns).
 func (ds *deltaSide) matches(recs []*record.Record) []*record.Record {
 	if ds.sliced {
 		recs = ds.keep
 	}
 	var out []*record.Record
-	for _, r := range recs {
+	for i, r := range recs {
+		if i%termCheckEvery == 0 && ds.dl.expired() {
+			return nil
+		}
 		if (ds.sliced || ds.m.InScope(r)) && ds.m.Rest(r) {
 			out = append(out, r)
 		}
@@ -114,20 +123,16 @@ func (e *Engine) live(bm *roaring.Bitmap) *roaring.Bitmap {
 // mergedPage returns positions [off, off+limit) of the union of the base
 // rows res (r of them, all in span; nil when r is 0) and the delta records
 // dm, ordered by the request's keys (ordering; p.keys is its normalized
-// form). The base pager is asked only for the window of its own order
-// that can reach the page: [max(0, off-d), off+limit) with d = len(dm).
+// form, the base's presorted order, which match.Compare agrees with). The
+// base pager is asked only for the window of its order that can reach the
+// page, [max(0, off-d), off+limit) with d = len(dm); the delta records are
+// counted against the window's first row and only those that fall inside
+// the window are sorted.
 func (e *Engine) mergedPage(p *pager, ordering []api.OrderKey, res *roaring.Bitmap, r uint64, span index.Span, dm []*record.Record, off uint64, limit int) []hit {
 	d := uint64(len(dm))
 	if limit <= 0 || off >= r+d {
 		return nil
 	}
-	withIP := match.NeedsIP(ordering)
-	drows := make([]match.SortRow, len(dm))
-	byOrder := make([]int, len(dm))
-	for i, rec := range dm {
-		drows[i], byOrder[i] = match.RowOf(rec, withIP), i
-	}
-	sort.Slice(byOrder, func(a, b int) bool { return match.Compare(ordering, &drows[byOrder[a]], &drows[byOrder[b]]) < 0 })
 	lo := off - min(off, d)
 	hi := min(off+uint64(limit), r)
 	var win []uint32
@@ -136,30 +141,49 @@ func (e *Engine) mergedPage(p *pager, ordering []api.OrderKey, res *roaring.Bitm
 			return nil
 		}
 	}
-	baseRow := func(i int) match.SortRow { return match.RowOf(e.ix.Rows[win[i]], withIP) }
-	bi, di, pos := 0, 0, uint64(0)
-	if lo > 0 && len(win) > 0 {
-		// Every base row before the window sorts before win[0]; count
-		// the delta records that sort before it too.
-		first := baseRow(0)
-		di = sort.Search(len(byOrder), func(i int) bool { return match.Compare(ordering, &drows[byOrder[i]], &first) > 0 })
-		pos = lo + uint64(di)
+	withIP := match.NeedsIP(ordering)
+	var first, last match.SortRow
+	if len(win) > 0 {
+		first, last = match.RowOf(e.ix.Rows[win[0]], withIP), match.RowOf(e.ix.Rows[win[len(win)-1]], withIP)
 	}
+	// A delta record before the window's first row precedes the page
+	// (when the window starts past 0); one after its last row follows
+	// the page unless the window reaches the end of the base.
+	cutLow, cutHigh := lo > 0, hi < r
+	var before int
+	var in []deltaRow
+	for i, rec := range dm {
+		if i%checkEvery == 0 && p.dl.expired() {
+			return nil
+		}
+		row := match.RowOf(rec, withIP)
+		if cutLow && match.Compare(ordering, &row, &first) < 0 {
+			before++
+			continue
+		}
+		if cutHigh && match.Compare(ordering, &row, &last) > 0 {
+			continue
+		}
+		in = append(in, deltaRow{row, rec})
+	}
+	slices.SortFunc(in, func(a, b deltaRow) int { return match.Compare(ordering, &a.row, &b.row) })
+	pos := lo + uint64(before)
 	out := make([]hit, 0, limit)
 	end := off + uint64(limit)
+	bi, di := 0, 0
 	var cur match.SortRow
 	curAt := -1
-	for pos < end && (bi < len(win) || di < len(byOrder)) {
+	for pos < end && (bi < len(win) || di < len(in)) {
 		takeDelta := bi == len(win)
-		if !takeDelta && di < len(byOrder) {
+		if !takeDelta && di < len(in) {
 			if curAt != bi {
-				cur, curAt = baseRow(bi), bi
+				cur, curAt = match.RowOf(e.ix.Rows[win[bi]], withIP), bi
 			}
-			takeDelta = match.Compare(ordering, &drows[byOrder[di]], &cur) < 0
+			takeDelta = match.Compare(ordering, &in[di].row, &cur) < 0
 		}
 		if takeDelta {
 			if pos >= off {
-				out = append(out, hit{row: -1, rec: dm[byOrder[di]]})
+				out = append(out, hit{row: -1, rec: in[di].rec})
 			}
 			di++
 		} else {
@@ -171,4 +195,10 @@ func (e *Engine) mergedPage(p *pager, ordering []api.OrderKey, res *roaring.Bitm
 		pos++
 	}
 	return out
+}
+
+// deltaRow is a delta record with its sort values.
+type deltaRow struct {
+	row match.SortRow
+	rec *record.Record
 }

@@ -171,7 +171,7 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		ds = &deltaSide{m: m}
+		ds = &deltaSide{m: m, dl: dl}
 	}
 	plan, err := e.plan(dl, q, ds)
 	if err != nil {
@@ -187,7 +187,9 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	var dm []*record.Record
 	if ds != nil {
 		bm = e.live(bm)
-		dm = ds.matches(e.d.recs)
+		if dm = ds.matches(e.d.recs); dl.expired() {
+			return nil, ctx.Err()
+		}
 	}
 	if bm == nil && len(dm) == 0 {
 		return res, nil

@@ -81,6 +81,12 @@ func (s *Store) published(e *engine.Engine, c change) {
 		s.merge.pending = append(s.merge.pending, c)
 		return
 	}
+	s.startMerge(e)
+}
+
+// startMerge starts merging e when its delta is due and the store is
+// open. The caller holds s.mu; no merge is running.
+func (s *Store) startMerge(e *engine.Engine) {
 	if s.closed || s.failed != nil || !e.NeedsMerge(s.merge.at) {
 		return
 	}
@@ -100,7 +106,8 @@ func (s *Store) runMerge(e *engine.Engine) {
 	s.at("merge-built")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer close(s.merge.done)
+	done := s.merge.done
+	defer close(done)
 	pending := s.merge.pending
 	s.merge.running, s.merge.pending = false, nil
 	if err == nil {
@@ -122,4 +129,6 @@ func (s *Store) runMerge(e *engine.Engine) {
 	s.merge.lastNanos.Store(int64(build))
 	s.log.Debug("merged the delta", "dir", s.dir, "records", merged.Len(), "build", build,
 		"replayed_batches", len(pending), "took", time.Since(start))
+	// The batches written during the build may be a delta due already.
+	s.startMerge(merged)
 }

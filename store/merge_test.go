@@ -8,12 +8,15 @@ import (
 	"procq/internal/synth"
 )
 
-// waitMerge waits for the running merge, if any, to end.
+// waitMerge waits until no merge runs (one merge may start the next).
 func (s *Store) waitMerge() {
-	s.mu.Lock()
-	done, running := s.merge.done, s.merge.running
-	s.mu.Unlock()
-	if running {
+	for {
+		s.mu.Lock()
+		done, running := s.merge.done, s.merge.running
+		s.mu.Unlock()
+		if !running {
+			return
+		}
 		<-done
 	}
 }
