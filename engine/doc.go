@@ -7,7 +7,11 @@
 // Load (or New) builds an Engine; Engine.Query answers a parsed request
 // and Engine.Do a raw request body, both with a context.Context that
 // cancels the work. WithStatus and WithChanges return new engines with
-// changes applied. A Live holds the engine being served so that a reload
+// changes applied: an engine is an immutable base (the indexes) plus a
+// small delta (records upserted since, tombstones over base rows), so a
+// write costs what it changes; Merge folds the delta into a new base (a
+// full build, for the caller to run off the request path; see package
+// store), and Delta and NeedsMerge say when one is due. A Live holds the engine being served so that a reload
 // or a write swaps in a new one atomically: requests already running
 // finish on the engine they started with.
 //

@@ -10,6 +10,7 @@ import (
 
 	"procq/api"
 	"procq/index"
+	"procq/internal/match"
 	"procq/record"
 	"procq/snapshot"
 )
@@ -24,7 +25,10 @@ var (
 
 // Engine answers queries over one immutable set of records.
 type Engine struct {
+	// ix is the base: every record as of the last build or merge.
 	ix *index.Index
+	// d is what changed since: upserted records and tombstoned base rows.
+	d delta
 	// buildTime is how long building the indexes took.
 	buildTime time.Duration
 	// version counts the engines this one derives from, starting at 1.
@@ -50,52 +54,18 @@ func New(recs []*record.Record) (*Engine, error) {
 func (e *Engine) Version() uint64 { return e.version }
 
 // WithStatus returns a new engine with the status updates applied; e is
-// unchanged and keeps answering. Only the status and is_auto indexes and
-// the updated records are copied. It also returns the ids of updates that
-// name no process (they are skipped).
+// unchanged and keeps answering. Updates of processes in the delta copy
+// their records there; those of base processes copy only the status and
+// is_auto indexes and the updated records of the base. It also returns
+// the ids of updates that name no process (they are skipped), ascending.
 func (e *Engine) WithStatus(ups []record.StatusUpdate) (*Engine, []int64) {
 	start := time.Now()
-	ix, missing := e.ix.WithStatus(ups)
-	return &Engine{ix: ix, buildTime: time.Since(start), version: e.version + 1, terms: e.terms}, missing
-}
-
-// WithChanges returns a new engine with upserts (replacing any record with
-// the same bk_process_id) and deletions applied; e is unchanged. Topology
-// changes renumber rows, so the indexes are rebuilt. Deleting an absent id
-// is not an error.
-func (e *Engine) WithChanges(upserts []*record.Record, deletes []int64) (*Engine, error) {
-	drop := make(map[int64]bool, len(upserts)+len(deletes))
-	for _, pid := range deletes {
-		drop[pid] = true
+	d, baseUps, missing := e.withStatusDelta(ups)
+	ix := e.ix
+	if len(baseUps) > 0 {
+		ix, _ = e.ix.WithStatus(baseUps)
 	}
-	for _, r := range upserts {
-		if r.ProcessID <= 0 {
-			return nil, fmt.Errorf("upsert: bk_process_id must be > 0, got %d", r.ProcessID)
-		}
-		drop[r.ProcessID] = true
-	}
-	recs := make([]*record.Record, 0, len(e.ix.Rows)+len(upserts))
-	for _, r := range e.ix.Rows {
-		if !drop[r.ProcessID] {
-			recs = append(recs, r)
-		}
-	}
-	// A later upsert of the same id wins.
-	last := make(map[int64]int, len(upserts))
-	for i, r := range upserts {
-		last[r.ProcessID] = i
-	}
-	for i, r := range upserts {
-		if last[r.ProcessID] == i {
-			recs = append(recs, r)
-		}
-	}
-	n, err := New(recs)
-	if err != nil {
-		return nil, err
-	}
-	n.version = e.version + 1
-	return n, nil
+	return &Engine{ix: ix, d: d, buildTime: time.Since(start), version: e.version + 1, terms: e.terms}, missing
 }
 
 // Load reads a snapshot file and indexes its records. While it works it
@@ -170,31 +140,11 @@ type CacheStats struct {
 // WithStatus share its cache.
 func (e *Engine) CacheStats() CacheStats { return e.terms.stats() }
 
-// Len returns the number of records.
-func (e *Engine) Len() int { return e.ix.Len() }
-
 // BuildTime returns how long building the indexes took.
 func (e *Engine) BuildTime() time.Duration { return e.buildTime }
 
 // IndexSizes returns the bytes held by each index, by name.
 func (e *Engine) IndexSizes() map[string]uint64 { return e.ix.Sizes() }
-
-// Records calls fn with every record in ascending bk_process_id order
-// until fn returns false.
-func (e *Engine) Records(fn func(*record.Record) bool) {
-	perm := e.ix.Order(index.KeyProcessID).Perm
-	// Perm is business-major; a global id order needs the id ranks.
-	rows := make([]uint32, len(perm))
-	rank := e.ix.Order(index.KeyProcessID).Rank
-	for row, r := range rank {
-		rows[r] = uint32(row)
-	}
-	for _, row := range rows {
-		if !fn(e.ix.Rows[row]) {
-			return
-		}
-	}
-}
 
 // Result is the answer to a query: the number of matches and one page.
 type Result struct {
@@ -215,7 +165,15 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	}
 	res := &Result{Fields: q.Fields}
 	dl := newDeadline(ctx)
-	plan, err := e.plan(dl, q)
+	var ds *deltaSide
+	if !e.d.empty() {
+		m, err := match.New(q)
+		if err != nil {
+			return nil, err
+		}
+		ds = &deltaSide{m: m, dl: dl}
+	}
+	plan, err := e.plan(dl, q, ds)
 	if err != nil {
 		return nil, err
 	}
@@ -223,17 +181,42 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	if err := dl.err(); err != nil {
 		return nil, err
 	}
-	if plan.empty || bm == nil {
+	if plan.empty {
+		bm = nil
+	}
+	var dm []*record.Record
+	if ds != nil {
+		bm = e.live(bm)
+		if dm = ds.matches(e.d.recs); dl.expired() {
+			return nil, ctx.Err()
+		}
+	}
+	if bm == nil && len(dm) == 0 {
 		return res, nil
 	}
-	res.Count = bm.GetCardinality()
+	var r uint64
+	if bm != nil {
+		r = bm.GetCardinality()
+	}
+	res.Count = r + uint64(len(dm))
 	keys := make([]sortKey, 0, len(q.Ordering))
 	for _, k := range q.Ordering {
 		key, _ := index.KeyOf(k.Field) // api accepts only keys with an order
 		keys = append(keys, sortKey{key: key, desc: k.Desc})
 	}
 	p := pager{ix: e.ix, dl: dl, keys: normalizeOrdering(keys)}
-	rows := p.page(bm, res.Count, plan.span, q.Offset, q.Limit)
+	if len(dm) > 0 {
+		hits := e.mergedPage(&p, q.Ordering, bm, r, plan.span, dm, q.Offset, q.Limit)
+		if dl.expired() {
+			return nil, ctx.Err()
+		}
+		res.Rows = make([]*record.Record, len(hits))
+		for i, h := range hits {
+			res.Rows[i] = h.rec
+		}
+		return res, nil
+	}
+	rows := p.page(bm, r, plan.span, q.Offset, q.Limit)
 	if dl.expired() {
 		return nil, ctx.Err()
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // evalExpr returns the rows of the business (span, rows) that match the
-// env, the compiled expressions and the slice of x.
+// env and the compiled expressions of x; the slice is Engine.slice's.
 func evalExpr(dl *deadline, x *api.ExprScope, ix *index.Index, span index.Span, bizRows *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
 	c := x.Compiled
 	cand := bizRows
@@ -72,13 +72,6 @@ func evalExpr(dl *deadline, x *api.ExprScope, ix *index.Index, span index.Span, 
 	}
 	if c.ProcessID != nil && !c.ProcessID.MatchesAll() {
 		cand = roaring.And(cand, matchProcessIDs(dl, ix, c.ProcessID, cand))
-	}
-	if c.Slice != nil {
-		n := cand.GetCardinality()
-		start, end := c.Slice.Bounds(int(n))
-		p := pager{ix: ix, dl: dl, keys: normalizeOrdering(nil)}
-		rows := p.page(cand, n, span, uint64(start), end-start)
-		cand = roaring.BitmapOf(rows...)
 	}
 	return cand
 }

@@ -73,13 +73,18 @@ func (p *plan) add(b *roaring.Bitmap) {
 	p.filters = append(p.filters, b)
 }
 
-// plan turns the request into filters.
-func (e *Engine) plan(dl *deadline, q *api.Query) (*plan, error) {
+// plan turns the request into filters over the base. ds, the delta's
+// side of the query, is nil when the engine has no delta; an expression's
+// slice, which counts base and delta candidates together, fills it in.
+func (e *Engine) plan(dl *deadline, q *api.Query, ds *deltaSide) (*plan, error) {
 	ix := e.ix
 	p := &plan{ix: ix, dl: dl, searches: q.Searches}
 	span, ok := ix.Biz(q.BizID)
 	if !ok {
 		p.empty = true
+		if q.Scope == nil && q.Expr != nil && q.Expr.Compiled.Slice != nil && ds != nil {
+			e.slice(dl, q.Expr.Compiled.Slice, nil, span, ds)
+		}
 		return p, nil
 	}
 	p.span = span
@@ -114,7 +119,11 @@ func (e *Engine) plan(dl *deadline, q *api.Query) (*plan, error) {
 			p.add(b)
 		}
 	} else if q.Expr != nil {
-		p.add(evalExpr(dl, q.Expr, ix, span, bizRows, e.terms))
+		cand := evalExpr(dl, q.Expr, ix, span, bizRows, e.terms)
+		if sl := q.Expr.Compiled.Slice; sl != nil {
+			cand = e.slice(dl, sl, cand, span, ds)
+		}
+		p.add(cand)
 	}
 	if len(q.CloudIDs) > 0 {
 		p.add(ix.CloudID.Union(q.CloudIDs))

@@ -47,10 +47,10 @@ type Result struct {
 // writeAttempts) before Apply fails with its error, the data unchanged.
 // Records given to Upsert are copied.
 //
-// Upserts and deletes rebuild the indexes, which takes time in proportion
-// to the whole data set (about a second per million records); a batch of
-// status updates alone copies only the status indexes and the records it
-// changes.
+// Upserts and deletes cost what they change: they join the engine's
+// small delta (see engine.Engine.WithChanges), which a background merge
+// folds into the indexes once it grows (see merger); a batch of status
+// updates copies only the status indexes and the records it changes.
 func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 	ops, err := checkOps(ops)
 	if err != nil {
@@ -70,27 +70,20 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 	if len(b.topo) == 0 && len(b.status) == 0 {
 		return res, nil
 	}
-	next := cur
-	if len(b.topo) > 0 {
-		var ups []*record.Record
-		var dels []int64
-		for pid, r := range b.topo {
-			if r == nil {
-				dels = append(dels, pid)
-			} else {
-				ups = append(ups, r)
-			}
-		}
-		if next, err = cur.WithChanges(ups, dels); err != nil {
-			return Result{}, fmt.Errorf("apply: %w", err)
+	var c change
+	for pid, r := range b.topo {
+		if r == nil {
+			c.dels = append(c.dels, pid)
+		} else {
+			c.ups = append(c.ups, r)
 		}
 	}
-	if len(b.status) > 0 {
-		ups := make([]record.StatusUpdate, 0, len(b.status))
-		for _, u := range b.status {
-			ups = append(ups, u)
-		}
-		next, _ = next.WithStatus(ups)
+	for _, u := range b.status {
+		c.status = append(c.status, u)
+	}
+	next, err := c.apply(cur)
+	if err != nil {
+		return Result{}, fmt.Errorf("apply: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -103,6 +96,7 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 	}
 	s.seq = seq
 	s.live.Store(next)
+	s.published(next, c)
 	s.maybeCheckpoint()
 	res.Seq, res.Version, res.Changed = seq, next.Version(), jb.len()
 	return res, nil

@@ -75,7 +75,19 @@ type observation struct {
 // writer and a checkpointer against readers querying all the while, some
 // through the HTTP handler: every answer must be the one of the version
 // that gave it, and no reader may see versions go backwards.
-func TestConcurrentReadersSeeOneVersion(t *testing.T) {
+func TestConcurrentReadersSeeOneVersion(t *testing.T) { concurrentReaders(t, 0) }
+
+// TestConcurrentReadersDuringMerges is the same with a merge threshold
+// so low that background merges of the delta run all along.
+func TestConcurrentReadersDuringMerges(t *testing.T) {
+	if merges := concurrentReaders(t, 4); merges == 0 {
+		t.Fatal("no merge ran")
+	}
+}
+
+// concurrentReaders runs the test with merges of deltas of mergeAt
+// (0: the default) and returns the number of merges published.
+func concurrentReaders(t *testing.T, mergeAt int) uint64 {
 	ctx := context.Background()
 	var recs []*record.Record
 	for pid := int64(1); pid <= 400; pid++ {
@@ -84,6 +96,7 @@ func TestConcurrentReadersSeeOneVersion(t *testing.T) {
 	dir := initDir(t, recs)
 	s := mustOpen(t, dir, Options{CheckpointBytes: 16 << 10})
 	defer s.Close()
+	s.merge.at = mergeAt
 
 	const statusBatches, topoBatches, readers = 30, 15, 4
 	type applied struct {
@@ -203,6 +216,7 @@ func TestConcurrentReadersSeeOneVersion(t *testing.T) {
 		}()
 	}
 	writers.Wait()
+	s.waitMerge()
 	close(ck)
 	done.Store(true)
 	others.Wait()
@@ -245,5 +259,6 @@ func TestConcurrentReadersSeeOneVersion(t *testing.T) {
 	if got := count(final, true); got != statusBatches {
 		t.Fatalf("%d status batches recorded, want %d", got, statusBatches)
 	}
-	t.Logf("%d answers checked over %d versions", total, final)
+	t.Logf("%d answers checked over %d versions, %d merges", total, final, s.MergeStats().Merges)
+	return s.MergeStats().Merges
 }

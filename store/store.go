@@ -227,6 +227,8 @@ type Store struct {
 	spans  []batchSpan
 	failed error
 	closed bool
+	// merge folds the engine's delta into its base in the background.
+	merge merger
 
 	// fileMu guards syncF, jsize and dirty, for the background syncer;
 	// they change with mu held too.

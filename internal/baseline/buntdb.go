@@ -14,6 +14,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"procq/api"
+	"procq/internal/match"
 	"procq/record"
 )
 
@@ -262,10 +263,10 @@ func jsonText(s, key string) string {
 
 // Query answers q by walking one secondary index.
 func (b *Buntdb) Query(ctx context.Context, q *api.Query) (Answer, error) {
-	var m *exprMatcher
+	var m *match.Expr
 	if q.Scope == nil && q.Expr != nil {
 		var err error
-		if m, err = matcherOf(q.Expr); err != nil {
+		if m, err = match.ExprOf(q.Expr); err != nil {
 			return Answer{}, err
 		}
 	}
@@ -277,12 +278,12 @@ func (b *Buntdb) Query(ctx context.Context, q *api.Query) (Answer, error) {
 		switch {
 		case r.biz != q.BizID:
 		case sc != nil:
-			if envOK(sc.Env, r.env) && in(sc.SetIDs, r.setID) && in(sc.ModuleIDs, r.moduleID) &&
-				in(sc.ServiceIDs, r.serviceID) && in(sc.ProcessNames, r.processName) && in(sc.ProcessIDs, r.pid) {
+			if match.EnvOK(sc.Env, r.env) && match.In(sc.SetIDs, r.setID) && match.In(sc.ModuleIDs, r.moduleID) &&
+				match.In(sc.ServiceIDs, r.serviceID) && match.In(sc.ProcessNames, r.processName) && match.In(sc.ProcessIDs, r.pid) {
 				scoped = append(scoped, r)
 			}
 		case m != nil:
-			if envOK(m.env, r.env) && m.match(r.setName, r.moduleName, r.serviceName, r.processName, r.pid) {
+			if match.EnvOK(m.Env, r.env) && m.Match(r.setName, r.moduleName, r.serviceName, r.processName, r.pid) {
 				scoped = append(scoped, r)
 			}
 		}
@@ -330,30 +331,30 @@ func (b *Buntdb) Query(ctx context.Context, q *api.Query) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
-	if m != nil && m.slice != nil {
+	if m != nil && m.Slice() != nil {
 		// The business index walk is in key order, ascending
 		// bk_process_id, so this sort finds the rows already in order.
 		slices.SortFunc(scoped, func(a, b buntRow) int { return cmp.Compare(a.pid, b.pid) })
-		start, end := m.slice.Bounds(len(scoped))
+		start, end := m.Slice().Bounds(len(scoped))
 		scoped = scoped[start:end]
 	}
 	if err := ctx.Err(); err != nil {
 		return Answer{}, err
 	}
-	withIP := needsIPKey(q.Ordering)
-	rows := make([]sortRow, 0, len(scoped))
+	withIP := match.NeedsIP(q.Ordering)
+	rows := make([]match.SortRow, 0, len(scoped))
 	for i := range scoped {
 		r := &scoped[i]
-		if restOK(q, r.cloudID, r.ip, r.cloudName, r.status, r.isAuto) {
-			row := sortRow{id: r.id, setID: r.setID, moduleID: r.moduleID, pid: r.pid, processName: r.processName}
+		if match.RestOK(q, r.cloudID, r.ip, r.cloudName, r.status, r.isAuto) {
+			row := match.SortRow{ID: r.id, SetID: r.setID, ModuleID: r.moduleID, PID: r.pid, ProcessName: r.processName}
 			if withIP {
-				row.ipKey = ipSortKey(r.ip)
+				row.IP = match.IPKeyOf(r.ip)
 			}
 			rows = append(rows, row)
 		}
 	}
-	slices.SortFunc(rows, func(a, b sortRow) int { return compareRows(q.Ordering, &a, &b) })
-	return Answer{Count: uint64(len(rows)), IDs: pageOf(rows, q.Offset, q.Limit)}, nil
+	slices.SortFunc(rows, func(a, b match.SortRow) int { return match.Compare(q.Ordering, &a, &b) })
+	return Answer{Count: uint64(len(rows)), IDs: match.PageOf(rows, q.Offset, q.Limit)}, nil
 }
 
 // dedupe returns the distinct values of list in first-seen order.

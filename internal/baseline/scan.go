@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"procq/api"
+	"procq/internal/match"
 	"procq/record"
 )
 
@@ -28,45 +29,31 @@ func (s *Scan) Close() error { return nil }
 
 // Query answers q by looking at every record.
 func (s *Scan) Query(ctx context.Context, q *api.Query) (Answer, error) {
+	m, err := match.New(q)
+	if err != nil {
+		return Answer{}, err
+	}
 	var hits []*record.Record
-	switch {
-	case q.Scope != nil:
-		sc := q.Scope
-		for _, r := range s.recs {
-			if r.BizID == q.BizID && envOK(sc.Env, r.SetEnv) &&
-				in(sc.SetIDs, r.SetID) && in(sc.ModuleIDs, r.ModuleID) &&
-				in(sc.ServiceIDs, r.ServiceInstanceID) && in(sc.ProcessNames, r.ProcessName) &&
-				in(sc.ProcessIDs, r.ProcessID) {
-				hits = append(hits, r)
-			}
+	for _, r := range s.recs {
+		if m.InScope(r) {
+			hits = append(hits, r)
 		}
-	case q.Expr != nil:
-		m, err := matcherOf(q.Expr)
-		if err != nil {
-			return Answer{}, err
-		}
-		for _, r := range s.recs {
-			if r.BizID == q.BizID && envOK(m.env, r.SetEnv) &&
-				m.match(r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, r.ProcessID) {
-				hits = append(hits, r)
-			}
-		}
-		if m.slice != nil {
-			slices.SortFunc(hits, func(a, b *record.Record) int { return cmp.Compare(a.ProcessID, b.ProcessID) })
-			start, end := m.slice.Bounds(len(hits))
-			hits = hits[start:end]
-		}
+	}
+	if sl := m.Slice(); sl != nil {
+		slices.SortFunc(hits, func(a, b *record.Record) int { return cmp.Compare(a.ProcessID, b.ProcessID) })
+		start, end := sl.Bounds(len(hits))
+		hits = hits[start:end]
 	}
 	if err := ctx.Err(); err != nil {
 		return Answer{}, err
 	}
-	withIP := needsIPKey(q.Ordering)
-	rows := make([]sortRow, 0, len(hits))
+	withIP := match.NeedsIP(q.Ordering)
+	rows := make([]match.SortRow, 0, len(hits))
 	for _, r := range hits {
-		if restOK(q, r.CloudID, r.InnerIP, r.CloudName, r.ProcessStatus, r.IsAuto) {
-			rows = append(rows, rowOf(r, withIP))
+		if m.Rest(r) {
+			rows = append(rows, match.RowOf(r, withIP))
 		}
 	}
-	slices.SortFunc(rows, func(a, b sortRow) int { return compareRows(q.Ordering, &a, &b) })
-	return Answer{Count: uint64(len(rows)), IDs: pageOf(rows, q.Offset, q.Limit)}, nil
+	slices.SortFunc(rows, func(a, b match.SortRow) int { return match.Compare(q.Ordering, &a, &b) })
+	return Answer{Count: uint64(len(rows)), IDs: match.PageOf(rows, q.Offset, q.Limit)}, nil
 }

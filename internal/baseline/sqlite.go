@@ -12,6 +12,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 
 	"procq/api"
+	"procq/internal/match"
 	"procq/record"
 )
 
@@ -28,7 +29,7 @@ type SQLite struct {
 }
 
 // sqliteColumns are the table's columns, in the order the page query
-// reads them; ip_key is the address sort key (ipSortKey).
+// reads them; ip_key is the address sort key (match.IPSortKey).
 var sqliteColumns = []string{
 	"bk_process_id", "id", "bk_biz_id", "expression", "bk_host_innerip",
 	"bk_host_innerip_v6", "bk_agent_id", "bk_cloud_id", "bk_cloud_name",
@@ -111,7 +112,7 @@ func (s *SQLite) load(ctx context.Context, recs []*record.Record, progress func(
 		if _, err := ins.ExecContext(ctx, r.ProcessID, r.ID, r.BizID, r.Expression, r.InnerIP,
 			r.InnerIPv6, r.AgentID, r.CloudID, r.CloudName, r.SetEnv, r.SetID, r.ModuleID,
 			r.SetName, r.ModuleName, stID, r.ServiceInstanceID, r.ServiceName, r.ProcessName,
-			r.ProcessTemplateID, r.ProcessStatus, r.IsAuto, ipSortKey(r.InnerIP)); err != nil {
+			r.ProcessTemplateID, r.ProcessStatus, r.IsAuto, match.IPSortKey(r.InnerIP)); err != nil {
 			return fmt.Errorf("sqlite: insert bk_process_id %d: %w", r.ProcessID, err)
 		}
 		if progress != nil && (i%4096 == 0 || i == len(recs)-1) {
@@ -276,15 +277,15 @@ func (s *SQLite) Query(ctx context.Context, q *api.Query) (Answer, error) {
 // every (id, names) row of the business and environment is fetched and
 // matched in Go; a slice cuts the matching ids in ascending order.
 func (s *SQLite) exprIDs(ctx context.Context, biz int64, x *api.ExprScope) ([]int64, error) {
-	m, err := matcherOf(x)
+	m, err := match.ExprOf(x)
 	if err != nil {
 		return nil, err
 	}
 	stmt := "SELECT bk_process_id, bk_set_name, bk_module_name, bk_service_name, bk_process_name FROM process_status WHERE bk_biz_id = ?"
 	args := []any{biz}
-	if m.env != "0" {
+	if m.Env != "0" {
 		stmt += " AND bk_set_env = ?"
-		args = append(args, m.env)
+		args = append(args, m.Env)
 	}
 	stmt += " ORDER BY bk_process_id"
 	rows, err := s.db.QueryContext(ctx, stmt, args...)
@@ -299,12 +300,12 @@ func (s *SQLite) exprIDs(ctx context.Context, biz int64, x *api.ExprScope) ([]in
 		if err := rows.Scan(&pid, &set, &module, &service, &process); err != nil {
 			return nil, fmt.Errorf("sqlite: expression row: %w", err)
 		}
-		if m.match(set, module, service, process, pid) {
+		if m.Match(set, module, service, process, pid) {
 			ids = append(ids, pid)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: expression rows: %w", err)
 	}
-	return m.sliceIDs(ids), nil
+	return m.SliceIDs(ids), nil
 }
