@@ -126,6 +126,25 @@ func cacheMetrics(current func() *engine.Engine) []prometheus.Collector {
 	}
 }
 
+// deltaMetrics exports the size of the delta of the engine current returns
+// (zero while none is loaded): the writes not yet merged into its base.
+func deltaMetrics(current func() *engine.Engine) []prometheus.Collector {
+	stat := func(name, help string, f func(engine.DeltaStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			if e := current(); e != nil {
+				return f(e.Delta())
+			}
+			return 0
+		})
+	}
+	return []prometheus.Collector{
+		stat("procq_delta_records", "Records upserted since the engine's base was built (not merged yet).",
+			func(d engine.DeltaStats) float64 { return float64(d.Records) }),
+		stat("procq_delta_tombstones", "Base rows deleted or replaced since the engine's base was built.",
+			func(d engine.DeltaStats) float64 { return float64(d.Tombstones) }),
+	}
+}
+
 // observe counts one answered request.
 func (m *metrics) observe(status, code int, d time.Duration) {
 	m.requests.WithLabelValues(strconv.Itoa(status), strconv.Itoa(code)).Inc()

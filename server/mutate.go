@@ -64,7 +64,23 @@ func (s *Server) mountMutations(mux *http.ServeMux) {
 		stat("procq_journal_entries", "Processes changed since the snapshot (journal entries).",
 			func(st store.Stats) float64 { return float64(st.JournalEntries) }),
 		stat("procq_data_version", "Version of the data being served (engine.Version); it grows with every applied batch.",
-			func(st store.Stats) float64 { return float64(st.Version) }))
+			func(st store.Stats) float64 { return float64(st.Version) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "procq_merges_total",
+			Help: "Merged engines (delta folded into a new base in the background) published since the data directory was opened."},
+			func() float64 {
+				if st := d.st.Load(); st != nil {
+					return float64(st.MergeStats().Merges)
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "procq_merge_last_build_seconds",
+			Help: "How long the last background merge took to build its base."},
+			func() float64 {
+				if st := d.st.Load(); st != nil {
+					return st.MergeStats().Last.Seconds()
+				}
+				return 0
+			}))
 
 	mux.HandleFunc("/admin/upsert", s.admin("upsert", http.MethodPost, s.mutation("upsert", store.KindUpsert)))
 	mux.HandleFunc("/admin/delete", s.admin("delete", http.MethodPost, s.mutation("delete", store.KindDelete)))
