@@ -50,9 +50,10 @@ func New(recs []*record.Record) (*Engine, error) {
 func (e *Engine) Version() uint64 { return e.version }
 
 // WithStatus returns a new engine with the status updates applied; e is
-// unchanged and keeps answering. Only the status and is_auto indexes and
-// the updated records are copied. It also returns the ids of updates that
-// name no process (they are skipped).
+// unchanged and keeps answering. Records are not copied: only the chunks
+// of the status columns holding updated rows and the status and is_auto
+// bitmaps of the values rows move between are new. It also returns the ids
+// of updates that name no process (they are skipped).
 func (e *Engine) WithStatus(ups []record.StatusUpdate) (*Engine, []int64) {
 	start := time.Now()
 	ix, missing := e.ix.WithStatus(ups)
@@ -74,10 +75,10 @@ func (e *Engine) WithChanges(upserts []*record.Record, deletes []int64) (*Engine
 		}
 		drop[r.ProcessID] = true
 	}
-	recs := make([]*record.Record, 0, len(e.ix.Rows)+len(upserts))
-	for _, r := range e.ix.Rows {
-		if !drop[r.ProcessID] {
-			recs = append(recs, r)
+	recs := make([]*record.Record, 0, e.ix.Len()+len(upserts))
+	for row := range uint32(e.ix.Len()) {
+		if !drop[e.ix.ProcessID(row)] {
+			recs = append(recs, e.ix.Record(row))
 		}
 	}
 	// A later upsert of the same id wins.
@@ -190,7 +191,7 @@ func (e *Engine) Records(fn func(*record.Record) bool) {
 		rows[r] = uint32(row)
 	}
 	for _, row := range rows {
-		if !fn(e.ix.Rows[row]) {
+		if !fn(e.ix.Record(row)) {
 			return
 		}
 	}
@@ -239,7 +240,7 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	}
 	res.Rows = make([]*record.Record, len(rows))
 	for i, row := range rows {
-		res.Rows[i] = e.ix.Rows[row]
+		res.Rows[i] = e.ix.Record(row)
 	}
 	return res, nil
 }

@@ -9,5 +9,5 @@ func (e *Engine) Record(pid int64) (*record.Record, bool) {
 	if !ok {
 		return nil, false
 	}
-	return e.ix.Rows[row], true
+	return e.ix.Record(row), true
 }
