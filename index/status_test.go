@@ -186,4 +186,3 @@ func TestWithStatusSharesChunks(t *testing.T) {
 		t.Error("a record no update changed was copied")
 	}
 }
-
