@@ -11,7 +11,7 @@ import (
 // only the chunks it changes: a status chunk is 32 KB, an is_auto chunk
 // 512 bytes.
 const (
-	chunkBits = 12
+	chunkBits = 8
 	chunkSize = 1 << chunkBits
 	chunkMask = chunkSize - 1
 )

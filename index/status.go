@@ -1,7 +1,6 @@
 package index
 
 import (
-	"cmp"
 	"maps"
 	"slices"
 	"sort"
@@ -23,6 +22,8 @@ func (ix *Index) WithStatus(ups []record.StatusUpdate) (*Index, []int64) {
 	nx := *ix
 	nx.cols = ix.cols.withChunks()
 	p := patcher{ups: ups, cols: &nx.cols, infos: newInfoBuf(ups)}
+	p.status.grow(len(targets))
+	p.auto.grow(len(targets))
 	for lo := 0; lo < len(targets); {
 		c := targets[lo].row >> chunkBits
 		hi := lo + 1
@@ -37,38 +38,71 @@ func (ix *Index) WithStatus(ups []record.StatusUpdate) (*Index, []int64) {
 	return &nx, missing
 }
 
-// target is the row an update (ups[k]) applies to.
-type target struct{ row, k uint32 }
+// target is an update (ups[k]) with the row it applies to; it carries the
+// update's status so that applying targets in row order reads them in
+// order, not ups at random.
+type target struct {
+	row, k uint32
+	status int64
+	auto   bool
+	infos  bool // ups[k].SetProcInstInfos
+}
 
-// locate finds each update's row and returns them in row order, ties in
-// update order, with the ids naming no process. Rows are found by
-// ascending id, one forward search from the previous id, so the sorted
-// ids are read front to back once.
+// locate finds each update's row and returns the updates in row order,
+// ties in update order, with the ids naming no process, ascending. Rows
+// are found by ascending id, one forward search from the previous id, so
+// the sorted ids are read front to back once.
 func (ix *Index) locate(ups []record.StatusUpdate) ([]target, []int64) {
-	byID := make([]uint32, len(ups))
-	for i := range byID {
-		byID[i] = uint32(i)
+	byID := make([]intPair, len(ups)) // id, update
+	for k := range ups {
+		byID[k] = intPair{ups[k].ProcessID, uint32(k)}
 	}
-	slices.SortFunc(byID, func(a, b uint32) int { return cmp.Compare(ups[a].ProcessID, ups[b].ProcessID) })
+	byID = radixSort(byID)
+	const none = ^uint32(0)
+	rowOf := make([]uint32, len(ups))
 	var missing []int64
-	targets := make([]target, 0, len(ups))
 	at := 0
-	for _, k := range byID {
-		pid := ups[k].ProcessID
-		at = ix.seekProcess(at, pid)
-		if at == len(ix.pids) || ix.pids[at] != pid {
-			missing = append(missing, pid)
+	for _, p := range byID {
+		at = ix.seekProcess(at, p.v)
+		if at == len(ix.pids) || ix.pids[at] != p.v {
+			missing = append(missing, p.v)
+			rowOf[p.row] = none
 			continue
 		}
-		targets = append(targets, target{ix.pidRows[at], k})
+		rowOf[p.row] = ix.pidRows[at]
 	}
-	slices.SortFunc(targets, func(a, b target) int {
-		if c := cmp.Compare(a.row, b.row); c != 0 {
-			return c
+	targets := make([]target, 0, len(ups)-len(missing))
+	for k, row := range rowOf {
+		if row != none {
+			u := &ups[k]
+			targets = append(targets, target{row, uint32(k), u.ProcessStatus, u.IsAuto, u.SetProcInstInfos})
 		}
-		return cmp.Compare(a.k, b.k)
-	})
-	return targets, missing
+	}
+	return sortTargets(targets), missing
+}
+
+// sortTargets sorts ts by row, stably: a radix sort on 16-bit digits.
+func sortTargets(ts []target) []target {
+	tmp := make([]target, len(ts))
+	var counts [1 << 16]int
+	for shift := uint(0); shift < 32; shift += 16 {
+		clear(counts[:])
+		for _, t := range ts {
+			counts[t.row>>shift&0xffff]++
+		}
+		sum := 0
+		for d, c := range counts {
+			counts[d] = sum
+			sum += c
+		}
+		for _, t := range ts {
+			d := t.row >> shift & 0xffff
+			tmp[counts[d]] = t
+			counts[d]++
+		}
+		ts, tmp = tmp, ts
+	}
+	return ts
 }
 
 // patcher applies a batch to columns whose chunk-pointer slices are its
@@ -92,28 +126,28 @@ func (p *patcher) patchChunk(c int, ts []target) {
 		for j < len(ts) && ts[j].row == row {
 			j++
 		}
-		last := &p.ups[ts[j-1].k]
+		last := &ts[j-1]
 		off := row & chunkMask
-		if old := st[off]; old != last.ProcessStatus {
+		if old := st[off]; old != last.status {
 			if st == p.cols.status[c] {
 				st = new(statusChunk)
 				*st = *p.cols.status[c]
 			}
-			st[off] = last.ProcessStatus
-			p.status.move(row, old, last.ProcessStatus)
+			st[off] = last.status
+			p.status.move(row, old, last.status)
 		}
 		bit := uint64(1) << (off & 63)
-		if old := au[off>>6]&bit != 0; old != last.IsAuto {
+		if old := au[off>>6]&bit != 0; old != last.auto {
 			if au == p.cols.auto[c] {
 				au = new(autoChunk)
 				*au = *p.cols.auto[c]
 			}
 			au[off>>6] ^= bit
-			p.auto.move(row, boolTerm(old), boolTerm(last.IsAuto))
+			p.auto.move(row, boolTerm(old), boolTerm(last.auto))
 		}
 		for k := j - 1; k >= i; k-- {
-			if u := &p.ups[ts[k].k]; u.SetProcInstInfos {
-				offs, lists = append(offs, uint16(off)), append(lists, p.infos.clone(u.ProcInstInfos))
+			if ts[k].infos {
+				offs, lists = append(offs, uint16(off)), append(lists, p.infos.clone(p.ups[ts[k].k].ProcInstInfos))
 				break
 			}
 		}
@@ -149,37 +183,40 @@ func (b *infoBuf) clone(l []record.ProcInstInfo) []record.ProcInstInfo {
 	return b.flat[lo:len(b.flat):len(b.flat)]
 }
 
-// moveSet collects, per value, the rows that leave it and the rows that
-// join it, each ascending when rows are moved in ascending order.
+// moveSet collects the rows that move between values: in one flat list
+// while a batch is applied, then grouped per value (rowsOf).
 type moveSet struct {
-	vals  []int64
-	moves []rowMoves
-	ids   map[int64]int // once vals is long
+	vals     []int64
+	ids      map[int64]uint32 // once vals is long
+	rows     []uint32
+	from, to []uint32 // positions in vals
 }
 
-type rowMoves struct{ out, in []uint32 }
+// grow makes room for n moves.
+func (s *moveSet) grow(n int) {
+	s.rows, s.from, s.to = make([]uint32, 0, n), make([]uint32, 0, n), make([]uint32, 0, n)
+}
 
 // move takes row from value from to value to.
 func (s *moveSet) move(row uint32, from, to int64) {
-	f := s.find(from)
-	s.moves[f].out = append(s.moves[f].out, row)
-	t := s.find(to)
-	s.moves[t].in = append(s.moves[t].in, row)
+	s.rows = append(s.rows, row)
+	s.from = append(s.from, s.find(from))
+	s.to = append(s.to, s.find(to))
 }
 
 // find returns the position of v in vals, adding it if new. A batch moves
 // rows between a handful of values, so a short list is searched in order.
-func (s *moveSet) find(v int64) int {
+func (s *moveSet) find(v int64) uint32 {
 	if s.ids == nil {
 		for i, x := range s.vals {
 			if x == v {
-				return i
+				return uint32(i)
 			}
 		}
 		if len(s.vals) >= 16 {
-			s.ids = make(map[int64]int, 2*len(s.vals))
+			s.ids = make(map[int64]uint32, 2*len(s.vals))
 			for i, x := range s.vals {
-				s.ids[x] = i
+				s.ids[x] = uint32(i)
 			}
 		}
 	}
@@ -187,11 +224,38 @@ func (s *moveSet) find(v int64) int {
 		if i, ok := s.ids[v]; ok {
 			return i
 		}
-		s.ids[v] = len(s.vals)
+		s.ids[v] = uint32(len(s.vals))
 	}
 	s.vals = append(s.vals, v)
-	s.moves = append(s.moves, rowMoves{})
-	return len(s.vals) - 1
+	return uint32(len(s.vals) - 1)
+}
+
+// rowsOf returns, per value of vals, the rows that left it and the rows
+// that joined it, each in the order they were moved.
+func (s *moveSet) rowsOf() (out, in [][]uint32) {
+	return group(s.rows, s.from, len(s.vals)), group(s.rows, s.to, len(s.vals))
+}
+
+// group returns the rows of each of n values, by the value of each row.
+func group(rows, val []uint32, n int) [][]uint32 {
+	start := make([]int, n+1)
+	for _, v := range val {
+		start[v+1]++
+	}
+	for v := range n {
+		start[v+1] += start[v]
+	}
+	flat := make([]uint32, len(rows))
+	next := slices.Clone(start[:n])
+	for i, v := range val {
+		flat[next[v]] = rows[i]
+		next[v]++
+	}
+	groups := make([][]uint32, n)
+	for v := range n {
+		groups[v] = flat[start[v]:start[v+1]]
+	}
+	return groups
 }
 
 // withMoves returns t with the moves applied, sharing every bitmap of a
@@ -202,22 +266,37 @@ func (t *IntTerms) withMoves(s *moveSet) *IntTerms {
 	}
 	c := &IntTerms{values: t.values, postings: postings{spans: t.spans, bms: t.bms}}
 	c.insertValues(s.vals)
+	out, in := s.rowsOf()
 	for i, v := range s.vals {
 		id, _ := c.lookup(v)
-		m := &s.moves[i]
 		var b *roaring.Bitmap
-		if len(m.out) > 0 {
-			b = roaring.AndNot(c.rows(id), roaring.BitmapOf(m.out...))
+		if len(out[i]) > 0 {
+			b = roaring.AndNot(c.rows(id), bitmapOf(out[i]))
 		} else {
 			b = c.rows(id).Clone()
 		}
-		if len(m.in) > 0 {
-			b.Or(roaring.BitmapOf(m.in...))
+		if len(in[i]) > 0 {
+			b.Or(bitmapOf(in[i]))
 		}
 		c.spans[id] = Span{}
 		c.bms[id] = b
 	}
 	return c
+}
+
+// bitmapOf returns a bitmap of rows, ascending. Many rows are set in a
+// dense word array converted once, which is several times cheaper than
+// adding them to array containers one by one (the AddMany of
+// BenchmarkWithStatus/status/100000 at 1M rows).
+func bitmapOf(rows []uint32) *roaring.Bitmap {
+	if len(rows) < 4096 {
+		return roaring.BitmapOf(rows...)
+	}
+	dense := make([]uint64, rows[len(rows)-1]/64+1)
+	for _, r := range rows {
+		dense[r>>6] |= 1 << (r & 63)
+	}
+	return roaring.FromDense(dense, false)
 }
 
 // insertValues gives t its own copies of its values, spans and bitmap map,
