@@ -125,17 +125,7 @@ func Build(recs []*record.Record) *Index {
 		ix.ServiceInstanceID, _ = buildIntTerms(n, func(i int) int64 { return recs[i].ServiceInstanceID })
 	})
 	run(func() { ix.CloudID, _ = buildIntTerms(n, func(i int) int64 { return recs[i].CloudID }) })
-	run(func() {
-		var rowTerm []uint32
-		ix.Status, rowTerm = buildIntTerms(n, func(i int) int64 { return recs[i].ProcessStatus })
-		ix.cols.status = newStatusColumn(rowTerm, ix.Status.values)
-	})
-	run(func() {
-		var rowTerm []uint32
-		ix.IsAuto, rowTerm = buildIntTerms(n, func(i int) int64 { return boolTerm(recs[i].IsAuto) })
-		ix.cols.auto = newAutoColumn(rowTerm, ix.IsAuto.values)
-	})
-	ix.cols.infos = make([]*infoChunk, (n+chunkMask)>>chunkBits)
+	ix.buildStatus(run)
 	run(func() { ix.SetName = buildStrTerms(n, func(i int) string { return recs[i].SetName }, true) })
 	run(func() { ix.ModuleName = buildStrTerms(n, func(i int) string { return recs[i].ModuleName }, true) })
 	run(func() { ix.ServiceName = buildStrTerms(n, func(i int) string { return recs[i].ServiceName }, true) })
@@ -189,6 +179,23 @@ func Build(recs []*record.Record) *Index {
 		go d.suffixOrder()
 	}
 	return ix
+}
+
+// buildStatus indexes process_status and is_auto and fills the status
+// columns, on goroutines started by run.
+func (ix *Index) buildStatus(run func(func())) {
+	recs, n := ix.recs, len(ix.recs)
+	run(func() {
+		var rowTerm []uint32
+		ix.Status, rowTerm = buildIntTerms(n, func(i int) int64 { return recs[i].ProcessStatus })
+		ix.cols.status = newStatusColumn(rowTerm, ix.Status.values)
+	})
+	run(func() {
+		var rowTerm []uint32
+		ix.IsAuto, rowTerm = buildIntTerms(n, func(i int) int64 { return boolTerm(recs[i].IsAuto) })
+		ix.cols.auto = newAutoColumn(rowTerm, ix.IsAuto.values)
+	})
+	ix.cols.infos = make([]*infoChunk, (n+chunkMask)>>chunkBits)
 }
 
 func maxRank(rank []uint32) int {
