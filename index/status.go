@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -18,12 +19,14 @@ import (
 // wins (proc_inst_infos: the later that sets it). It also returns the ids
 // of updates naming no process.
 func (ix *Index) WithStatus(ups []record.StatusUpdate) (*Index, []int64) {
-	targets, missing := ix.locate(ups)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	targets, missing := ix.locate(ups, sc)
 	nx := *ix
 	nx.cols = ix.cols.withChunks()
 	p := patcher{ups: ups, cols: &nx.cols, infos: newInfoBuf(ups)}
-	p.status.grow(len(targets))
-	p.auto.grow(len(targets))
+	p.status.reset(sc.status[:], len(targets))
+	p.auto.reset(sc.auto[:], len(targets))
 	for lo := 0; lo < len(targets); {
 		c := targets[lo].row >> chunkBits
 		hi := lo + 1
@@ -33,9 +36,35 @@ func (ix *Index) WithStatus(ups []record.StatusUpdate) (*Index, []int64) {
 		p.patchChunk(int(c), targets[lo:hi])
 		lo = hi
 	}
-	nx.Status = ix.Status.withMoves(&p.status)
-	nx.IsAuto = ix.IsAuto.withMoves(&p.auto)
+	nx.Status = ix.Status.withMoves(&p.status, sc)
+	nx.IsAuto = ix.IsAuto.withMoves(&p.auto, sc)
+	sc.status = [3][]uint32{p.status.rows, p.status.from, p.status.to}
+	sc.auto = [3][]uint32{p.auto.rows, p.auto.from, p.auto.to}
 	return &nx, missing
+}
+
+// scratch holds the temporary buffers of a WithStatus, reused through
+// scratchPool: a batch of 100k needs about 12 MB of them, and every byte
+// a batch allocates brings the next collection of the whole heap (every
+// record) closer. Nothing in it outlives the call.
+type scratch struct {
+	byID, pairTmp      []intPair
+	rowOf              []uint32
+	targets, targetTmp []target
+	status, auto       [3][]uint32 // moveSet rows, from, to
+	flat               []uint32
+	start              []int
+	dense              []uint64
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// grow returns b resized to n, reusing its array when it is large enough.
+func grow[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	return b[:n]
 }
 
 // target is an update (ups[k]) with the row it applies to; it carries the
@@ -52,14 +81,17 @@ type target struct {
 // ties in update order, with the ids naming no process, ascending. Rows
 // are found by ascending id, one forward search from the previous id, so
 // the sorted ids are read front to back once.
-func (ix *Index) locate(ups []record.StatusUpdate) ([]target, []int64) {
-	byID := make([]intPair, len(ups)) // id, update
+func (ix *Index) locate(ups []record.StatusUpdate, sc *scratch) ([]target, []int64) {
+	sc.byID = grow(sc.byID, len(ups)) // id, update
+	byID := sc.byID
 	for k := range ups {
 		byID[k] = intPair{ups[k].ProcessID, uint32(k)}
 	}
-	byID = radixSort(byID)
+	sc.pairTmp = grow(sc.pairTmp, len(ups))
+	byID = radixSortWith(byID, sc.pairTmp)
 	const none = ^uint32(0)
-	rowOf := make([]uint32, len(ups))
+	sc.rowOf = grow(sc.rowOf, len(ups))
+	rowOf := sc.rowOf
 	var missing []int64
 	at := 0
 	for _, p := range byID {
@@ -71,19 +103,20 @@ func (ix *Index) locate(ups []record.StatusUpdate) ([]target, []int64) {
 		}
 		rowOf[p.row] = ix.pidRows[at]
 	}
-	targets := make([]target, 0, len(ups)-len(missing))
+	targets := grow(sc.targets, len(ups)-len(missing))[:0]
 	for k, row := range rowOf {
 		if row != none {
 			u := &ups[k]
 			targets = append(targets, target{row, uint32(k), u.ProcessStatus, u.IsAuto, u.SetProcInstInfos})
 		}
 	}
-	return sortTargets(targets), missing
+	sc.targets, sc.targetTmp = targets, grow(sc.targetTmp, len(targets))
+	return sortTargets(targets, sc.targetTmp), missing
 }
 
-// sortTargets sorts ts by row, stably: a radix sort on 16-bit digits.
-func sortTargets(ts []target) []target {
-	tmp := make([]target, len(ts))
+// sortTargets sorts ts by row, stably: a radix sort on 16-bit digits, tmp
+// (as long as ts) its other buffer.
+func sortTargets(ts, tmp []target) []target {
 	var counts [1 << 16]int
 	for shift := uint(0); shift < 32; shift += 16 {
 		clear(counts[:])
@@ -192,9 +225,10 @@ type moveSet struct {
 	from, to []uint32 // positions in vals
 }
 
-// grow makes room for n moves.
-func (s *moveSet) grow(n int) {
-	s.rows, s.from, s.to = make([]uint32, 0, n), make([]uint32, 0, n), make([]uint32, 0, n)
+// reset empties s, keeping bufs (rows, from, to) as its arrays, with room
+// for n moves.
+func (s *moveSet) reset(bufs [][]uint32, n int) {
+	s.rows, s.from, s.to = grow(bufs[0], n)[:0], grow(bufs[1], n)[:0], grow(bufs[2], n)[:0]
 }
 
 // move takes row from value from to value to.
@@ -231,52 +265,55 @@ func (s *moveSet) find(v int64) uint32 {
 }
 
 // rowsOf returns, per value of vals, the rows that left it and the rows
-// that joined it, each in the order they were moved.
-func (s *moveSet) rowsOf() (out, in [][]uint32) {
-	return group(s.rows, s.from, len(s.vals)), group(s.rows, s.to, len(s.vals))
+// that joined it, each in the order they were moved; the lists live in
+// sc.flat.
+func (s *moveSet) rowsOf(sc *scratch) (out, in [][]uint32) {
+	sc.flat = grow(sc.flat, 2*len(s.rows))
+	sc.start = grow(sc.start, len(s.vals)+1)
+	out = group(s.rows, s.from, len(s.vals), sc.flat[:len(s.rows)], sc.start)
+	in = group(s.rows, s.to, len(s.vals), sc.flat[len(s.rows):], sc.start)
+	return out, in
 }
 
-// group returns the rows of each of n values, by the value of each row.
-func group(rows, val []uint32, n int) [][]uint32 {
-	start := make([]int, n+1)
+// group returns the rows of each of n values, by the value of each row,
+// in flat (as long as rows); start is a buffer of n+1.
+func group(rows, val []uint32, n int, flat []uint32, start []int) [][]uint32 {
+	clear(start)
 	for _, v := range val {
 		start[v+1]++
 	}
 	for v := range n {
 		start[v+1] += start[v]
 	}
-	flat := make([]uint32, len(rows))
-	next := slices.Clone(start[:n])
-	for i, v := range val {
-		flat[next[v]] = rows[i]
-		next[v]++
-	}
 	groups := make([][]uint32, n)
 	for v := range n {
-		groups[v] = flat[start[v]:start[v+1]]
+		groups[v] = flat[start[v]:start[v]:start[v+1]]
+	}
+	for i, v := range val {
+		groups[v] = append(groups[v], rows[i])
 	}
 	return groups
 }
 
 // withMoves returns t with the moves applied, sharing every bitmap of a
 // value no row moved from or to; t itself when nothing moved.
-func (t *IntTerms) withMoves(s *moveSet) *IntTerms {
+func (t *IntTerms) withMoves(s *moveSet, sc *scratch) *IntTerms {
 	if len(s.vals) == 0 {
 		return t
 	}
 	c := &IntTerms{values: t.values, postings: postings{spans: t.spans, bms: t.bms}}
 	c.insertValues(s.vals)
-	out, in := s.rowsOf()
+	out, in := s.rowsOf(sc)
 	for i, v := range s.vals {
 		id, _ := c.lookup(v)
 		var b *roaring.Bitmap
 		if len(out[i]) > 0 {
-			b = roaring.AndNot(c.rows(id), bitmapOf(out[i]))
+			b = roaring.AndNot(c.rows(id), sc.bitmapOf(out[i]))
 		} else {
 			b = c.rows(id).Clone()
 		}
 		if len(in[i]) > 0 {
-			b.Or(bitmapOf(in[i]))
+			b.Or(sc.bitmapOf(in[i]))
 		}
 		c.spans[id] = Span{}
 		c.bms[id] = b
@@ -285,18 +322,19 @@ func (t *IntTerms) withMoves(s *moveSet) *IntTerms {
 }
 
 // bitmapOf returns a bitmap of rows, ascending. Many rows are set in a
-// dense word array converted once, which is several times cheaper than
-// adding them to array containers one by one (the AddMany of
-// BenchmarkWithStatus/status/100000 at 1M rows).
-func bitmapOf(rows []uint32) *roaring.Bitmap {
+// dense word array (sc.dense) converted once, which is several times
+// cheaper than adding them to array containers one by one (the AddMany of
+// BenchmarkWithStatus/status/100000 at 1M rows). The bitmap is a copy.
+func (sc *scratch) bitmapOf(rows []uint32) *roaring.Bitmap {
 	if len(rows) < 4096 {
 		return roaring.BitmapOf(rows...)
 	}
-	dense := make([]uint64, rows[len(rows)-1]/64+1)
+	sc.dense = grow(sc.dense, int(rows[len(rows)-1]/64+1))
+	clear(sc.dense)
 	for _, r := range rows {
-		dense[r>>6] |= 1 << (r & 63)
+		sc.dense[r>>6] |= 1 << (r & 63)
 	}
-	return roaring.FromDense(dense, false)
+	return roaring.FromDense(sc.dense, true)
 }
 
 // insertValues gives t its own copies of its values, spans and bitmap map,

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 
 	"procq/internal/synth"
@@ -185,4 +186,35 @@ func TestWithStatusSharesChunks(t *testing.T) {
 	if nx.Record(chunkSize+6) != ix.Record(chunkSize+6) {
 		t.Error("a record no update changed was copied")
 	}
+}
+
+// TestWithStatusConcurrent applies batches to one index from several
+// goroutines at once (they share a pool of buffers) and compares each
+// result with the same batch applied alone.
+func TestWithStatusConcurrent(t *testing.T) {
+	recs, err := synth.Collect(synth.Options{Processes: 3000, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := Build(recs)
+	model := make([]record.Record, ix.Len())
+	for row := range model {
+		model[row] = *ix.Record(uint32(row))
+	}
+	rnd := rand.New(rand.NewPCG(9, 9))
+	batches := make([][]record.StatusUpdate, 8)
+	for i := range batches {
+		batches[i] = randomBatch(rnd, model, 500+rnd.IntN(5000))
+	}
+	got := make([]*Index, len(batches))
+	var wg sync.WaitGroup
+	for i, ups := range batches {
+		wg.Go(func() { got[i], _ = ix.WithStatus(ups) })
+	}
+	wg.Wait()
+	for i, ups := range batches {
+		want, _ := applyNaive(ix, model, ups)
+		checkStatus(t, fmt.Sprintf("batch %d", i), got[i], want)
+	}
+	checkStatus(t, "origin", ix, model)
 }
