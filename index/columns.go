@@ -8,8 +8,8 @@ import (
 
 // The status columns are split into chunks of chunkSize rows. A status
 // batch copies the slices of chunk pointers (3,907 pointers a column at 1M
-// rows, 31 KB) and only the chunks it changes: a status chunk is 2 KB, an
-// is_auto chunk 32 bytes. Chunks of 4096 rows made a batch of 1,000
+// rows, 31 KB) and only the chunks it changes: a status chunk is 256 bytes
+// (2 KB once wide, see statusColumn), an is_auto chunk 32 bytes. Chunks of 4096 rows made a batch of 1,000
 // updates at 1M rows copy 8 MB of status chunks (every chunk touched);
 // 256 rows copy 2 MB (BenchmarkWithStatus/status/1000, B/op).
 const (
@@ -35,24 +35,9 @@ type infoChunk struct {
 // are shared between indexes and never changed once published: a writer
 // copies a chunk before patching it.
 type columns struct {
-	status []*statusChunk
+	status statusColumn
 	auto   []*autoChunk
 	infos  []*infoChunk // nil where no row of the chunk had its list set
-}
-
-// newStatusColumn returns the status chunks of rows whose term ids are
-// rowTerm over the ascending values.
-func newStatusColumn(rowTerm []uint32, values []int64) []*statusChunk {
-	chunks := make([]*statusChunk, (len(rowTerm)+chunkMask)>>chunkBits)
-	for c := range chunks {
-		ch := new(statusChunk)
-		lo := c << chunkBits
-		for i, id := range rowTerm[lo:min(lo+chunkSize, len(rowTerm))] {
-			ch[i] = values[id]
-		}
-		chunks[c] = ch
-	}
-	return chunks
 }
 
 // newAutoColumn returns the is_auto chunks of rows whose term ids are
@@ -72,9 +57,7 @@ func newAutoColumn(rowTerm []uint32, values []int64) []*autoChunk {
 	return chunks
 }
 
-func (c *columns) statusOf(row uint32) int64 {
-	return c.status[row>>chunkBits][row&chunkMask]
-}
+func (c *columns) statusOf(row uint32) int64 { return c.status.get(row) }
 
 func (c *columns) autoOf(row uint32) bool {
 	return c.auto[row>>chunkBits][(row&chunkMask)>>6]&(1<<(row&63)) != 0
@@ -96,11 +79,11 @@ func (c *columns) infosOf(row uint32) ([]record.ProcInstInfo, bool) {
 // withChunks returns columns sharing every chunk of c in new chunk-pointer
 // slices, ready for patching.
 func (c *columns) withChunks() columns {
-	return columns{status: slices.Clone(c.status), auto: slices.Clone(c.auto), infos: slices.Clone(c.infos)}
+	return columns{status: c.status.withChunks(), auto: slices.Clone(c.auto), infos: slices.Clone(c.infos)}
 }
 
 func (c *columns) sizeInBytes() uint64 {
-	n := uint64(len(c.status)*(8+chunkSize*8) + len(c.auto)*(8+chunkSize/8) + len(c.infos)*8)
+	n := c.status.sizeInBytes() + uint64(len(c.auto)*(8+chunkSize/8)+len(c.infos)*8)
 	for _, ch := range c.infos {
 		if ch != nil {
 			n += uint64(len(ch.offs)*2 + len(ch.lists)*24)

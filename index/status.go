@@ -25,6 +25,7 @@ func (ix *Index) WithStatus(ups []record.StatusUpdate) (*Index, []int64) {
 	nx := *ix
 	nx.cols = ix.cols.withChunks()
 	p := patcher{ups: ups, cols: &nx.cols, infos: newInfoBuf(ups)}
+	p.st = statusWriter{col: &nx.cols.status, orig: &ix.cols.status}
 	p.status.reset(sc.status[:], len(targets))
 	p.auto.reset(sc.auto[:], len(targets))
 	for lo := 0; lo < len(targets); {
@@ -145,12 +146,13 @@ type patcher struct {
 	ups          []record.StatusUpdate
 	cols         *columns
 	infos        infoBuf
+	st           statusWriter
 	status, auto moveSet
 }
 
 // patchChunk applies the updates ts, all of rows in chunk c.
 func (p *patcher) patchChunk(c int, ts []target) {
-	st, au := p.cols.status[c], p.cols.auto[c]
+	au := p.cols.auto[c]
 	var offs []uint16
 	var lists [][]record.ProcInstInfo
 	for i := 0; i < len(ts); {
@@ -161,12 +163,7 @@ func (p *patcher) patchChunk(c int, ts []target) {
 		}
 		last := &ts[j-1]
 		off := row & chunkMask
-		if old := st[off]; old != last.status {
-			if st == p.cols.status[c] {
-				st = new(statusChunk)
-				*st = *p.cols.status[c]
-			}
-			st[off] = last.status
+		if old := p.st.set(row, last.status); old != last.status {
 			p.status.move(row, old, last.status)
 		}
 		bit := uint64(1) << (off & 63)
@@ -186,7 +183,7 @@ func (p *patcher) patchChunk(c int, ts []target) {
 		}
 		i = j
 	}
-	p.cols.status[c], p.cols.auto[c] = st, au
+	p.cols.auto[c] = au
 	if len(offs) > 0 {
 		p.cols.infos[c] = mergeInfos(p.cols.infos[c], offs, lists)
 	}
