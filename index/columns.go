@@ -96,10 +96,11 @@ func (c *columns) sizeInBytes() uint64 {
 }
 
 // mergeInfos returns a new chunk holding the lists of old and those set at
-// offs (ascending, distinct), the new lists winning.
+// offs (ascending, distinct), the new lists winning. offs and lists are
+// copied, not kept.
 func mergeInfos(old *infoChunk, offs []uint16, lists [][]record.ProcInstInfo) *infoChunk {
 	if old == nil {
-		return &infoChunk{offs: offs, lists: lists}
+		return &infoChunk{offs: slices.Clone(offs), lists: slices.Clone(lists)}
 	}
 	n := len(old.offs) + len(offs)
 	m := &infoChunk{offs: make([]uint16, 0, n), lists: make([][]record.ProcInstInfo, 0, n)}

@@ -148,13 +148,15 @@ type patcher struct {
 	infos        infoBuf
 	st           statusWriter
 	status, auto moveSet
+	// offs and lists collect the proc_inst_infos set in one chunk.
+	offs  []uint16
+	lists [][]record.ProcInstInfo
 }
 
 // patchChunk applies the updates ts, all of rows in chunk c.
 func (p *patcher) patchChunk(c int, ts []target) {
 	au := p.cols.auto[c]
-	var offs []uint16
-	var lists [][]record.ProcInstInfo
+	offs, lists := p.offs[:0], p.lists[:0]
 	for i := 0; i < len(ts); {
 		row := ts[i].row
 		j := i + 1
@@ -187,6 +189,8 @@ func (p *patcher) patchChunk(c int, ts []target) {
 	if len(offs) > 0 {
 		p.cols.infos[c] = mergeInfos(p.cols.infos[c], offs, lists)
 	}
+	clear(lists) // the merged chunk holds its own copy
+	p.offs, p.lists = offs, lists
 }
 
 // infoBuf copies the proc_inst_infos lists of a batch into one block.
