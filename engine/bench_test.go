@@ -95,7 +95,7 @@ func BenchmarkWithStatus(b *testing.B) {
 		ups := make([]record.StatusUpdate, n)
 		step := e.Len() / n
 		for i := range ups {
-			r := e.ix.Rows[i*step]
+			r := e.ix.Record(uint32(i * step))
 			ups[i] = record.StatusUpdate{ProcessID: r.ProcessID, ProcessStatus: (r.ProcessStatus + 1) % 3, IsAuto: !r.IsAuto}
 		}
 		rand.New(rand.NewPCG(1, 2)).Shuffle(len(ups), func(i, j int) { ups[i], ups[j] = ups[j], ups[i] })

@@ -204,7 +204,7 @@ func (e *Engine) Records(fn func(*record.Record) bool) {
 		if e.d.dead(row) {
 			continue
 		}
-		r := ix.Rows[row]
+		r := ix.Record(row)
 		for len(dr) > 0 && dr[0].ProcessID < r.ProcessID {
 			if !fn(dr[0]) {
 				return
@@ -235,5 +235,5 @@ func (e *Engine) Record(pid int64) (*record.Record, bool) {
 	if !ok || e.d.dead(row) {
 		return nil, false
 	}
-	return e.ix.Rows[row], true
+	return e.ix.Record(row), true
 }

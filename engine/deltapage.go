@@ -144,7 +144,7 @@ func (e *Engine) mergedPage(p *pager, ordering []api.OrderKey, res *roaring.Bitm
 	withIP := match.NeedsIP(ordering)
 	var first, last match.SortRow
 	if len(win) > 0 {
-		first, last = match.RowOf(e.ix.Rows[win[0]], withIP), match.RowOf(e.ix.Rows[win[len(win)-1]], withIP)
+		first, last = match.RowOf(e.ix.Record(win[0]), withIP), match.RowOf(e.ix.Record(win[len(win)-1]), withIP)
 	}
 	// A delta record before the window's first row precedes the page
 	// (when the window starts past 0); one after its last row follows
@@ -177,7 +177,7 @@ func (e *Engine) mergedPage(p *pager, ordering []api.OrderKey, res *roaring.Bitm
 		takeDelta := bi == len(win)
 		if !takeDelta && di < len(in) {
 			if curAt != bi {
-				cur, curAt = match.RowOf(e.ix.Rows[win[bi]], withIP), bi
+				cur, curAt = match.RowOf(e.ix.Record(win[bi]), withIP), bi
 			}
 			takeDelta = match.Compare(ordering, &in[di].row, &cur) < 0
 		}
@@ -188,7 +188,7 @@ func (e *Engine) mergedPage(p *pager, ordering []api.OrderKey, res *roaring.Bitm
 			di++
 		} else {
 			if pos >= off {
-				out = append(out, hit{row: int64(win[bi]), rec: e.ix.Rows[win[bi]]})
+				out = append(out, hit{row: int64(win[bi]), rec: e.ix.Record(win[bi])})
 			}
 			bi++
 		}

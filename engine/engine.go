@@ -55,9 +55,11 @@ func (e *Engine) Version() uint64 { return e.version }
 
 // WithStatus returns a new engine with the status updates applied; e is
 // unchanged and keeps answering. Updates of processes in the delta copy
-// their records there; those of base processes copy only the status and
-// is_auto indexes and the updated records of the base. It also returns
-// the ids of updates that name no process (they are skipped), ascending.
+// their records there; for base processes no record is copied: only the
+// chunks of the status columns holding updated rows and the status and
+// is_auto bitmaps of the values rows move between are new. It also
+// returns the ids of updates that name no process (they are skipped),
+// ascending.
 func (e *Engine) WithStatus(ups []record.StatusUpdate) (*Engine, []int64) {
 	start := time.Now()
 	d, baseUps, missing := e.withStatusDelta(ups)
@@ -222,7 +224,7 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	}
 	res.Rows = make([]*record.Record, len(rows))
 	for i, row := range rows {
-		res.Rows[i] = e.ix.Rows[row]
+		res.Rows[i] = e.ix.Record(row)
 	}
 	return res, nil
 }

@@ -210,7 +210,7 @@ func matchProcessIDs(dl *deadline, ix *index.Index, p *expr.Pattern, cand *roari
 	}
 	var buf [20]byte
 	return filterRows(dl, cand, func(row uint32) bool {
-		return p.Match(string(strconv.AppendInt(buf[:0], ix.Rows[row].ProcessID, 10)))
+		return p.Match(string(strconv.AppendInt(buf[:0], ix.ProcessID(row), 10)))
 	})
 }
 

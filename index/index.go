@@ -25,9 +25,12 @@ func (s Span) Len() int { return int(s.Hi - s.Lo) }
 
 // Index is the set of indexes over records in row order.
 type Index struct {
-	// Rows holds the records, row i at Rows[i], in topology order:
+	// recs holds the records, row i at recs[i], in topology order:
 	// business, set env, set, module, service instance, bk_process_id.
-	Rows []*record.Record
+	// Their process_status, is_auto and proc_inst_infos are those of the
+	// build: the current ones are in cols (see Record).
+	recs []*record.Record
+	cols columns
 
 	biz     map[int64]Span
 	bizRows map[int64]*roaring.Bitmap
@@ -61,7 +64,7 @@ func Build(recs []*record.Record) *Index {
 	if !slices.IsSortedFunc(recs, compareTopology) {
 		slices.SortFunc(recs, compareTopology)
 	}
-	ix := &Index{Rows: recs, biz: make(map[int64]Span), bizRows: make(map[int64]*roaring.Bitmap)}
+	ix := &Index{recs: recs, biz: make(map[int64]Span), bizRows: make(map[int64]*roaring.Bitmap)}
 	n := len(recs)
 	for lo := 0; lo < n; {
 		hi := lo + 1
@@ -122,8 +125,7 @@ func Build(recs []*record.Record) *Index {
 		ix.ServiceInstanceID, _ = buildIntTerms(n, func(i int) int64 { return recs[i].ServiceInstanceID })
 	})
 	run(func() { ix.CloudID, _ = buildIntTerms(n, func(i int) int64 { return recs[i].CloudID }) })
-	run(func() { ix.Status, _ = buildIntTerms(n, func(i int) int64 { return recs[i].ProcessStatus }) })
-	run(func() { ix.IsAuto, _ = buildIntTerms(n, func(i int) int64 { return boolTerm(recs[i].IsAuto) }) })
+	ix.buildStatus(run)
 	run(func() { ix.SetName = buildStrTerms(n, func(i int) string { return recs[i].SetName }, true) })
 	run(func() { ix.ModuleName = buildStrTerms(n, func(i int) string { return recs[i].ModuleName }, true) })
 	run(func() { ix.ServiceName = buildStrTerms(n, func(i int) string { return recs[i].ServiceName }, true) })
@@ -177,6 +179,23 @@ func Build(recs []*record.Record) *Index {
 		go d.suffixOrder()
 	}
 	return ix
+}
+
+// buildStatus indexes process_status and is_auto and fills the status
+// columns, on goroutines started by run.
+func (ix *Index) buildStatus(run func(func())) {
+	recs, n := ix.recs, len(ix.recs)
+	run(func() {
+		var rowTerm []uint32
+		ix.Status, rowTerm = buildIntTerms(n, func(i int) int64 { return recs[i].ProcessStatus })
+		ix.cols.status = newStatusColumn(rowTerm, ix.Status.values)
+	})
+	run(func() {
+		var rowTerm []uint32
+		ix.IsAuto, rowTerm = buildIntTerms(n, func(i int) int64 { return boolTerm(recs[i].IsAuto) })
+		ix.cols.auto = newAutoColumn(rowTerm, ix.IsAuto.values)
+	})
+	ix.cols.infos = make([]*infoChunk, (n+chunkMask)>>chunkBits)
 }
 
 func maxRank(rank []uint32) int {
@@ -246,7 +265,29 @@ func compareTopology(a, b *record.Record) int {
 }
 
 // Len returns the number of rows.
-func (ix *Index) Len() int { return len(ix.Rows) }
+func (ix *Index) Len() int { return len(ix.recs) }
+
+// Record returns the record of row with its current process_status,
+// is_auto and proc_inst_infos: the record Build was given when no status
+// update changed it, otherwise a copy with the updates applied. Either way
+// it is shared with the index: read only.
+func (ix *Index) Record(row uint32) *record.Record {
+	r := ix.recs[row]
+	status, auto := ix.cols.statusOf(row), ix.cols.autoOf(row)
+	infos, set := ix.cols.infosOf(row)
+	if status == r.ProcessStatus && auto == r.IsAuto && !set {
+		return r
+	}
+	c := *r
+	c.ProcessStatus, c.IsAuto = status, auto
+	if set {
+		c.ProcInstInfos = infos
+	}
+	return &c
+}
+
+// ProcessID returns the bk_process_id of row.
+func (ix *Index) ProcessID(row uint32) int64 { return ix.recs[row].ProcessID }
 
 // Biz returns the span of rows of business id.
 func (ix *Index) Biz(id int64) (Span, bool) {
@@ -311,8 +352,9 @@ func (ix *Index) Sizes() map[string]uint64 {
 		"is_auto": ix.IsAuto.sizeInBytes(), "set_name": ix.SetName.sizeInBytes(),
 		"module_name": ix.ModuleName.sizeInBytes(), "service_name": ix.ServiceName.sizeInBytes(),
 		"process_name": ix.ProcessName.sizeInBytes(), "innerip": ix.InnerIP.sizeInBytes(),
-		"cloud_name": ix.CloudName.sizeInBytes(),
-		"process_id": uint64(len(ix.pids)*8 + len(ix.pidRows)*4),
+		"cloud_name":     ix.CloudName.sizeInBytes(),
+		"process_id":     uint64(len(ix.pids)*8 + len(ix.pidRows)*4),
+		"status_columns": ix.cols.sizeInBytes(),
 	}
 	var biz uint64
 	for _, b := range ix.bizRows {

@@ -87,7 +87,7 @@ func TestBuildInvertedIndexes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var want []uint32
-		for row, r := range ix.Rows {
+		for row, r := range allRecords(ix) {
 			if tc.match(r) {
 				want = append(want, uint32(row))
 			}
@@ -101,7 +101,7 @@ func TestBuildInvertedIndexes(t *testing.T) {
 	}
 	for _, r := range recs {
 		row, ok := ix.RowOfProcess(r.ProcessID)
-		if !ok || ix.Rows[row] != r {
+		if !ok || ix.Record(row) != r {
 			t.Fatalf("RowOfProcess(%d) = %d, %v", r.ProcessID, row, ok)
 		}
 	}
@@ -145,7 +145,7 @@ func TestOrders(t *testing.T) {
 	for k := range NumKeys {
 		o := ix.Order(k)
 		compare := func(a, b uint32) int {
-			ra, rb := ix.Rows[a], ix.Rows[b]
+			ra, rb := ix.Record(a), ix.Record(b)
 			if c := cmp.Compare(ra.BizID, rb.BizID); c != 0 {
 				return c
 			}
@@ -174,7 +174,7 @@ func TestOrders(t *testing.T) {
 		// Ranks compare like values, across businesses too.
 		for a := range uint32(ix.Len()) {
 			for b := range uint32(ix.Len()) {
-				ra, rb := *ix.Rows[a], *ix.Rows[b]
+				ra, rb := *ix.Record(a), *ix.Record(b)
 				c := compare2(k, &ra, &rb, value)
 				if got := cmp.Compare(o.Rank[a], o.Rank[b]); got != c {
 					t.Fatalf("key %d: rank order %d, value order %d for rows %d, %d", k, got, c, a, b)
@@ -217,20 +217,20 @@ func TestRadixSort(t *testing.T) {
 func TestWithStatus(t *testing.T) {
 	ix := Build(testRecords())
 	before := make([]record.Record, ix.Len())
-	for i, r := range ix.Rows {
+	for i, r := range allRecords(ix) {
 		before[i] = *r
 	}
-	pid := ix.Rows[3].ProcessID
+	pid := ix.Record(3).ProcessID
 	infos := []record.ProcInstInfo{{ProcessID: pid, LocalInstID: 1, InstID: 9, ProcessStatus: 2}}
 	nx, missing := ix.WithStatus([]record.StatusUpdate{
 		{ProcessID: pid, ProcessStatus: 2, IsAuto: true, ProcInstInfos: infos, SetProcInstInfos: true},
 		{ProcessID: 424242, ProcessStatus: 1},
-		{ProcessID: ix.Rows[5].ProcessID, ProcessStatus: 7}, // a value never seen before
+		{ProcessID: ix.Record(5).ProcessID, ProcessStatus: 7}, // a value never seen before
 	})
 	if !slices.Equal(missing, []int64{424242}) {
 		t.Errorf("missing = %v", missing)
 	}
-	for i, r := range ix.Rows {
+	for i, r := range allRecords(ix) {
 		if !reflect.DeepEqual(*r, before[i]) {
 			t.Fatalf("row %d of the old index changed", i)
 		}
@@ -238,7 +238,7 @@ func TestWithStatus(t *testing.T) {
 	if nx.Status.Get(7) == nil || !nx.Status.Get(7).Contains(5) || ix.Status.Get(7) != nil {
 		t.Error("new status value not indexed in the new index only")
 	}
-	if r := nx.Rows[3]; r.ProcessStatus != 2 || !r.IsAuto || !reflect.DeepEqual(r.ProcInstInfos, infos) {
+	if r := nx.Record(3); r.ProcessStatus != 2 || !r.IsAuto || !reflect.DeepEqual(r.ProcInstInfos, infos) {
 		t.Errorf("updated record %+v", r)
 	}
 	for _, tc := range []struct {
@@ -249,7 +249,7 @@ func TestWithStatus(t *testing.T) {
 		{"status", nx.Status, func(r *record.Record) int64 { return r.ProcessStatus }},
 		{"is_auto", nx.IsAuto, func(r *record.Record) int64 { return boolTerm(r.IsAuto) }},
 	} {
-		for row, r := range nx.Rows {
+		for row, r := range allRecords(nx) {
 			if b := tc.t.Get(tc.val(r)); b == nil || !b.Contains(uint32(row)) {
 				t.Errorf("%s: row %d not indexed under its value", tc.name, row)
 			}
@@ -338,4 +338,13 @@ func BenchmarkUnion(b *testing.B) {
 			roaring.FastOr(bms...)
 		}
 	})
+}
+
+// allRecords returns the current record of every row, in row order.
+func allRecords(ix *Index) []*record.Record {
+	recs := make([]*record.Record, ix.Len())
+	for row := range recs {
+		recs[row] = ix.Record(uint32(row))
+	}
+	return recs
 }

@@ -107,7 +107,12 @@ func intRanks(n int, value func(row int) int64) (rank, sorted []uint32) {
 // skipping digits every value shares). Pairs made in row order come out
 // ordered by (value, row).
 func radixSort(pairs []intPair) []intPair {
-	tmp := make([]intPair, len(pairs))
+	return radixSortWith(pairs, make([]intPair, len(pairs)))
+}
+
+// radixSortWith is radixSort with tmp, as long as pairs, as its other
+// buffer; the result is one of the two.
+func radixSortWith(pairs, tmp []intPair) []intPair {
 	key := func(p intPair) uint64 { return uint64(p.v) ^ 1<<63 }
 	var counts [1 << 16]int
 	for shift := uint(0); shift < 64; shift += 16 {
