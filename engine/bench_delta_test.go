@@ -19,7 +19,7 @@ func withDelta(b *testing.B, e *Engine, n int) *Engine {
 	ups := make([]*record.Record, 0, n)
 	step := max(1, e.ix.Len()/n)
 	for i := range n {
-		c := *e.ix.Record(uint32((i*step)%e.ix.Len()))
+		c := *e.ix.Record(uint32((i * step) % e.ix.Len()))
 		c.SetID, c.ModuleID, c.ProcessStatus = c.SetID+1, c.ModuleID+1, (c.ProcessStatus+1)%3
 		if i%2 == 1 {
 			c.ProcessID = 1<<40 + int64(i)
@@ -43,9 +43,9 @@ func BenchmarkWriteOne(b *testing.B) {
 	}
 	for _, n := range []int{0, DefaultMergeAt} {
 		e := withDelta(b, base, n)
-		r := *base.ix.Record(uint32(base.ix.Len()/3))
+		r := *base.ix.Record(uint32(base.ix.Len() / 3))
 		r.ModuleID, r.InnerIP = r.ModuleID+7, "10.9.9.9"
-		pid := base.ix.ProcessID(uint32(base.ix.Len()/2))
+		pid := base.ix.ProcessID(uint32(base.ix.Len() / 2))
 		b.Run("upsert/delta="+strconv.Itoa(n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
