@@ -136,13 +136,19 @@ func (e *Engine) WithChanges(upserts []*record.Record, deletes []int64) (*Engine
 	return n, nil
 }
 
-// withStatusDelta applies the updates of processes that live in the delta
-// and returns the delta with copies of those records, the updates of live
-// base processes, and the ids of updates naming no live process
-// (ascending).
+// withStatusDelta applies to a copy of the delta the updates of processes
+// the delta holds, and returns that delta, the updates left for the base,
+// and the ids of updates naming a process the engine deleted or replaced
+// (reported missing, ascending). It does not look the base up: the base's
+// own WithStatus finds the rows of the rest in one pass over its sorted
+// ids (a binary search per update was most of a 100k batch at 1M).
 func (e *Engine) withStatusDelta(ups []record.StatusUpdate) (delta, []record.StatusUpdate, []int64) {
 	d := e.d
-	var base []record.StatusUpdate
+	if d.empty() {
+		return d, ups, nil
+	}
+	dead := e.deadProcessIDs()
+	base := make([]record.StatusUpdate, 0, len(ups))
 	var missing []int64
 	copied := false
 	for _, u := range ups {
@@ -158,14 +164,28 @@ func (e *Engine) withStatusDelta(ups []record.StatusUpdate) (delta, []record.Sta
 			d.recs[i] = &rec
 			continue
 		}
-		if row, ok := e.ix.RowOfProcess(u.ProcessID); ok && !d.dead(row) {
-			base = append(base, u)
+		if _, ok := slices.BinarySearch(dead, u.ProcessID); ok {
+			missing = append(missing, u.ProcessID)
 			continue
 		}
-		missing = append(missing, u.ProcessID)
+		base = append(base, u)
 	}
-	slices.Sort(missing)
 	return d, base, missing
+}
+
+// deadProcessIDs returns the bk_process_ids of the tombstoned base rows,
+// ascending.
+func (e *Engine) deadProcessIDs() []int64 {
+	if e.d.tomb == nil {
+		return nil
+	}
+	ids := make([]int64, 0, e.d.tomb.GetCardinality())
+	it := e.d.tomb.Iterator()
+	for it.HasNext() {
+		ids = append(ids, e.ix.ProcessID(it.Next()))
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Merge returns an engine with the same records and version as e whose

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -65,7 +66,14 @@ func (e *Engine) WithStatus(ups []record.StatusUpdate) (*Engine, []int64) {
 	d, baseUps, missing := e.withStatusDelta(ups)
 	ix := e.ix
 	if len(baseUps) > 0 {
-		ix, _ = e.ix.WithStatus(baseUps)
+		var absent []int64
+		ix, absent = e.ix.WithStatus(baseUps)
+		if len(missing) == 0 {
+			missing = absent
+		} else {
+			missing = append(missing, absent...)
+			slices.Sort(missing)
+		}
 	}
 	return &Engine{ix: ix, d: d, buildTime: time.Since(start), version: e.version + 1, terms: e.terms}, missing
 }
