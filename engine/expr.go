@@ -85,22 +85,25 @@ func evalExpr(dl *deadline, x *api.ExprScope, ix *index.Index, span index.Span, 
 
 // matchTerms returns rows whose value in dict matches p, testing either the
 // candidate rows or the dictionary terms, whichever are fewer. Terms are
-// narrowed to the pattern's literal prefix or suffix range first.
+// narrowed first to the fewest of: the pattern's literal prefix range, its
+// literal suffix range, and the terms holding its literal pieces (the
+// dictionary's trigram index).
 func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
 	lo, hi := uint32(0), uint32(dict.Len())
 	var bySuffix []uint32
-	useSuffix := false
+	useSuffix, useGrams := false, false
 	if pre := p.Prefix(); pre != "" {
 		lo, hi = dict.PrefixRange(pre)
 	}
+	nTerms := int(hi - lo)
 	if suf := p.Suffix(); suf != "" {
-		if ids := dict.SuffixTerms(suf); len(ids) < int(hi-lo) {
-			bySuffix, useSuffix = ids, true
+		if ids := dict.SuffixTerms(suf); len(ids) < nTerms {
+			bySuffix, useSuffix, nTerms = ids, true, len(ids)
 		}
 	}
-	nTerms := int(hi - lo)
-	if useSuffix {
-		nTerms = len(bySuffix)
+	pieces := p.Pieces()
+	if n, ok := dict.CandidateCount(pieces...); ok && n < nTerms/2 {
+		useGrams, nTerms = true, n
 	}
 	if cand.GetCardinality() <= uint64(nTerms) {
 		last, lastOK := ^uint32(0), false
@@ -116,6 +119,9 @@ func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roari
 	// literal suffix) matches every term of its range: no need to test.
 	src := p.String()
 	switch {
+	case useGrams:
+		ids, _ := dict.Candidates(pieces...)
+		set.ids = matchingTerms(dl, dict, p, len(ids), func(i int) uint32 { return ids[i] })
 	case useSuffix && src == "*"+p.Suffix():
 		set.ids = bySuffix
 	case !useSuffix && src == p.Prefix()+"*":
