@@ -131,8 +131,11 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 		return out, true
 	}
 	var group []uint32
-	var seen uint64
-	for done, groups := 0, 0; done < n && seen < to; groups++ {
+	// Whole blocks of the order before the from-th match are counted,
+	// not walked.
+	done, seen := skip(p.dl, res, o, span, from, groupsForward)
+	budget += done
+	for groups := 0; done < n && seen < to; groups++ {
 		if groups%checkEvery == 0 && p.dl.expired() {
 			return nil, true
 		}
