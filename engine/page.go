@@ -131,6 +131,8 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 		return out, true
 	}
 	var group []uint32
+	var keyed []keyedRow
+	composite, _ := compositeKey(sub, reverse)
 	// Whole blocks of the order before the from-th match are counted,
 	// not walked.
 	done, seen := skip(p.dl, res, o, span, from, groupsForward)
@@ -178,7 +180,9 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 			seen += g
 			continue
 		}
-		if subSort {
+		if subSort && composite != nil {
+			keyed = sortGroup(group, int(min(g, to-seen)), composite, keyed)
+		} else if subSort {
 			slices.SortFunc(group, func(a, b uint32) int {
 				if reverse {
 					return sub.compare(b, a)
