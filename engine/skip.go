@@ -10,11 +10,13 @@ import (
 // match of res: it counts the matches of whole blocks of the order
 // (index.BlockSize positions, one AndCardinality each) instead of testing
 // rows one at a time, then backs up to the start of the group of equal
-// keys it landed in, so the walk still sees whole groups. It returns how
+// keys it landed in, so the walk still sees whole groups. With from 0 it
+// skips the blocks holding no match: a result that sits at one end of
+// the order (a range of ids) costs a few counts, not a walk. It returns how
 // many positions of the span the walk skips from its starting end
 // (forward: the first; else the last) and how many matches they hold.
 func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, from uint64, forward bool) (done int, seen uint64) {
-	if from == 0 || span.Len() < 2*index.BlockSize {
+	if span.Len() < 2*index.BlockSize {
 		return 0, 0
 	}
 	lo, hi := int(span.Lo), int(span.Hi)
