@@ -227,6 +227,15 @@ func (p *pager) scan(res *roaring.Bitmap, r, from, to uint64) []uint32 {
 		}
 		rows = append(rows, buf[:k]...)
 	}
+	if key, ok := compositeKey(p, false); ok {
+		// One integer rank per row: a bounded selection or a sort of
+		// integers, never a comparison that reads every key's ranks.
+		sortGroup(rows, int(to), key, nil)
+		if p.dl.expired() {
+			return nil
+		}
+		return rows[from:to]
+	}
 	if to*8 < r {
 		return p.topK(rows, from, to)
 	}
