@@ -20,11 +20,26 @@ func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, fr
 		return 0, 0
 	}
 	lo, hi := int(span.Lo), int(span.Hi)
+	// Counting blocks pays when the walk would visit a few blocks' worth
+	// of positions before the from-th match; a first page of a result
+	// spread over the order finds its rows within the first few.
+	if r := res.GetCardinality(); from > 0 && from*uint64(span.Len())/max(r, 1) < 2*index.BlockSize {
+		return 0, 0
+	}
+	if from == 0 {
+		probe := o.Perm[lo : lo+probeFirst]
+		if !forward {
+			probe = o.Perm[hi-probeFirst : hi]
+		}
+		if countPositions(res, probe, 0, len(probe)) > 0 {
+			return 0, 0
+		}
+	}
 	if forward {
 		// Whole blocks after the first boundary past lo, while they all
 		// come before the from-th match.
 		p := (lo/index.BlockSize + 1) * index.BlockSize
-		seen = countPositions(res, o, lo, min(p, hi))
+		seen = countPositions(res, o.Perm, lo, min(p, hi))
 		if seen > from {
 			return 0, 0
 		}
@@ -43,10 +58,10 @@ func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, fr
 		for g > lo && !o.GroupStart(g) {
 			g--
 		}
-		return g - lo, seen - countPositions(res, o, g, p)
+		return g - lo, seen - countPositions(res, o.Perm, g, p)
 	}
 	p := (hi - 1) / index.BlockSize * index.BlockSize
-	seen = countPositions(res, o, max(p, lo), hi)
+	seen = countPositions(res, o.Perm, max(p, lo), hi)
 	if seen > from || p <= lo {
 		return 0, 0
 	}
@@ -65,13 +80,17 @@ func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, fr
 	for g < hi && !o.GroupStart(g) {
 		g++
 	}
-	return hi - g, seen - countPositions(res, o, p, g)
+	return hi - g, seen - countPositions(res, o.Perm, p, g)
 }
 
-// countPositions counts the rows of res at positions [lo, hi) of o.
-func countPositions(res *roaring.Bitmap, o *index.Order, lo, hi int) uint64 {
+// probeFirst is how many positions skip tests for a first page before it
+// counts blocks: a match among them means the walk ends soon.
+const probeFirst = 256
+
+// countPositions counts the rows of res at positions [lo, hi) of perm.
+func countPositions(res *roaring.Bitmap, perm []uint32, lo, hi int) uint64 {
 	var n uint64
-	for _, row := range o.Perm[lo:hi] {
+	for _, row := range perm[lo:hi] {
 		if res.Contains(row) {
 			n++
 		}

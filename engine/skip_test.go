@@ -43,7 +43,7 @@ func TestSkipAgainstNaiveWalk(t *testing.T) {
 					if !forward {
 						lo, hi = int(span.Hi)-done, int(span.Hi)
 					}
-					if want := countPositions(res, o, lo, hi); seen != want || seen > from {
+					if want := countPositions(res, o.Perm, lo, hi); seen != want || seen > from {
 						t.Fatalf("key %d forward %v from %d: skip says %d matches in [%d, %d), there are %d", k, forward, from, seen, lo, hi, want)
 					}
 					if edge := map[bool]int{true: hi, false: lo}[forward]; edge != int(span.Lo) && edge != int(span.Hi) && !o.GroupStart(edge) {
