@@ -40,6 +40,13 @@ var benchQueries = []struct{ name, body string }{
 	{"expr_pathological", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_set_name":"[1-1000000000]*","bk_process_id":"[1-1000000000]"},"page":1,"pagesize":50}`},
 	{"expr_slice", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"3","bk_module_name":"*","bk_process_id":"[0:100]"},"ordering":"-bk_host_innerip","page":1,"pagesize":50}`},
 	{"expr_ten_groups_services", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","service_instance_name":"[10, 127, 172].[0-255].[0-255].[1-254]_[gse, bk][_, -][a-z][!x]*[a-z, 0-9]*[1-65535, 80]"},"page":1,"pagesize":50}`},
+	{"order_two_keys", `{"bk_biz_id":2,"scope":{"bk_set_env":"3"},"ordering":"bk_process_name,-bk_module_id","page":1,"pagesize":50}`},
+	{"order_two_keys_ip", `{"bk_biz_id":2,"scope":{"bk_set_env":"3"},"ordering":"-bk_host_innerip,bk_set_id","page":3,"pagesize":50}`},
+	{"deep_page_500", `{"bk_biz_id":2,"scope":{"bk_set_env":"3"},"page":500,"pagesize":100}`},
+	{"search_area", `{"bk_biz_id":2,"scope":{"bk_set_env":"3"},"searches":["area"],"page":1,"pagesize":50}`},
+	{"search_ip_fragment", `{"bk_biz_id":2,"scope":{"bk_set_env":"3"},"searches":["10.1.140"],"page":1,"pagesize":50}`},
+	{"expr_pid_wide", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_process_id":"[427940191-963942387]"},"page":1,"pagesize":50}`},
+	{"expr_infix_services", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","service_instance_name":"*.14*_gse*"},"page":1,"pagesize":50}`},
 	{"expr_ten_groups", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_module_name":"[a-z][a-z,1][a-z,2][a-z,3]*[a-z,4]*[!x][a,b,c,d]*[e-z]*[1-9,n]*[a-z]"},"page":1,"pagesize":50}`},
 }
 

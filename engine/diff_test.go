@@ -73,7 +73,7 @@ func randomRecords(rng *rand.Rand, n int) []*record.Record {
 // randomExpression draws an expression for a field from its value pool.
 func randomExpression(rng *rand.Rand, pool []string) string {
 	v := pool[rng.IntN(len(pool))]
-	switch rng.IntN(10) {
+	switch rng.IntN(11) {
 	case 0:
 		return ""
 	case 1:
@@ -99,6 +99,13 @@ func randomExpression(rng *rand.Rand, pool []string) string {
 		return "[!a]*"
 	case 8:
 		return "*[0-9]*"
+	case 9:
+		// Literal pieces of three bytes or more: the trigram path.
+		if len(v) >= 4 {
+			i := rng.IntN(len(v) - 2)
+			j := i + 3 + rng.IntN(len(v)-i-2)
+			return []string{"*" + v[i:j] + "*", "?*" + v[i:j] + "*", "*" + v[i:j] + "?", v[:1] + "*" + v[i:j] + "*[!q]*"}[rng.IntN(4)]
+		}
 	}
 	return "[" + v // syntax error
 }
@@ -208,7 +215,7 @@ func randomRequest(rng *rand.Rand, recs []*record.Record) map[string]any {
 		q["is_auto_list"] = pick(rng, []bool{true, false}, 2)
 	}
 	if rng.IntN(4) == 0 {
-		q["searches"] = pick(rng, []string{"10.0", "0.1", "云", "area", ".", "9", "zz"}, 2)
+		q["searches"] = pick(rng, searchFragments(rng), 2)
 	}
 	if rng.IntN(4) > 0 {
 		var keys []string
@@ -237,6 +244,29 @@ func randomRequest(rng *rand.Rand, recs []*record.Record) map[string]any {
 		}
 	}
 	return q
+}
+
+// searchFragments returns fixed search terms and random fragments of 1-6
+// bytes of the IP and cloud-name pools (cut anywhere, inside a character
+// too), so both the dictionary scan and the trigram path are exercised.
+func searchFragments(rng *rand.Rand) []string {
+	out := []string{"10.0", "0.1", "云", "area", ".", "9", "zz", "0.0.1", "云区域"}
+	for range 4 {
+		pool := poolIPs
+		if rng.IntN(2) == 0 {
+			pool = poolClouds
+		}
+		v := pool[rng.IntN(len(pool))]
+		if v == "" {
+			continue
+		}
+		i := rng.IntN(len(v))
+		j := min(len(v), i+1+rng.IntN(6))
+		if strings.TrimSpace(v[i:j]) != "" {
+			out = append(out, v[i:j])
+		}
+	}
+	return out
 }
 
 // fullScan answers q by testing every record and sorting the matches.

@@ -299,10 +299,12 @@ func TestHostileCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No literal piece of three bytes: the trigram index cannot narrow
+	// these, so each is tested on the whole dictionary.
 	long := strings.Repeat("y", 256<<10)
 	for i := range 200 {
-		body := `{"bk_biz_id":1,"page":1,"pagesize":10,"expression_scope":{"bk_set_env":"3","service_instance_name":"*` +
-			fmt.Sprint(i) + long + `*"}}`
+		body := `{"bk_biz_id":1,"page":1,"pagesize":10,"expression_scope":{"bk_set_env":"3","service_instance_name":"*zz[!` +
+			long + fmt.Sprint(i) + `]*"}}`
 		if _, err := e.Do(context.Background(), []byte(body)); err != nil {
 			t.Fatal(err)
 		}

@@ -131,51 +131,31 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 		return out, true
 	}
 	var group []uint32
-	var seen uint64
-	for done, groups := 0, 0; done < n && seen < to; groups++ {
+	var keyed []keyedRow
+	composite, _ := compositeKey(sub, reverse)
+	// Whole blocks of the order before the from-th match are counted,
+	// not walked.
+	done, seen := skip(p.dl, res, o, span, from, groupsForward)
+	budget += done
+	for groups := 0; done < n && seen < to; groups++ {
 		if groups%checkEvery == 0 && p.dl.expired() {
 			return nil, true
 		}
-		// The next group is perm[lo:hi]; group boundaries come from the
-		// order's group-start bits, so no rank is read.
-		var lo, hi int
-		if groupsForward {
-			lo = done
-			hi = lo + 1
-			for hi < n && !o.GroupStart(base+hi) {
-				hi++
-			}
-		} else {
-			hi = n - done
-			lo = hi - 1
-			for lo > 0 && !o.GroupStart(base+lo) {
-				lo--
-			}
-		}
+		lo, hi := nextGroup(o, base, n, done, groupsForward)
 		done += hi - lo
 		if done > budget {
 			return nil, false
 		}
-		group = group[:0]
-		if reverse {
-			for i := hi - 1; i >= lo; i-- {
-				if res.Contains(perm[i]) {
-					group = append(group, perm[i])
-				}
-			}
-		} else {
-			for i := lo; i < hi; i++ {
-				if res.Contains(perm[i]) {
-					group = append(group, perm[i])
-				}
-			}
-		}
+		group = collectGroup(res, perm[lo:hi], reverse, group[:0])
 		g := uint64(len(group))
 		if seen+g <= from {
 			seen += g
 			continue
 		}
-		if subSort {
+		switch {
+		case subSort && composite != nil:
+			keyed = sortGroup(group, int(min(g, to-seen)), composite, keyed)
+		case subSort:
 			slices.SortFunc(group, func(a, b uint32) int {
 				if reverse {
 					return sub.compare(b, a)
@@ -194,6 +174,47 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 	return out, true
 }
 
+// nextGroup returns the next group of equal first keys, positions
+// [lo, hi) of the span's permutation (base is the span's first position,
+// n its length), once done positions have been visited from the start
+// (forward) or the end. Boundaries come from the order's group-start
+// bits, so no rank is read.
+func nextGroup(o *index.Order, base, n, done int, forward bool) (lo, hi int) {
+	if forward {
+		lo = done
+		hi = lo + 1
+		for hi < n && !o.GroupStart(base+hi) {
+			hi++
+		}
+		return lo, hi
+	}
+	hi = n - done
+	lo = hi - 1
+	for lo > 0 && !o.GroupStart(base+lo) {
+		lo--
+	}
+	return lo, hi
+}
+
+// collectGroup appends to group the rows of perm (backwards when reverse)
+// that are in res.
+func collectGroup(res *roaring.Bitmap, perm []uint32, reverse bool, group []uint32) []uint32 {
+	if reverse {
+		for i := len(perm) - 1; i >= 0; i-- {
+			if res.Contains(perm[i]) {
+				group = append(group, perm[i])
+			}
+		}
+		return group
+	}
+	for _, row := range perm {
+		if res.Contains(row) {
+			group = append(group, row)
+		}
+	}
+	return group
+}
+
 // scan orders every result row and returns positions [from, to).
 func (p *pager) scan(res *roaring.Bitmap, r, from, to uint64) []uint32 {
 	rows := make([]uint32, 0, r)
@@ -205,6 +226,15 @@ func (p *pager) scan(res *roaring.Bitmap, r, from, to uint64) []uint32 {
 			break
 		}
 		rows = append(rows, buf[:k]...)
+	}
+	if key, ok := compositeKey(p, false); ok {
+		// One integer rank per row: a bounded selection or a sort of
+		// integers, never a comparison that reads every key's ranks.
+		sortGroup(rows, int(to), key, nil)
+		if p.dl.expired() {
+			return nil
+		}
+		return rows[from:to]
 	}
 	if to*8 < r {
 		return p.topK(rows, from, to)

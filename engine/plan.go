@@ -196,28 +196,57 @@ func (p *plan) execute() *roaring.Bitmap {
 }
 
 // search returns the rows of within whose IP or cloud-area name contains
-// term. It tests the distinct values (the dictionaries) or the rows
-// themselves, whichever are fewer.
+// term. It tests the candidate terms of the dictionaries (all of them, or
+// for a term of three bytes or more those the trigram index leaves) or the
+// rows themselves, whichever are fewer.
 func (p *plan) search(term string, within *roaring.Bitmap) *roaring.Bitmap {
 	ips, clouds := p.ix.InnerIP, p.ix.CloudName
-	if within.GetCardinality() < uint64(ips.Len()+clouds.Len()) {
+	dicts := []*index.StrTerms{ips, clouds}
+	narrowed := make([]bool, len(dicts))
+	total := 0
+	for i, d := range dicts {
+		if !d.MayContain(term) {
+			continue
+		}
+		n, ok := d.CandidateCount(term)
+		if !ok {
+			n = d.Len()
+		}
+		narrowed[i] = ok
+		total += n
+	}
+	if within.GetCardinality() < uint64(total) {
 		ipm, cloudm := newMemo(ips), newMemo(clouds)
 		return filterRows(p.dl, within, func(row uint32) bool {
 			return ipm.contains(row, term) || cloudm.contains(row, term)
 		})
 	}
-	sets := []*termSet{{dict: ips}, {dict: clouds}}
-	for _, s := range sets {
-		if !s.dict.MayContain(term) {
+	sets := make([]*termSet, len(dicts))
+	for i, d := range dicts {
+		sets[i] = &termSet{dict: d}
+		if !d.MayContain(term) {
 			continue
 		}
-		for id := range uint32(s.dict.Len()) {
+		test := func(id uint32) {
+			if strings.Contains(d.Term(id), term) {
+				sets[i].ids = append(sets[i].ids, id)
+			}
+		}
+		if narrowed[i] {
+			ids, _ := d.Candidates(term)
+			for k, id := range ids {
+				if k%checkEvery == 0 && p.dl.expired() {
+					break
+				}
+				test(id)
+			}
+			continue
+		}
+		for id := range uint32(d.Len()) {
 			if id%checkEvery == 0 && p.dl.expired() {
 				break
 			}
-			if strings.Contains(s.dict.Term(id), term) {
-				s.ids = append(s.ids, id)
-			}
+			test(id)
 		}
 	}
 	return rowsWithin(p.dl, within, sets...)

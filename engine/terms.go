@@ -34,12 +34,17 @@ func (s *termSet) buildMask() {
 // rowsWithin returns the rows of cand whose term in any of sets matches.
 func rowsWithin(dl *deadline, cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 	total := 0
+	nonEmpty := sets[:0:0]
 	for _, s := range sets {
 		total += len(s.ids)
+		if len(s.ids) > 0 {
+			nonEmpty = append(nonEmpty, s)
+		}
 	}
 	if total == 0 {
 		return roaring.New()
 	}
+	sets = nonEmpty // a set without terms would cost a mask test a row
 	// Union the terms when their rows are fewer than the candidates,
 	// else filter the candidates through the mask: at 1M the union took a
 	// cloud-name search from 5.5 ms to 0.75 ms (BenchmarkQuery/search_cloud),

@@ -364,6 +364,9 @@ func (ix *Index) Sizes() map[string]uint64 {
 	var orders uint64
 	for k := range NumKeys {
 		orders += uint64(len(ix.orders[k].Perm)*4 + len(ix.orders[k].groupStart)*8)
+		for _, b := range ix.orders[k].blocks {
+			orders += b.GetSizeInBytes() + 8
+		}
 		if k != KeyProcessName { // shares the process-name dictionary's column
 			orders += uint64(len(ix.orders[k].Rank) * 4)
 		}

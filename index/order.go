@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"strings"
 
+	"github.com/RoaringBitmap/roaring/v2"
+
 	"procq/record"
 )
 
@@ -53,6 +55,8 @@ type Order struct {
 	groupStart []uint64
 	// Unique is true when no two rows share a key value.
 	Unique bool
+	// blocks holds the rows of each BlockSize positions of Perm: Block.
+	blocks []*roaring.Bitmap
 }
 
 // GroupStart reports whether position i of Perm starts a group of equal
@@ -62,7 +66,7 @@ func (o *Order) GroupStart(i int) bool {
 }
 
 func newOrder(perm, rank []uint32) Order {
-	o := Order{Perm: perm, Rank: rank, groupStart: make([]uint64, (len(perm)+63)/64)}
+	o := Order{Perm: perm, Rank: rank, groupStart: make([]uint64, (len(perm)+63)/64), blocks: buildBlocks(perm)}
 	distinct := 0
 	for i, row := range perm {
 		if i == 0 || rank[row] != rank[perm[i-1]] {

@@ -236,6 +236,8 @@ type StrTerms struct {
 	rowTerm []uint32
 	// alphabet holds every byte that occurs in some term.
 	alphabet [256]bool
+	// grams narrows substring tests to candidate terms: Candidates.
+	grams *trigrams
 	postings
 	suffixes   bool
 	suffixOnce sync.Once
@@ -252,6 +254,7 @@ func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
 			t.alphabet[term[i]] = true
 		}
 	}
+	t.grams = buildTrigrams(terms)
 	return t
 }
 
@@ -372,7 +375,7 @@ func compareReversed(a, b string) int {
 }
 
 func (t *StrTerms) sizeInBytes() uint64 {
-	n := uint64(len(t.rowTerm)*4+len(t.suffixOrder())*4) + t.postings.sizeInBytes()
+	n := uint64(len(t.rowTerm)*4+len(t.suffixOrder())*4) + t.postings.sizeInBytes() + t.grams.sizeInBytes()
 	for _, term := range t.terms {
 		n += uint64(len(term) + 16)
 	}
@@ -454,3 +457,28 @@ func Union(bms ...*roaring.Bitmap) *roaring.Bitmap {
 }
 
 func union(bms []*roaring.Bitmap) *roaring.Bitmap { return Union(bms...) }
+
+// Candidates returns, ascending, the ids of terms that may contain every
+// one of pieces: a superset of those that do, narrowed by a trigram index
+// (each term holding a piece holds all its trigrams). ok is false, and
+// ids nil, when no piece has three bytes: the index cannot narrow, and
+// every term is a candidate. The count of candidates comes first, so a
+// caller may choose another plan before paying for the ids:
+// CandidateCount.
+func (t *StrTerms) Candidates(pieces ...string) (ids []uint32, ok bool) {
+	l, ok := t.grams.rarest(pieces)
+	if !ok || l < 0 {
+		return nil, ok
+	}
+	return t.grams.ids(make([]uint32, 0, t.grams.count[l]), l), true
+}
+
+// CandidateCount returns how many ids Candidates returns, and whether it
+// narrows at all.
+func (t *StrTerms) CandidateCount(pieces ...string) (n int, ok bool) {
+	l, ok := t.grams.rarest(pieces)
+	if !ok || l < 0 {
+		return 0, ok
+	}
+	return int(t.grams.count[l]), true
+}

@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"procq/index"
+)
+
+// skip finds where a walk of o over span may start to reach the from-th
+// match of res: it counts the matches of whole blocks of the order
+// (index.BlockSize positions, one AndCardinality each) instead of testing
+// rows one at a time, then backs up to the start of the group of equal
+// keys it landed in, so the walk still sees whole groups. With from 0 it
+// skips the blocks holding no match: a result that sits at one end of
+// the order (a range of ids) costs a few counts, not a walk. It returns how
+// many positions of the span the walk skips from its starting end
+// (forward: the first; else the last) and how many matches they hold.
+func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, from uint64, forward bool) (done int, seen uint64) {
+	if span.Len() < 2*index.BlockSize {
+		return 0, 0
+	}
+	lo, hi := int(span.Lo), int(span.Hi)
+	// Counting blocks pays when the walk would visit a few blocks' worth
+	// of positions before the from-th match; a first page of a result
+	// spread over the order finds its rows within the first few.
+	if r := res.GetCardinality(); from > 0 && from*uint64(span.Len())/max(r, 1) < 2*index.BlockSize {
+		return 0, 0
+	}
+	if from == 0 {
+		probe := o.Perm[lo : lo+probeFirst]
+		if !forward {
+			probe = o.Perm[hi-probeFirst : hi]
+		}
+		if countPositions(res, probe, 0, len(probe)) > 0 {
+			return 0, 0
+		}
+	}
+	if forward {
+		// Whole blocks after the first boundary past lo, while they all
+		// come before the from-th match.
+		p := (lo/index.BlockSize + 1) * index.BlockSize
+		seen = countPositions(res, o.Perm, lo, min(p, hi))
+		if seen > from {
+			return 0, 0
+		}
+		for k := p / index.BlockSize; (k+1)*index.BlockSize <= hi; k++ {
+			if k%64 == 0 && dl.expired() {
+				break
+			}
+			c := o.Block(k).AndCardinality(res)
+			if seen+c > from {
+				break
+			}
+			seen += c
+			p = (k + 1) * index.BlockSize
+		}
+		g := p
+		for g > lo && !o.GroupStart(g) {
+			g--
+		}
+		return g - lo, seen - countPositions(res, o.Perm, g, p)
+	}
+	p := (hi - 1) / index.BlockSize * index.BlockSize
+	seen = countPositions(res, o.Perm, max(p, lo), hi)
+	if seen > from || p <= lo {
+		return 0, 0
+	}
+	for k := p/index.BlockSize - 1; k*index.BlockSize >= lo; k-- {
+		if k%64 == 0 && dl.expired() {
+			break
+		}
+		c := o.Block(k).AndCardinality(res)
+		if seen+c > from {
+			break
+		}
+		seen += c
+		p = k * index.BlockSize
+	}
+	g := p
+	for g < hi && !o.GroupStart(g) {
+		g++
+	}
+	return hi - g, seen - countPositions(res, o.Perm, p, g)
+}
+
+// probeFirst is how many positions skip tests for a first page before it
+// counts blocks: a match among them means the walk ends soon.
+const probeFirst = 256
+
+// countPositions counts the rows of res at positions [lo, hi) of perm.
+func countPositions(res *roaring.Bitmap, perm []uint32, lo, hi int) uint64 {
+	var n uint64
+	for _, row := range perm[lo:hi] {
+		if res.Contains(row) {
+			n++
+		}
+	}
+	return n
+}
