@@ -257,3 +257,23 @@ func (e *Engine) Record(pid int64) (*record.Record, bool) {
 	}
 	return e.ix.Record(row), true
 }
+
+// Absent returns those of pids (in any order, repeats allowed) that name
+// no process of e. Many ids cost one sort and one forward pass over the
+// base's sorted ids, not a search each.
+func (e *Engine) Absent(pids []int64) map[int64]bool {
+	sorted := slices.Clone(pids)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	absent := make(map[int64]bool)
+	e.ix.EachProcess(sorted, func(i int, row uint32, ok bool) {
+		pid := sorted[i]
+		if _, inDelta := e.d.find(pid); inDelta {
+			return
+		}
+		if !ok || e.d.dead(row) {
+			absent[pid] = true
+		}
+	})
+	return absent
+}

@@ -374,3 +374,18 @@ func (ix *Index) Sizes() map[string]uint64 {
 	s["orders"] = orders
 	return s
 }
+
+// EachProcess calls fn with the i-th id of sorted (ascending), its row
+// and whether the index holds it, in one forward pass over the sorted ids:
+// for many ids this reads memory in order where a search per id would not.
+func (ix *Index) EachProcess(sorted []int64, fn func(i int, row uint32, ok bool)) {
+	at := 0
+	for i, pid := range sorted {
+		at = ix.seekProcess(at, pid)
+		if at < len(ix.pids) && ix.pids[at] == pid {
+			fn(i, ix.pidRows[at], true)
+		} else {
+			fn(i, 0, false)
+		}
+	}
+}

@@ -277,6 +277,11 @@ type batch struct {
 // per process.
 func fold(cur *engine.Engine, ops []Op) batch {
 	b := batch{topo: make(map[int64]*record.Record), status: make(map[int64]record.StatusUpdate)}
+	// Status updates of processes the batch has not upserted are checked
+	// against cur all at once at the end (cur.Absent): until then their
+	// ids stand in b.missing at the places they would be reported, marked
+	// in provisional.
+	var provisional []int
 	for _, op := range ops {
 		switch {
 		case op.Upsert != nil:
@@ -309,16 +314,15 @@ func fold(cur *engine.Engine, ops []Op) batch {
 				b.topo[pid] = &c
 				continue
 			}
-			if _, ok := cur.Record(pid); !ok {
-				b.missing = append(b.missing, pid)
-				continue
-			}
+			provisional = append(provisional, len(b.missing))
+			b.missing = append(b.missing, pid)
 			if prev, ok := b.status[pid]; ok && !u.SetProcInstInfos {
 				u.ProcInstInfos, u.SetProcInstInfos = prev.ProcInstInfos, prev.SetProcInstInfos
 			}
 			b.status[pid] = u
 		}
 	}
+	b.settleStatus(cur, provisional)
 	// A process upserted and deleted within the batch, and absent before
 	// it, needs no tombstone.
 	for pid, r := range b.topo {
@@ -329,6 +333,36 @@ func fold(cur *engine.Engine, ops []Op) batch {
 		}
 	}
 	return b
+}
+
+// settleStatus looks up in cur the processes of the status updates whose
+// ids stand at the provisional places of b.missing: an update of a process
+// cur holds is dropped from missing, one of a process cur lacks from
+// b.status.
+func (b *batch) settleStatus(cur *engine.Engine, provisional []int) {
+	if len(provisional) == 0 {
+		return
+	}
+	pids := make([]int64, len(provisional))
+	for i, at := range provisional {
+		pids[i] = b.missing[at]
+	}
+	absent := cur.Absent(pids)
+	kept := b.missing[:0]
+	next := 0
+	for i, pid := range b.missing {
+		if next < len(provisional) && provisional[next] == i {
+			next++
+			if !absent[pid] {
+				continue
+			}
+		}
+		kept = append(kept, pid)
+	}
+	b.missing = kept
+	for pid := range absent {
+		delete(b.status, pid)
+	}
 }
 
 // journal returns b as the journal records it: each upserted or deleted
