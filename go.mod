@@ -1,4 +1,4 @@
-module procq
+module github.com/procq/procq
 
 go 1.26.0
 

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"procq/api"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/record"
 )
 
 func ExampleParseRequest() {

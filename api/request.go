@@ -24,8 +24,8 @@ import (
 	"strconv"
 	"strings"
 
-	"procq/expr"
-	"procq/record"
+	"github.com/procq/procq/expr"
+	"github.com/procq/procq/record"
 )
 
 // MaxPageSize is the largest page a request gets; larger page sizes are

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // base is a minimal valid request; rows append members to it, and since a

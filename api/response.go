@@ -3,7 +3,7 @@ package api
 import (
 	"strconv"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // AppendSuccess appends the success envelope

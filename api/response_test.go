@@ -7,7 +7,7 @@ import (
 	"sort"
 	"testing"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 func keysOf(m map[string]json.RawMessage) []string {

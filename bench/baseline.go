@@ -16,8 +16,8 @@ package bench
 import (
 	"context"
 
-	"procq/internal/baseline"
-	"procq/record"
+	"github.com/procq/procq/internal/baseline"
+	"github.com/procq/procq/record"
 )
 
 // Engine answers parsed requests; procq and every baseline implement it.

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"procq/api"
-	"procq/internal/baseline"
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/internal/baseline"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 func synthRecords(t testing.TB, n int) []*record.Record {

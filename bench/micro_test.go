@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"procq/internal/baseline"
-	"procq/internal/synth"
+	"github.com/procq/procq/internal/baseline"
+	"github.com/procq/procq/internal/synth"
 )
 
 // microData is the data set of the micro-benchmarks, built once per test

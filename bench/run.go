@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"procq/engine"
-	"procq/internal/baseline"
-	"procq/internal/synth"
-	"procq/record"
-	"procq/snapshot"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/internal/baseline"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
+	"github.com/procq/procq/snapshot"
 )
 
 // Options configure Run.

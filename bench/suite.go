@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"procq/api"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/record"
 )
 
 // Query is one named question of the workload suite.

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // withDelta returns e with a delta of n records: every other one replaces

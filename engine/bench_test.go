@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 // benchEngine is built once per test binary from a synth data set of

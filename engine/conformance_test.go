@@ -8,7 +8,7 @@ import (
 	"os"
 	"testing"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 func readLines(t testing.TB, path string) [][]byte {

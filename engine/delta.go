@@ -8,8 +8,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/index"
-	"procq/record"
+	"github.com/procq/procq/index"
+	"github.com/procq/procq/record"
 )
 
 // delta is what changed since the base index was built: the records

@@ -5,11 +5,11 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/api"
-	"procq/expr"
-	"procq/index"
-	"procq/internal/match"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/expr"
+	"github.com/procq/procq/index"
+	"github.com/procq/procq/internal/match"
+	"github.com/procq/procq/record"
 )
 
 // This file holds the query side of the delta: the delta's records are

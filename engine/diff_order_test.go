@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // TestDifferentialOrderings asks every two-key ordering of the six sort

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 
-	"procq/api"
-	"procq/expr"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/expr"
+	"github.com/procq/procq/record"
 )
 
 // This file holds the randomized differential test: random records and

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"testing"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // writeModel is the oracle's copy of the data: each process's record.

@@ -9,11 +9,11 @@ import (
 	"sync"
 	"time"
 
-	"procq/api"
-	"procq/index"
-	"procq/internal/match"
-	"procq/record"
-	"procq/snapshot"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/index"
+	"github.com/procq/procq/internal/match"
+	"github.com/procq/procq/record"
+	"github.com/procq/procq/snapshot"
 )
 
 var (

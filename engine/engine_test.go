@@ -13,9 +13,9 @@ import (
 	"sync"
 	"testing"
 
-	"procq/expr"
-	"procq/index"
-	"procq/record"
+	"github.com/procq/procq/expr"
+	"github.com/procq/procq/index"
+	"github.com/procq/procq/record"
 )
 
 // TestErrorPrecedence checks SPEC 10: validation first, then expression

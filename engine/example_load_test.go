@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"procq/engine"
-	"procq/snapshot"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/snapshot"
 )
 
 // An API process loads a snapshot file once and answers raw request

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"procq/api"
-	"procq/engine"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/record"
 )
 
 // exampleRecords returns three processes of business 2.

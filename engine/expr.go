@@ -10,9 +10,9 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/api"
-	"procq/expr"
-	"procq/index"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/expr"
+	"github.com/procq/procq/index"
 )
 
 // evalExpr returns the rows of the business (span, rows) that match the

@@ -12,11 +12,11 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/api"
-	"procq/expr"
-	"procq/index"
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/expr"
+	"github.com/procq/procq/index"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 // The hostile-input suite of issue 15: each class of request cost with

@@ -6,7 +6,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/index"
+	"github.com/procq/procq/index"
 )
 
 // sortKey is one key of a normalized ordering.

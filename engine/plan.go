@@ -9,8 +9,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/api"
-	"procq/index"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/index"
 )
 
 // checkEvery is how many iterations a long loop runs between two looks

@@ -3,7 +3,7 @@ package engine
 import (
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/index"
+	"github.com/procq/procq/index"
 )
 
 // skip finds where a walk of o over span may start to reach the from-th

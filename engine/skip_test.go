@@ -7,7 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/index"
+	"github.com/procq/procq/index"
 )
 
 // TestSkipAgainstNaiveWalk checks the block skip of every order, both

@@ -6,7 +6,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/index"
+	"github.com/procq/procq/index"
 )
 
 // fewTerms is how many matching terms may be ORed as bitmaps. With more,

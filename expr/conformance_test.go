@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"procq/api"
+	"github.com/procq/procq/api"
 )
 
 // The conformance fixture (../testdata) holds requests with answers from an

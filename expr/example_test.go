@@ -3,7 +3,7 @@ package expr_test
 import (
 	"fmt"
 
-	"procq/expr"
+	"github.com/procq/procq/expr"
 )
 
 func ExampleParse() {

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"procq/api"
+	"github.com/procq/procq/api"
 )
 
 // WriteJSON answers status with body, a JSON document, and its length.

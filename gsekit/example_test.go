@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"procq/engine"
-	"procq/gsekit"
-	"procq/record"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/record"
 )
 
 // exampleRecords returns three processes of business 2.

@@ -29,8 +29,8 @@ import (
 	"runtime/debug"
 	"time"
 
-	"procq/api"
-	"procq/engine"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/engine"
 )
 
 // Path is the path of the process_status endpoint. The handler Route

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"testing"
 
-	"procq/api"
-	"procq/engine"
-	"procq/gsekit"
-	"procq/internal/synth"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/internal/synth"
 )
 
 // demoRequest is docs/demo-request.json: an expression scope with a

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"procq/api"
+	"github.com/procq/procq/api"
 )
 
 // IsPath reports whether p is an accepted spelling of Path: as is, with a

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"procq/internal/synth"
+	"github.com/procq/procq/internal/synth"
 )
 
 // BenchmarkBuild indexes a synth data set of PROCQ_BENCH_PROCESSES

@@ -3,7 +3,7 @@ package index
 import (
 	"slices"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // The status columns are split into chunks of chunkSize rows. A status

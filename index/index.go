@@ -14,7 +14,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // Span is a half-open range of rows [Lo, Hi).

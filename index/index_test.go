@@ -12,8 +12,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 func TestCompareIP(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // Key is a sort key of the ordering clause.

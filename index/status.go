@@ -8,7 +8,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // WithStatus returns a new Index with the updates applied, sharing with ix

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 // applyNaive applies ups to copies of recs (indexed by row) one after the

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 // benchIndex is built once per test binary from a synth data set of

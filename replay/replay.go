@@ -22,7 +22,7 @@ import (
 	"strconv"
 	"time"
 
-	"procq/workload"
+	"github.com/procq/procq/workload"
 )
 
 // Request is one request of a log.

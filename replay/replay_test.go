@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"procq/api"
-	"procq/engine"
-	"procq/internal/synth"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/internal/synth"
 )
 
 func testEngine(t *testing.T, n int, seed int64) *engine.Engine {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode"
 
-	"procq/api"
+	"github.com/procq/procq/api"
 )
 
 // Errors of Run's checks before it serves; callers branch with errors.Is.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"procq/store"
+	"github.com/procq/procq/store"
 )
 
 // adminEndpoint is one /admin/ endpoint with a request it accepts.

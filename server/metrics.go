@@ -8,8 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"procq/engine"
-	"procq/internal/buildinfo"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/internal/buildinfo"
 )
 
 // metrics are the server's Prometheus metrics: in a registry of its own

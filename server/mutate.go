@@ -11,9 +11,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"procq/api"
-	"procq/gsekit"
-	"procq/store"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/store"
 )
 
 // DefaultMaxAdminBodyBytes is the body limit of the mutation endpoints

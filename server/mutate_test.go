@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"procq/gsekit"
-	"procq/store"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/store"
 )
 
 // newDataDirServer serves a data directory initialised with n synthetic

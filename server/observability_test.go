@@ -10,7 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"procq/gsekit"
+	"github.com/procq/procq/gsekit"
 )
 
 // TestLogLevels: an answered request logs at debug, a client error at

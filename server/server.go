@@ -66,10 +66,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"procq/api"
-	"procq/engine"
-	"procq/gsekit"
-	"procq/store"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/store"
 )
 
 // Defaults of the Config fields left zero.

@@ -17,11 +17,11 @@ import (
 	"sync"
 	"testing"
 
-	"procq/api"
-	"procq/engine"
-	"procq/gsekit"
-	"procq/internal/synth"
-	"procq/snapshot"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/snapshot"
 )
 
 // writeSnapshot writes the synthetic data set of n processes made with

@@ -3,7 +3,7 @@ package server
 import (
 	"context"
 
-	"procq/engine"
+	"github.com/procq/procq/engine"
 )
 
 // Source is a data set the server serves. The server calls Load for the

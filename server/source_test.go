@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"procq/engine"
-	"procq/internal/synth"
-	"procq/snapshot"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/snapshot"
 )
 
 // testSource is a Source for the tests: a snapshot file, or a generated

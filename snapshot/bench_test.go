@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"testing"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 func benchWrite(b *testing.B, n int) {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // Decode reads one snapshot image of exactly size bytes from r, calling fn

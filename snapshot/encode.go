@@ -6,7 +6,7 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // The istr slots, each with its own intern table.

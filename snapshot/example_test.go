@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"procq/record"
-	"procq/snapshot"
+	"github.com/procq/procq/record"
+	"github.com/procq/procq/snapshot"
 )
 
 func ExampleCreate() {

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // Writer writes a snapshot file one record at a time. Nothing appears at

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // FuzzDecode feeds arbitrary bytes to the decoder, either as a whole image

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // genRecords makes n realistic records, deterministic for a seed: about

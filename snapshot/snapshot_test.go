@@ -19,7 +19,7 @@ import (
 	"time"
 	"unsafe"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // normalize returns r as a snapshot reads it back: empty lists nil, no

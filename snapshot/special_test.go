@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // TestSpecialFiles checks that Read and ReadHeader refuse a path that is

@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"procq/engine"
-	"procq/record"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/record"
 )
 
 // Op is one change to the data: exactly one of its fields is set.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // journalBatch is what one batch changed: each process once.

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 // The benchmarks run on a synthetic data set of PROCQ_BENCH_PROCESSES

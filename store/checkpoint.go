@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"procq/record"
-	"procq/snapshot"
+	"github.com/procq/procq/record"
+	"github.com/procq/procq/snapshot"
 )
 
 // CheckpointInfo describes one checkpoint.

@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"procq/engine"
-	"procq/gsekit"
-	"procq/record"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/record"
 )
 
 // Requests whose answers tell the versions apart: business 1's running

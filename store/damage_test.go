@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 // smallJournal makes a data directory over a small data set and writes a

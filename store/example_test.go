@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"procq/record"
-	"procq/snapshot"
-	"procq/store"
+	"github.com/procq/procq/record"
+	"github.com/procq/procq/snapshot"
+	"github.com/procq/procq/store"
 )
 
 // A data directory starts from a snapshot; every batch applied to it is

@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"testing"
 
-	"procq/engine"
-	"procq/internal/synth"
-	"procq/record"
-	"procq/snapshot"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
+	"github.com/procq/procq/snapshot"
 )
 
 // baseOptions is the synthetic data set the tests start from.

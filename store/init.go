@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"procq/engine"
-	"procq/record"
-	"procq/snapshot"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/record"
+	"github.com/procq/procq/snapshot"
 )
 
 // Init makes dir, which must be missing or empty, a data directory. With

@@ -16,7 +16,7 @@ import (
 
 	"github.com/tidwall/buntdb"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // Format 1 journal keys and values: m:format, m:last ("<seq> <entries>"

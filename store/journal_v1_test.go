@@ -13,7 +13,7 @@ import (
 
 	"github.com/tidwall/buntdb"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // The format 1 writers, as procq wrote format 1 journals, for the tests

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"procq/internal/synth"
+	"github.com/procq/procq/internal/synth"
 )
 
 // lockDirEnv, when set, makes the test binary a child that opens the data

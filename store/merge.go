@@ -4,8 +4,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"procq/engine"
-	"procq/record"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/record"
 )
 
 // merger folds the engine's delta (the records upserted and the base rows

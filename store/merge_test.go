@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"procq/internal/synth"
+	"github.com/procq/procq/internal/synth"
 )
 
 // waitMerge waits until no merge runs (one merge may start the next).

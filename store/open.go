@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"slices"
 
-	"procq/engine"
-	"procq/record"
-	"procq/snapshot"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/record"
+	"github.com/procq/procq/snapshot"
 )
 
 // Open opens the data directory dir, which Init made: it loads the newest

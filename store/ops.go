@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // The change format: JSON Lines, one operation object per line, blank

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"procq/snapshot"
+	"github.com/procq/procq/snapshot"
 )
 
 // RepairReport says what Repair found in a journal, kept and dropped.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 // bounded runs fn in a goroutine and fails the test if it has not

@@ -93,8 +93,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"procq/engine"
-	"procq/snapshot"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/snapshot"
 )
 
 // Errors callers may branch on; the errors returned wrap them.

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 // TestModel applies a seeded random sequence of upserts, deletes, status

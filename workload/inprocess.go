@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"procq/api"
+	"github.com/procq/procq/api"
 )
 
 // Doer answers a raw request body with the response envelope, as

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"procq/api"
+	"github.com/procq/procq/api"
 )
 
 // fakeDoer answers at once, counting calls: "bad" is rejected by the

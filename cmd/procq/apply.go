@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"procq/store"
+	"github.com/procq/procq/store"
 )
 
 // Usage lines of the data directory commands.

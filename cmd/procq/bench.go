@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"procq/bench"
-	"procq/internal/benchchart"
+	"github.com/procq/procq/bench"
+	"github.com/procq/procq/internal/benchchart"
 )
 
 const benchUsage = "bench [--processes N | --snapshot FILE] [--quick] [--format markdown|json] [--seed S] [--engines scan,sqlite,buntdb] [--budget D] [--plot FILE.svg] [--cpuprofile FILE [--profile-query NAME] [--profile-for D]]"

@@ -11,9 +11,9 @@ import (
 	"os"
 	"slices"
 
-	"procq/internal/synth"
-	"procq/record"
-	"procq/snapshot"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
+	"github.com/procq/procq/snapshot"
 )
 
 func runGen(args []string) error {

@@ -10,8 +10,8 @@ import (
 	"reflect"
 	"strings"
 
-	"procq/internal/buildinfo"
-	"procq/internal/synth"
+	"github.com/procq/procq/internal/buildinfo"
+	"github.com/procq/procq/internal/synth"
 )
 
 // running is the command being run, set by run before its run function

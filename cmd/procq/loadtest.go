@@ -12,10 +12,10 @@ import (
 	"syscall"
 	"time"
 
-	"procq/bench"
-	"procq/gsekit"
-	"procq/internal/synth"
-	"procq/workload"
+	"github.com/procq/procq/bench"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/workload"
 )
 
 const loadtestUsage = "loadtest [--url URL] [--requests REQS.jsonl | --processes N [--mix-count M] [--seed S]] [--concurrency C[,C...] | --rate R[,R...]] [--duration D] [--warmup D] [--count N]"

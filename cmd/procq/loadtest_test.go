@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"procq/engine"
-	"procq/gsekit"
-	"procq/internal/synth"
-	"procq/record"
-	"procq/workload"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
+	"github.com/procq/procq/workload"
 )
 
 func TestLoadtestCountsAndBounds(t *testing.T) {

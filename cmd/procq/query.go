@@ -8,8 +8,8 @@ import (
 	"io"
 	"os"
 
-	"procq/api"
-	"procq/engine"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/engine"
 )
 
 func runQuery(args []string) error {

@@ -5,7 +5,7 @@ import (
 	"io"
 	"os"
 
-	"procq/store"
+	"github.com/procq/procq/store"
 )
 
 // runRepair salvages the valid batches of a damaged journal (see

@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"procq/bench"
-	"procq/engine"
-	"procq/internal/synth"
-	"procq/replay"
-	"procq/workload"
+	"github.com/procq/procq/bench"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/replay"
+	"github.com/procq/procq/workload"
 )
 
 const replayUsage = "replay --snapshot FILE --requests LOG.jsonl [--concurrency C] [--rate R] [--count N] [--duration D] [--out RESULTS.jsonl] [--compare RESULTS.jsonl]"

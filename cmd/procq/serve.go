@@ -11,9 +11,9 @@ import (
 	"strings"
 	"syscall"
 
-	"procq/gsekit"
-	"procq/internal/synth"
-	"procq/server"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/server"
 )
 
 const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--processes N] [--max-body BYTES] " + serveDataUsage

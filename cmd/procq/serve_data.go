@@ -7,8 +7,8 @@ import (
 	"net"
 	"os"
 
-	"procq/server"
-	"procq/store"
+	"github.com/procq/procq/server"
+	"github.com/procq/procq/store"
 )
 
 // adminTokenEnv is the environment variable that holds the admin token

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"procq/engine"
-	"procq/internal/synth"
-	"procq/server"
-	"procq/snapshot"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/server"
+	"github.com/procq/procq/snapshot"
 )
 
 // snapshotSource serves a snapshot file, read again by every reload.

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"procq/server"
+	"github.com/procq/procq/server"
 )
 
 func TestServeSources(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"procq/gsekit"
-	"procq/server"
+	"github.com/procq/procq/gsekit"
+	"github.com/procq/procq/server"
 )
 
 // TestServeNeedsASource: serve without --snapshot, --data-dir or --demo is

@@ -13,9 +13,9 @@ import (
 	"github.com/tidwall/buntdb"
 	"github.com/tidwall/gjson"
 
-	"procq/api"
-	"procq/internal/match"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/internal/match"
+	"github.com/procq/procq/record"
 )
 
 // Buntdb answers requests from a buntdb key/value store in memory, as a

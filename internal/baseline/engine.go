@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"slices"
 
-	"procq/api"
-	"procq/engine"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/engine"
+	"github.com/procq/procq/record"
 )
 
 // Answer is what the engines are compared on: the number of matches and

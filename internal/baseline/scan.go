@@ -5,9 +5,9 @@ import (
 	"context"
 	"slices"
 
-	"procq/api"
-	"procq/internal/match"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/internal/match"
+	"github.com/procq/procq/record"
 )
 
 // Scan is the simplest correct engine: it tests every record against the

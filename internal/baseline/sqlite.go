@@ -11,9 +11,9 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 
-	"procq/api"
-	"procq/internal/match"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/internal/match"
+	"github.com/procq/procq/record"
 )
 
 // SQLite answers requests the way a web service built on an ORM and a SQL

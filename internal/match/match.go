@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 
-	"procq/api"
-	"procq/expr"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/expr"
+	"github.com/procq/procq/record"
 )
 
 // ErrNotCompiled is the error of a query that api.ParseRequest did not make.

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"procq/api"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/record"
 )
 
 // SortRow holds the values a result is ordered by.

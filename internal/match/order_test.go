@@ -3,8 +3,8 @@ package match
 import (
 	"testing"
 
-	"procq/api"
-	"procq/record"
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/record"
 )
 
 func TestIPOrder(t *testing.T) {

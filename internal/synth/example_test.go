@@ -3,8 +3,8 @@ package synth_test
 import (
 	"fmt"
 
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 func ExampleGenerate() {

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // Requests returns n realistic GSEKit request bodies (JSON objects, SPEC

@@ -22,7 +22,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // Defaults used by `procq gen` when no --processes or --seed is given.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 const testProcesses = 20000

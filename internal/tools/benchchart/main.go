@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"os"
 
-	"procq/internal/benchchart"
+	"github.com/procq/procq/internal/benchchart"
 )
 
 func main() {
