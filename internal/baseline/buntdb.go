@@ -289,45 +289,7 @@ func (b *Buntdb) Query(ctx context.Context, q *api.Query) (Answer, error) {
 		}
 		return true
 	}
-	err := b.db.View(func(tx *buntdb.Tx) error {
-		walk := func(index string, field record.Field, vals []any) error {
-			for _, v := range vals {
-				if err := tx.AscendEqual(index, pivot(field, v), keep); err != nil {
-					return fmt.Errorf("buntdb: walk %s: %w", index, err)
-				}
-			}
-			return nil
-		}
-		switch {
-		case sc != nil && len(sc.ProcessIDs) > 0:
-			for _, pid := range dedupe(sc.ProcessIDs) {
-				val, err := tx.Get(buntKey(pid))
-				if errors.Is(err, buntdb.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return fmt.Errorf("buntdb: get %d: %w", pid, err)
-				}
-				keep("", val)
-			}
-			return nil
-		case sc != nil && len(sc.ServiceIDs) > 0:
-			return walk("service", record.FieldServiceInstanceID, anys(dedupe(sc.ServiceIDs)))
-		case sc != nil && len(sc.ModuleIDs) > 0:
-			return walk("module", record.FieldModuleID, anys(dedupe(sc.ModuleIDs)))
-		case sc != nil && len(sc.SetIDs) > 0:
-			return walk("set", record.FieldSetID, anys(dedupe(sc.SetIDs)))
-		// IPs and cloud areas filter after an expression and its slice,
-		// so only a scope may be driven by them.
-		case sc != nil && len(q.InnerIPs) > 0:
-			return walk("ip", record.FieldInnerIP, anys(dedupe(q.InnerIPs)))
-		case sc != nil && len(sc.ProcessNames) > 0:
-			return walk("pname", record.FieldProcessName, anys(dedupe(sc.ProcessNames)))
-		case sc != nil && len(q.CloudIDs) > 0:
-			return walk("cloud", record.FieldCloudID, anys(dedupe(q.CloudIDs)))
-		}
-		return walk("biz", record.FieldBizID, []any{q.BizID})
-	})
+	err := b.db.View(func(tx *buntdb.Tx) error { return walkIndex(tx, q, keep) })
 	if err != nil {
 		return Answer{}, err
 	}
@@ -355,6 +317,50 @@ func (b *Buntdb) Query(ctx context.Context, q *api.Query) (Answer, error) {
 	}
 	slices.SortFunc(rows, func(a, b match.SortRow) int { return match.Compare(q.Ordering, &a, &b) })
 	return Answer{Count: uint64(len(rows)), IDs: match.PageOf(rows, q.Offset, q.Limit)}, nil
+}
+
+// walkIndex calls keep with every row of the one secondary index that
+// narrows q the most: process ids, then service instances, modules, sets,
+// IPs, process names, cloud areas, and the business as a last resort.
+func walkIndex(tx *buntdb.Tx, q *api.Query, keep func(key, val string) bool) error {
+	sc := q.Scope
+	walk := func(index string, field record.Field, vals []any) error {
+		for _, v := range vals {
+			if err := tx.AscendEqual(index, pivot(field, v), keep); err != nil {
+				return fmt.Errorf("buntdb: walk %s: %w", index, err)
+			}
+		}
+		return nil
+	}
+	switch {
+	case sc != nil && len(sc.ProcessIDs) > 0:
+		for _, pid := range dedupe(sc.ProcessIDs) {
+			val, err := tx.Get(buntKey(pid))
+			if errors.Is(err, buntdb.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("buntdb: get %d: %w", pid, err)
+			}
+			keep("", val)
+		}
+		return nil
+	case sc != nil && len(sc.ServiceIDs) > 0:
+		return walk("service", record.FieldServiceInstanceID, anys(dedupe(sc.ServiceIDs)))
+	case sc != nil && len(sc.ModuleIDs) > 0:
+		return walk("module", record.FieldModuleID, anys(dedupe(sc.ModuleIDs)))
+	case sc != nil && len(sc.SetIDs) > 0:
+		return walk("set", record.FieldSetID, anys(dedupe(sc.SetIDs)))
+	// IPs and cloud areas filter after an expression and its slice,
+	// so only a scope may be driven by them.
+	case sc != nil && len(q.InnerIPs) > 0:
+		return walk("ip", record.FieldInnerIP, anys(dedupe(q.InnerIPs)))
+	case sc != nil && len(sc.ProcessNames) > 0:
+		return walk("pname", record.FieldProcessName, anys(dedupe(sc.ProcessNames)))
+	case sc != nil && len(q.CloudIDs) > 0:
+		return walk("cloud", record.FieldCloudID, anys(dedupe(q.CloudIDs)))
+	}
+	return walk("biz", record.FieldBizID, []any{q.BizID})
 }
 
 // dedupe returns the distinct values of list in first-seen order.

@@ -174,8 +174,9 @@ func (w *where) String() string { return strings.Join(w.conds, " AND ") }
 // likeEscape escapes LIKE's wildcards in a search term.
 var likeEscape = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// Query answers q with a COUNT(*) and a page query.
-func (s *SQLite) Query(ctx context.Context, q *api.Query) (Answer, error) {
+// conditions returns the WHERE clause of q, or nil when its expression matches
+// nothing.
+func (s *SQLite) conditions(ctx context.Context, q *api.Query) (*where, error) {
 	w := &where{}
 	w.add("bk_biz_id = ?", q.BizID)
 	switch {
@@ -192,10 +193,10 @@ func (s *SQLite) Query(ctx context.Context, q *api.Query) (Answer, error) {
 	case q.Expr != nil:
 		ids, err := s.exprIDs(ctx, q.BizID, q.Expr)
 		if err != nil {
-			return Answer{}, err
+			return nil, err
 		}
 		if len(ids) == 0 {
-			return Answer{IDs: []int64{}}, nil
+			return nil, nil
 		}
 		// Like a MySQL client library, the ORM writes the ids into the
 		// statement: there are too many for bound parameters.
@@ -223,6 +224,15 @@ func (s *SQLite) Query(ctx context.Context, q *api.Query) (Answer, error) {
 		pat := "%" + likeEscape.Replace(t) + "%"
 		w.add(`(bk_host_innerip LIKE ? ESCAPE '\' OR bk_cloud_name LIKE ? ESCAPE '\')`, pat, pat)
 	}
+	return w, nil
+}
+
+// Query answers q with a COUNT(*) and a page query.
+func (s *SQLite) Query(ctx context.Context, q *api.Query) (Answer, error) {
+	w, err := s.conditions(ctx, q)
+	if err != nil || w == nil {
+		return Answer{IDs: []int64{}}, err
+	}
 	cond := w.String()
 
 	var count uint64
@@ -233,6 +243,14 @@ func (s *SQLite) Query(ctx context.Context, q *api.Query) (Answer, error) {
 	if q.Offset >= count {
 		return ans, nil
 	}
+	ids, err := s.page(ctx, q, cond, w.args)
+	ans.IDs = ids
+	return ans, err
+}
+
+// page returns the bk_process_ids of q's page of the rows matching cond.
+func (s *SQLite) page(ctx context.Context, q *api.Query, cond string, wargs []any) ([]int64, error) {
+	ids := []int64{}
 	var order strings.Builder
 	for _, k := range q.Ordering {
 		col := k.Field.String()
@@ -248,10 +266,10 @@ func (s *SQLite) Query(ctx context.Context, q *api.Query) (Answer, error) {
 	order.WriteString("bk_process_id")
 	stmt := "SELECT " + strings.Join(sqliteColumns, ", ") + " FROM process_status WHERE " + cond +
 		" ORDER BY " + order.String() + " LIMIT ? OFFSET ?"
-	args := append(w.args[:len(w.args):len(w.args)], q.Limit, int64(min(q.Offset, math.MaxInt64)))
+	args := append(wargs[:len(wargs):len(wargs)], q.Limit, int64(min(q.Offset, math.MaxInt64)))
 	rows, err := s.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
-		return Answer{}, fmt.Errorf("sqlite: page: %w", err)
+		return nil, fmt.Errorf("sqlite: page: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -262,15 +280,15 @@ func (s *SQLite) Query(ctx context.Context, q *api.Query) (Answer, error) {
 			&r.InnerIPv6, &r.AgentID, &r.CloudID, &r.CloudName, &r.SetEnv, &r.SetID, &r.ModuleID,
 			&r.SetName, &r.ModuleName, &stID, &r.ServiceInstanceID, &r.ServiceName, &r.ProcessName,
 			&r.ProcessTemplateID, &r.ProcessStatus, &r.IsAuto, &ipKey); err != nil {
-			return Answer{}, fmt.Errorf("sqlite: page row: %w", err)
+			return nil, fmt.Errorf("sqlite: page row: %w", err)
 		}
 		r.ServiceTemplateID, r.HasServiceTemplate = stID.Int64, stID.Valid
-		ans.IDs = append(ans.IDs, r.ProcessID)
+		ids = append(ids, r.ProcessID)
 	}
 	if err := rows.Err(); err != nil {
-		return Answer{}, fmt.Errorf("sqlite: page rows: %w", err)
+		return nil, fmt.Errorf("sqlite: page rows: %w", err)
 	}
-	return ans, nil
+	return ids, nil
 }
 
 // exprIDs evaluates an expression_scope as the reference service does:
