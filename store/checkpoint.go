@@ -101,8 +101,12 @@ func (s *Store) checkpoint(ctx context.Context) (info CheckpointInfo, err error)
 	if err != nil {
 		return info, err
 	}
+	progress, total := s.opts.CheckpointProgress, e.Len()
 	e.Records(func(r *record.Record) bool {
 		if info.Records%(1<<16) == 0 {
+			if progress != nil {
+				progress(info.Records, total)
+			}
 			if err = ctx.Err(); err != nil {
 				return false
 			}
@@ -115,6 +119,9 @@ func (s *Store) checkpoint(ctx context.Context) (info CheckpointInfo, err error)
 	})
 	if err != nil {
 		return info, errors.Join(err, w.Abort())
+	}
+	if progress != nil {
+		progress(info.Records, total)
 	}
 	if err := w.Commit(); err != nil {
 		return info, err

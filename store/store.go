@@ -188,6 +188,10 @@ type Options struct {
 	// Logger receives what happens without a caller to tell: recovery
 	// details and background checkpoints. Nil discards it.
 	Logger *slog.Logger
+	// CheckpointProgress, when set, is told how many of a checkpoint's
+	// records its new snapshot holds so far: every 65,536 records and once
+	// at the end, from the checkpoint's goroutine.
+	CheckpointProgress func(done, total int)
 
 	// hook, when set (by tests), is called at the named points of opens,
 	// writes and checkpoints where a crash or a cancel is interesting.

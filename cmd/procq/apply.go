@@ -117,12 +117,16 @@ func runCheckpoint(args []string) error {
 	ctx, stop := signalContext()
 	defer stop()
 	start := time.Now()
-	s, err := openStore(ctx, *dir, store.Options{CheckpointBytes: -1})
+	m := newMeter("checkpoint")
+	s, err := openStore(ctx, *dir, store.Options{CheckpointBytes: -1, CheckpointProgress: func(done, total int) {
+		m.show("write snapshot", "records", int64(done), int64(total))
+	}})
 	if err != nil {
 		return err
 	}
 	opened := time.Since(start)
 	info, err := s.Checkpoint(ctx)
+	m.end()
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
