@@ -1,0 +1,269 @@
+package index
+
+import (
+	"sort"
+	"strconv"
+
+	"procq/record"
+)
+
+// recColumns holds the fields of every row that no index already holds,
+// as columns of narrow integers and dictionary codes (see Index.Record).
+// The other fields are read from the indexes: names, IPs and set env from
+// their StrTerms, set and module ids from their ranks, bk_process_id from
+// the id order, status and is_auto from the status columns.
+type recColumns struct {
+	id, procTmpl, svcTmpl ints
+	hasSvcTmpl            bits
+	// cloud and svcInst are term ids into CloudID and ServiceInstanceID.
+	cloud, svcInst uints
+	// derived marks rows whose expression is their DerivedExpression; the
+	// others are in expr.
+	derived           bits
+	expr, ipv6, agent dict
+
+	// bizLo holds the first row of each business, ascending; bizID its id.
+	bizLo []uint32
+	bizID []int64
+	// setTerm, moduleTerm and pidRank are shared with the orders.
+	setTerm, moduleTerm, pidRank []uint32
+	// pidByRow holds bk_process_id by row when two rows share one
+	// (pidRank cannot tell them apart), otherwise nil.
+	pidByRow []int64
+
+	ct configCols
+	pi infoCols
+}
+
+// lists holds, for each row, the end of its items in flat item columns,
+// and whether its list is nil rather than empty (the records say so; the
+// JSON does not, but a record read back equals the one built).
+type lists struct {
+	ends uints
+	nils bits
+}
+
+func (l *lists) span(row int) (lo, hi int, isNil bool) {
+	if row > 0 {
+		lo = int(l.ends.get(row - 1))
+	}
+	return lo, int(l.ends.get(row)), l.nils.has(row)
+}
+
+func (l *lists) sizeInBytes() uint64 { return l.ends.sizeInBytes() + l.nils.sizeInBytes() }
+
+// listBuilder collects the list shapes of rows in order.
+type listBuilder struct {
+	ends []uint64
+	nils bits
+}
+
+func (b *listBuilder) add(row, n int, isNil bool) {
+	if isNil {
+		b.nils.set(row)
+	}
+	end := uint64(n)
+	if len(b.ends) > 0 {
+		end += b.ends[len(b.ends)-1]
+	}
+	b.ends = append(b.ends, end)
+}
+
+func (b *listBuilder) finish() lists { return lists{ends: packUints(b.ends), nils: b.nils} }
+
+// configCols holds the config_templates lists of every row.
+type configCols struct {
+	lists
+	id         ints
+	tmpl, file dict
+}
+
+// infoCols holds the proc_inst_infos lists of every row as of the build;
+// status updates set newer lists in the status columns.
+type infoCols struct {
+	lists
+	// pidDelta is an item's bk_process_id minus its row's: zero, and so
+	// free, when they agree.
+	pidDelta, local, inst, status ints
+	auto                          bits
+}
+
+// buildConfigs returns the config_templates columns of recs.
+func buildConfigs(recs []*record.Record) configCols {
+	lb := listBuilder{ends: make([]uint64, 0, len(recs)), nils: newBits(len(recs))}
+	var ids []int64
+	var tmpl, file dictBuilder
+	for row, r := range recs {
+		lb.add(row, len(r.ConfigTemplates), r.ConfigTemplates == nil)
+		for _, c := range r.ConfigTemplates {
+			ids = append(ids, c.ConfigTemplateID)
+			tmpl.add(c.TemplateName)
+			file.add(c.FileName)
+		}
+	}
+	return configCols{lists: lb.finish(), id: packInts(ids), tmpl: tmpl.finish(), file: file.finish()}
+}
+
+// buildInfos returns the proc_inst_infos columns of recs.
+func buildInfos(recs []*record.Record) infoCols {
+	lb := listBuilder{ends: make([]uint64, 0, len(recs)), nils: newBits(len(recs))}
+	var pid, local, inst, status []int64
+	var auto []bool
+	for row, r := range recs {
+		lb.add(row, len(r.ProcInstInfos), r.ProcInstInfos == nil)
+		for _, p := range r.ProcInstInfos {
+			pid = append(pid, p.ProcessID-r.ProcessID)
+			local = append(local, p.LocalInstID)
+			inst = append(inst, p.InstID)
+			status = append(status, p.ProcessStatus)
+			auto = append(auto, p.IsAuto)
+		}
+	}
+	c := infoCols{lists: lb.finish(), pidDelta: packInts(pid), local: packInts(local),
+		inst: packInts(inst), status: packInts(status), auto: newBits(len(auto))}
+	for i, a := range auto {
+		if a {
+			c.auto.set(i)
+		}
+	}
+	return c
+}
+
+// buildScalars fills the scalar columns of rc from recs.
+func (rc *recColumns) buildScalars(recs []*record.Record) {
+	n := len(recs)
+	id, procTmpl, svcTmpl := make([]int64, n), make([]int64, n), make([]int64, n)
+	rc.hasSvcTmpl = newBits(n)
+	for row, r := range recs {
+		id[row], procTmpl[row] = r.ID, r.ProcessTemplateID
+		if r.HasServiceTemplate {
+			svcTmpl[row] = r.ServiceTemplateID
+			rc.hasSvcTmpl.set(row)
+		}
+	}
+	rc.id, rc.procTmpl, rc.svcTmpl = packInts(id), packInts(procTmpl), packInts(svcTmpl)
+}
+
+// buildStrings fills the string columns of rc that have no StrTerms.
+func (rc *recColumns) buildStrings(recs []*record.Record) {
+	var expr, ipv6, agent dictBuilder
+	rc.derived = newBits(len(recs))
+	for row, r := range recs {
+		if isDerived(r) {
+			rc.derived.set(row)
+			expr.add("")
+		} else {
+			expr.add(r.Expression)
+		}
+		ipv6.add(r.InnerIPv6)
+		agent.add(r.AgentID)
+	}
+	rc.expr, rc.ipv6, rc.agent = expr.finish(), ipv6.finish(), agent.finish()
+}
+
+// isDerived reports whether r.Expression equals r.DerivedExpression(),
+// without allocating.
+func isDerived(r *record.Record) bool {
+	s := r.Expression
+	for _, part := range [...]string{r.SetName, r.ModuleName, r.ServiceName, r.ProcessName} {
+		if len(s) <= len(part) || s[:len(part)] != part || s[len(part)] != '.' {
+			return false
+		}
+		s = s[len(part)+1:]
+	}
+	var buf [20]byte
+	return s == string(strconv.AppendInt(buf[:0], r.ProcessID, 10))
+}
+
+// bizOfRow returns the business id of row.
+func (rc *recColumns) bizOfRow(row uint32) int64 {
+	i := sort.Search(len(rc.bizLo), func(i int) bool { return rc.bizLo[i] > row })
+	return rc.bizID[i-1]
+}
+
+// Record returns a new record of row built from the columns, with its
+// current process_status, is_auto and proc_inst_infos. Its strings share
+// the index's dictionaries (immutable strings); its lists are its own
+// except a proc_inst_infos list set by a status update, which is shared:
+// read it only.
+func (ix *Index) Record(row uint32) *record.Record {
+	rc, i := &ix.rc, int(row)
+	r := &record.Record{
+		ID:                rc.id.get(i),
+		BizID:             rc.bizOfRow(row),
+		CloudID:           ix.CloudID.values[rc.cloud.get(i)],
+		SetID:             ix.SetID.values[rc.setTerm[i]],
+		ModuleID:          ix.ModuleID.values[rc.moduleTerm[i]],
+		ServiceInstanceID: ix.ServiceInstanceID.values[rc.svcInst.get(i)],
+		ProcessID:         ix.ProcessID(row),
+		ProcessTemplateID: rc.procTmpl.get(i),
+		ProcessStatus:     ix.cols.statusOf(row),
+		IsAuto:            ix.cols.autoOf(row),
+
+		InnerIP:     ix.InnerIP.Term(ix.InnerIP.rowTerm[i]),
+		InnerIPv6:   rc.ipv6.get(i),
+		AgentID:     rc.agent.get(i),
+		CloudName:   ix.CloudName.Term(ix.CloudName.rowTerm[i]),
+		SetEnv:      ix.Env.Term(ix.Env.rowTerm[i]),
+		SetName:     ix.SetName.Term(ix.SetName.rowTerm[i]),
+		ModuleName:  ix.ModuleName.Term(ix.ModuleName.rowTerm[i]),
+		ServiceName: ix.ServiceName.Term(ix.ServiceName.rowTerm[i]),
+		ProcessName: ix.ProcessName.Term(ix.ProcessName.rowTerm[i]),
+	}
+	if rc.hasSvcTmpl.has(i) {
+		r.ServiceTemplateID, r.HasServiceTemplate = rc.svcTmpl.get(i), true
+	}
+	if rc.derived.has(i) {
+		r.Expression = r.DerivedExpression()
+	} else {
+		r.Expression = rc.expr.get(i)
+	}
+	r.ConfigTemplates = rc.ct.list(i)
+	if infos, set := ix.cols.infosOf(row); set {
+		r.ProcInstInfos = infos
+	} else {
+		r.ProcInstInfos = rc.pi.list(i, r.ProcessID)
+	}
+	return r
+}
+
+func (c *configCols) list(row int) []record.ConfigTemplate {
+	lo, hi, isNil := c.span(row)
+	if isNil {
+		return nil
+	}
+	l := make([]record.ConfigTemplate, hi-lo)
+	for k := range l {
+		l[k] = record.ConfigTemplate{ConfigTemplateID: c.id.get(lo + k), TemplateName: c.tmpl.get(lo + k), FileName: c.file.get(lo + k)}
+	}
+	return l
+}
+
+func (c *infoCols) list(row int, pid int64) []record.ProcInstInfo {
+	lo, hi, isNil := c.span(row)
+	if isNil {
+		return nil
+	}
+	l := make([]record.ProcInstInfo, hi-lo)
+	for k := range l {
+		j := lo + k
+		l[k] = record.ProcInstInfo{ProcessID: pid + c.pidDelta.get(j), LocalInstID: c.local.get(j),
+			InstID: c.inst.get(j), ProcessStatus: c.status.get(j), IsAuto: c.auto.has(j)}
+	}
+	return l
+}
+
+// sizes returns the bytes of the record columns (codes and integers) and
+// of their dictionaries.
+func (rc *recColumns) sizes() (cols, dicts uint64) {
+	cols = rc.id.sizeInBytes() + rc.procTmpl.sizeInBytes() + rc.svcTmpl.sizeInBytes() + rc.hasSvcTmpl.sizeInBytes() +
+		rc.cloud.sizeInBytes() + rc.svcInst.sizeInBytes() + rc.derived.sizeInBytes() + uint64(len(rc.bizLo)*12) +
+		rc.ct.sizeInBytes() + rc.ct.id.sizeInBytes() +
+		rc.pi.sizeInBytes() + rc.pi.pidDelta.sizeInBytes() + rc.pi.local.sizeInBytes() + rc.pi.inst.sizeInBytes() +
+		rc.pi.status.sizeInBytes() + rc.pi.auto.sizeInBytes()
+	for _, d := range []*dict{&rc.expr, &rc.ipv6, &rc.agent, &rc.ct.tmpl, &rc.ct.file} {
+		c, t := d.sizeInBytes()
+		cols, dicts = cols+c, dicts+t
+	}
+	return cols, dicts
+}
