@@ -66,19 +66,8 @@ func Build(recs []*record.Record) *Index {
 		slices.SortFunc(recs, compareTopology)
 	}
 	n := len(recs)
-	ix := &Index{n: n, biz: make(map[int64]Span), bizRows: make(map[int64]*roaring.Bitmap)}
-	for lo := 0; lo < n; {
-		hi := lo + 1
-		for hi < n && recs[hi].BizID == recs[lo].BizID {
-			hi++
-		}
-		ix.biz[recs[lo].BizID] = Span{uint32(lo), uint32(hi)}
-		b := roaring.New()
-		b.AddRange(uint64(lo), uint64(hi))
-		ix.bizRows[recs[lo].BizID] = b
-		ix.rc.bizLo, ix.rc.bizID = append(ix.rc.bizLo, uint32(lo)), append(ix.rc.bizID, recs[lo].BizID)
-		lo = hi
-	}
+	ix := &Index{n: n}
+	ix.buildBiz(recs)
 
 	// Every index is built on its own goroutine; a sort order waits only
 	// for the ranks it needs, so the two cores stay busy to the end.
@@ -94,19 +83,7 @@ func Build(recs []*record.Record) *Index {
 	}
 	run(func() {
 		defer close(ranked[KeyProcessID])
-		ranks[KeyProcessID], ix.pidRows = intRanks(n, func(i int) int64 { return recs[i].ProcessID })
-		ix.pids = make([]int64, n)
-		for i, row := range ix.pidRows {
-			ix.pids[i] = recs[row].ProcessID
-		}
-		if _, dup := ix.DuplicateProcess(); dup {
-			// Ranks of equal ids are equal: keep the ids by row (an
-			// index with a duplicate is only built to be rejected).
-			ix.rc.pidByRow = make([]int64, n)
-			for row, r := range recs {
-				ix.rc.pidByRow[row] = r.ProcessID
-			}
-		}
+		ranks[KeyProcessID] = ix.buildPids(recs)
 	})
 	run(func() {
 		defer close(ranked[KeyID])
@@ -142,10 +119,7 @@ func Build(recs []*record.Record) *Index {
 		ix.rc.cloud = packUints(rowTerm)
 	})
 	ix.buildStatus(run, recs)
-	run(func() { ix.rc.buildScalars(recs) })
-	run(func() { ix.rc.buildStrings(recs) })
-	run(func() { ix.rc.ct = buildConfigs(recs) })
-	run(func() { ix.rc.pi = buildInfos(recs) })
+	ix.rc.build(run, recs)
 	run(func() { ix.SetName = buildStrTerms(n, func(i int) string { return recs[i].SetName }, true) })
 	run(func() { ix.ModuleName = buildStrTerms(n, func(i int) string { return recs[i].ModuleName }, true) })
 	run(func() { ix.ServiceName = buildStrTerms(n, func(i int) string { return recs[i].ServiceName }, true) })
@@ -200,6 +174,44 @@ func Build(recs []*record.Record) *Index {
 		go d.suffixOrder()
 	}
 	return ix
+}
+
+// buildBiz numbers the businesses of recs, in row order.
+func (ix *Index) buildBiz(recs []*record.Record) {
+	ix.biz, ix.bizRows = make(map[int64]Span), make(map[int64]*roaring.Bitmap)
+	n := len(recs)
+	for lo := 0; lo < n; {
+		hi := lo + 1
+		for hi < n && recs[hi].BizID == recs[lo].BizID {
+			hi++
+		}
+		ix.biz[recs[lo].BizID] = Span{uint32(lo), uint32(hi)}
+		b := roaring.New()
+		b.AddRange(uint64(lo), uint64(hi))
+		ix.bizRows[recs[lo].BizID] = b
+		ix.rc.bizLo, ix.rc.bizID = append(ix.rc.bizLo, uint32(lo)), append(ix.rc.bizID, recs[lo].BizID)
+		lo = hi
+	}
+}
+
+// buildPids fills the bk_process_id lookup and returns each row's rank by
+// bk_process_id.
+func (ix *Index) buildPids(recs []*record.Record) []uint32 {
+	n := len(recs)
+	rank, pidRows := intRanks(n, func(i int) int64 { return recs[i].ProcessID })
+	ix.pidRows, ix.pids = pidRows, make([]int64, n)
+	for i, row := range pidRows {
+		ix.pids[i] = recs[row].ProcessID
+	}
+	if _, dup := ix.DuplicateProcess(); dup {
+		// Ranks of equal ids are equal: keep the ids by row (an index
+		// with a duplicate is only built to be rejected).
+		ix.rc.pidByRow = make([]int64, n)
+		for row, r := range recs {
+			ix.rc.pidByRow[row] = r.ProcessID
+		}
+	}
+	return rank
 }
 
 // buildStatus indexes process_status and is_auto and fills the status

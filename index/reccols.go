@@ -129,6 +129,15 @@ func buildInfos(recs []*record.Record) infoCols {
 	return c
 }
 
+// build fills the columns of rc that Build does not fill from the
+// indexes, on goroutines started by run.
+func (rc *recColumns) build(run func(func()), recs []*record.Record) {
+	run(func() { rc.buildScalars(recs) })
+	run(func() { rc.buildStrings(recs) })
+	run(func() { rc.ct = buildConfigs(recs) })
+	run(func() { rc.pi = buildInfos(recs) })
+}
+
 // buildScalars fills the scalar columns of rc from recs.
 func (rc *recColumns) buildScalars(recs []*record.Record) {
 	n := len(recs)

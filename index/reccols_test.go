@@ -53,7 +53,11 @@ func edgeRecords() []*record.Record {
 		r.ConfigTemplates = append(r.ConfigTemplates, record.ConfigTemplate{ConfigTemplateID: math.MinInt64, FileName: "名字"})
 	})
 	add(math.MaxInt64, func(r *record.Record) { r.BizID = math.MaxInt64; r.Expression = r.DerivedExpression() })
-	add(9, func(r *record.Record) { r.BizID = math.MinInt64; r.SetName = "a.b"; r.Expression = "a.b.mod.svc.proc.9" })
+	add(9, func(r *record.Record) {
+		r.BizID = math.MinInt64
+		r.SetName = "a.b"
+		r.Expression = "a.b.mod.svc.proc.9"
+	})
 	return recs
 }
 
