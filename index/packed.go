@@ -12,37 +12,48 @@ type uints struct {
 	u64 []uint64
 }
 
-// packUints returns vs narrowed; vs is not kept.
-func packUints[T uint32 | uint64](vs []T) uints {
-	var m T
-	for _, v := range vs {
-		m = max(m, v)
-	}
+// newUints returns n zeros in the narrowest width that holds hi.
+func newUints(n int, hi uint64) uints {
 	var u uints
 	switch {
-	case m == 0:
-	case uint64(m) <= math.MaxUint8:
-		u.u8 = make([]uint8, len(vs))
-		for i, v := range vs {
-			u.u8[i] = uint8(v)
-		}
-	case uint64(m) <= math.MaxUint16:
-		u.u16 = make([]uint16, len(vs))
-		for i, v := range vs {
-			u.u16[i] = uint16(v)
-		}
-	case uint64(m) <= math.MaxUint32:
-		u.u32 = make([]uint32, len(vs))
-		for i, v := range vs {
-			u.u32[i] = uint32(v)
-		}
+	case hi == 0:
+	case hi <= math.MaxUint8:
+		u.u8 = make([]uint8, n)
+	case hi <= math.MaxUint16:
+		u.u16 = make([]uint16, n)
+	case hi <= math.MaxUint32:
+		u.u32 = make([]uint32, n)
 	default:
-		u.u64 = make([]uint64, len(vs))
-		for i, v := range vs {
-			u.u64[i] = uint64(v)
-		}
+		u.u64 = make([]uint64, n)
 	}
 	return u
+}
+
+// packUints returns vs narrowed; vs is not kept.
+func packUints[T uint32 | uint64](vs []T) uints {
+	var hi T
+	for _, v := range vs {
+		hi = max(hi, v)
+	}
+	u := newUints(len(vs), uint64(hi))
+	for i, v := range vs {
+		u.set(i, uint64(v))
+	}
+	return u
+}
+
+// set stores v, which must fit the width, at i.
+func (u *uints) set(i int, v uint64) {
+	switch {
+	case u.u8 != nil:
+		u.u8[i] = uint8(v)
+	case u.u16 != nil:
+		u.u16[i] = uint16(v)
+	case u.u32 != nil:
+		u.u32[i] = uint32(v)
+	case u.u64 != nil:
+		u.u64[i] = v
+	}
 }
 
 func (u *uints) get(i int) uint64 {
@@ -69,21 +80,26 @@ type ints struct {
 	off  uints
 }
 
-// packInts returns vs as offsets from their minimum; vs is not kept.
-func packInts(vs []int64) ints {
-	if len(vs) == 0 {
-		return ints{}
-	}
-	lo := vs[0]
-	for _, v := range vs {
-		lo = min(lo, v)
-	}
-	off := make([]uint64, len(vs))
-	for i, v := range vs {
-		off[i] = uint64(v) - uint64(lo) // modular: exact even across the sign
-	}
-	return ints{base: lo, off: packUints(off)}
+// intRange collects the range of the values of an ints column before it
+// is allocated, so that building one needs no temporary copy.
+type intRange struct {
+	lo, hi int64
+	seen   bool
 }
+
+func (r *intRange) see(v int64) {
+	if !r.seen {
+		r.lo, r.hi, r.seen = v, v, true
+	}
+	r.lo, r.hi = min(r.lo, v), max(r.hi, v)
+}
+
+// newInts returns a column of n values in r, to be filled with set.
+func (r *intRange) newInts(n int) ints {
+	return ints{base: r.lo, off: newUints(n, uint64(r.hi)-uint64(r.lo))} // modular: exact across the sign
+}
+
+func (c *ints) set(i int, v int64) { c.off.set(i, uint64(v)-uint64(c.base)) }
 
 func (c *ints) get(i int) int64 { return int64(uint64(c.base) + c.off.get(i)) }
 

@@ -69,6 +69,14 @@ func (b *listBuilder) add(row, n int, isNil bool) {
 	b.ends = append(b.ends, end)
 }
 
+// items returns the number of items of the rows added.
+func (b *listBuilder) items() int {
+	if len(b.ends) == 0 {
+		return 0
+	}
+	return int(b.ends[len(b.ends)-1])
+}
+
 func (b *listBuilder) finish() lists { return lists{ends: packUints(b.ends), nils: b.nils} }
 
 // configCols holds the config_templates lists of every row.
@@ -88,42 +96,62 @@ type infoCols struct {
 	auto                          bits
 }
 
-// buildConfigs returns the config_templates columns of recs.
+// buildConfigs returns the config_templates columns of recs: one pass
+// for the shapes and ranges, one to fill the columns.
 func buildConfigs(recs []*record.Record) configCols {
 	lb := listBuilder{ends: make([]uint64, 0, len(recs)), nils: newBits(len(recs))}
-	var ids []int64
-	var tmpl, file dictBuilder
+	var idr intRange
 	for row, r := range recs {
 		lb.add(row, len(r.ConfigTemplates), r.ConfigTemplates == nil)
 		for _, c := range r.ConfigTemplates {
-			ids = append(ids, c.ConfigTemplateID)
-			tmpl.add(c.TemplateName)
-			file.add(c.FileName)
+			idr.see(c.ConfigTemplateID)
 		}
 	}
-	return configCols{lists: lb.finish(), id: packInts(ids), tmpl: tmpl.finish(), file: file.finish()}
+	items := lb.items()
+	c := configCols{lists: lb.finish(), id: idr.newInts(items)}
+	tmpl := dictBuilder{codes: make([]uint32, 0, items)}
+	file := dictBuilder{codes: make([]uint32, 0, items)}
+	j := 0
+	for _, r := range recs {
+		for _, t := range r.ConfigTemplates {
+			c.id.set(j, t.ConfigTemplateID)
+			tmpl.add(t.TemplateName)
+			file.add(t.FileName)
+			j++
+		}
+	}
+	c.tmpl, c.file = tmpl.finish(), file.finish()
+	return c
 }
 
-// buildInfos returns the proc_inst_infos columns of recs.
+// buildInfos returns the proc_inst_infos columns of recs: one pass for the
+// shapes and ranges, one to fill the columns.
 func buildInfos(recs []*record.Record) infoCols {
 	lb := listBuilder{ends: make([]uint64, 0, len(recs)), nils: newBits(len(recs))}
-	var pid, local, inst, status []int64
-	var auto []bool
+	var pid, local, inst, status intRange
 	for row, r := range recs {
 		lb.add(row, len(r.ProcInstInfos), r.ProcInstInfos == nil)
 		for _, p := range r.ProcInstInfos {
-			pid = append(pid, p.ProcessID-r.ProcessID)
-			local = append(local, p.LocalInstID)
-			inst = append(inst, p.InstID)
-			status = append(status, p.ProcessStatus)
-			auto = append(auto, p.IsAuto)
+			pid.see(p.ProcessID - r.ProcessID)
+			local.see(p.LocalInstID)
+			inst.see(p.InstID)
+			status.see(p.ProcessStatus)
 		}
 	}
-	c := infoCols{lists: lb.finish(), pidDelta: packInts(pid), local: packInts(local),
-		inst: packInts(inst), status: packInts(status), auto: newBits(len(auto))}
-	for i, a := range auto {
-		if a {
-			c.auto.set(i)
+	n := lb.items()
+	c := infoCols{lists: lb.finish(), pidDelta: pid.newInts(n), local: local.newInts(n),
+		inst: inst.newInts(n), status: status.newInts(n), auto: newBits(n)}
+	j := 0
+	for _, r := range recs {
+		for _, p := range r.ProcInstInfos {
+			c.pidDelta.set(j, p.ProcessID-r.ProcessID)
+			c.local.set(j, p.LocalInstID)
+			c.inst.set(j, p.InstID)
+			c.status.set(j, p.ProcessStatus)
+			if p.IsAuto {
+				c.auto.set(j)
+			}
+			j++
 		}
 	}
 	return c
@@ -141,21 +169,29 @@ func (rc *recColumns) build(run func(func()), recs []*record.Record) {
 // buildScalars fills the scalar columns of rc from recs.
 func (rc *recColumns) buildScalars(recs []*record.Record) {
 	n := len(recs)
-	id, procTmpl, svcTmpl := make([]int64, n), make([]int64, n), make([]int64, n)
-	rc.hasSvcTmpl = newBits(n)
-	for row, r := range recs {
-		id[row], procTmpl[row] = r.ID, r.ProcessTemplateID
+	var id, procTmpl, svcTmpl intRange
+	for _, r := range recs {
+		id.see(r.ID)
+		procTmpl.see(r.ProcessTemplateID)
 		if r.HasServiceTemplate {
-			svcTmpl[row] = r.ServiceTemplateID
+			svcTmpl.see(r.ServiceTemplateID)
+		}
+	}
+	rc.id, rc.procTmpl, rc.svcTmpl, rc.hasSvcTmpl = id.newInts(n), procTmpl.newInts(n), svcTmpl.newInts(n), newBits(n)
+	for row, r := range recs {
+		rc.id.set(row, r.ID)
+		rc.procTmpl.set(row, r.ProcessTemplateID)
+		if r.HasServiceTemplate {
+			rc.svcTmpl.set(row, r.ServiceTemplateID)
 			rc.hasSvcTmpl.set(row)
 		}
 	}
-	rc.id, rc.procTmpl, rc.svcTmpl = packInts(id), packInts(procTmpl), packInts(svcTmpl)
 }
 
 // buildStrings fills the string columns of rc that have no StrTerms.
 func (rc *recColumns) buildStrings(recs []*record.Record) {
-	var expr, ipv6, agent dictBuilder
+	n := len(recs)
+	expr, ipv6, agent := dictBuilder{codes: make([]uint32, 0, n)}, dictBuilder{codes: make([]uint32, 0, n)}, dictBuilder{codes: make([]uint32, 0, n)}
 	rc.derived = newBits(len(recs))
 	for row, r := range recs {
 		if isDerived(r) {
