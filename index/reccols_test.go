@@ -80,6 +80,16 @@ func checkRecords(t *testing.T, ix *Index, want []*record.Record) {
 			t.Fatalf("row %d: ProcessID() = %d, want %d", row, pid, w.ProcessID)
 		}
 	}
+	// A batch in another order: records that share memory stay apart.
+	rows := make([]uint32, len(want))
+	for i := range rows {
+		rows[i] = uint32(len(want) - 1 - i)
+	}
+	for i, got := range ix.Records(rows) {
+		if w := want[rows[i]]; !reflect.DeepEqual(got, w) {
+			t.Fatalf("Records: row %d:\n got %+v\nwant %+v", rows[i], got, w)
+		}
+	}
 }
 
 // clones returns deep copies of recs, so that what Build is given cannot
