@@ -32,7 +32,7 @@ func (ix *Index) Records(rows []uint32) []*record.Record {
 	for i, row := range rows {
 		r := &recs[i]
 		out[i] = r
-		ix.fill(r, row)
+		ix.RecordScalars(row, r)
 		r.ConfigTemplates, cts = rc.ct.take(int(row), cts)
 		if infos, set := ix.cols.infosOf(row); set {
 			r.ProcInstInfos = infos
@@ -57,9 +57,10 @@ func (ix *Index) Records(rows []uint32) []*record.Record {
 	return out
 }
 
-// fill sets the fields of r held by the indexes and the scalar columns:
-// every field but the expression and the lists.
-func (ix *Index) fill(r *record.Record, row uint32) {
+// RecordScalars sets every field of r but the expression and the lists
+// to those of row, allocating nothing (the strings share the index's
+// dictionaries): what comparing a row with a record needs.
+func (ix *Index) RecordScalars(row uint32, r *record.Record) {
 	rc, i := &ix.rc, int(row)
 	*r = record.Record{
 		ID:                rc.id.get(i),

@@ -76,6 +76,13 @@ func checkRecords(t *testing.T, ix *Index, want []*record.Record) {
 		if g, w := got.AppendJSON(nil, 0), w.AppendJSON(nil, 0); !bytes.Equal(g, w) {
 			t.Fatalf("row %d JSON:\n got %s\nwant %s", row, g, w)
 		}
+		var sc record.Record
+		ix.RecordScalars(uint32(row), &sc)
+		ws := *w
+		ws.Expression, ws.ConfigTemplates, ws.ProcInstInfos = "", nil, nil
+		if !reflect.DeepEqual(sc, ws) {
+			t.Fatalf("RecordScalars: row %d:\n got %+v\nwant %+v", row, sc, ws)
+		}
 		if pid := ix.ProcessID(uint32(row)); pid != w.ProcessID {
 			t.Fatalf("row %d: ProcessID() = %d, want %d", row, pid, w.ProcessID)
 		}
