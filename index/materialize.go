@@ -1,6 +1,10 @@
 package index
 
-import "procq/record"
+import (
+	"unsafe"
+
+	"procq/record"
+)
 
 // Record returns a new record of row built from the columns, with its
 // current process_status, is_auto and proc_inst_infos. Its strings share
@@ -28,7 +32,7 @@ func (ix *Index) Records(rows []uint32) []*record.Record {
 	out := make([]*record.Record, len(rows))
 	cts := make([]record.ConfigTemplate, nct)
 	pis := make([]record.ProcInstInfo, npi)
-	var exprs []byte
+	exprLen := 0
 	for i, row := range rows {
 		r := &recs[i]
 		out[i] = r
@@ -40,18 +44,20 @@ func (ix *Index) Records(rows []uint32) []*record.Record {
 			r.ProcInstInfos, pis = rc.pi.take(int(row), r.ProcessID, pis)
 		}
 		if rc.derived.has(int(row)) {
-			exprs = r.AppendDerivedExpression(exprs)
+			exprLen += r.DerivedExpressionLen()
 		} else {
 			r.Expression = rc.expr.get(int(row))
 		}
 	}
-	// The derived expressions, in row order, as substrings of one string.
-	all, off := string(exprs), 0
+	// The derived expressions share one block of exactly their size: it
+	// never moves, and each part is written once before a string points
+	// at it and never after, as unsafe.String requires.
+	exprs := make([]byte, 0, exprLen)
 	for i, row := range rows {
 		if rc.derived.has(int(row)) {
-			n := recs[i].DerivedExpressionLen()
-			recs[i].Expression = all[off : off+n]
-			off += n
+			start := len(exprs)
+			exprs = recs[i].AppendDerivedExpression(exprs)
+			recs[i].Expression = unsafe.String(&exprs[start], len(exprs)-start)
 		}
 	}
 	return out
