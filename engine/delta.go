@@ -220,19 +220,26 @@ func (e *Engine) Records(fn func(*record.Record) bool) {
 		rows[r] = uint32(row)
 	}
 	dr := e.d.recs
-	for _, row := range rows {
-		if e.d.dead(row) {
-			continue
+	// Base records are materialized a batch at a time (a few allocations
+	// a batch rather than several a record).
+	batch := make([]uint32, 0, 256)
+	for lo := 0; lo < len(rows); {
+		batch = batch[:0]
+		for ; lo < len(rows) && len(batch) < cap(batch); lo++ {
+			if !e.d.dead(rows[lo]) {
+				batch = append(batch, rows[lo])
+			}
 		}
-		r := ix.Record(row)
-		for len(dr) > 0 && dr[0].ProcessID < r.ProcessID {
-			if !fn(dr[0]) {
+		for _, r := range ix.Records(batch) {
+			for len(dr) > 0 && dr[0].ProcessID < r.ProcessID {
+				if !fn(dr[0]) {
+					return
+				}
+				dr = dr[1:]
+			}
+			if !fn(r) {
 				return
 			}
-			dr = dr[1:]
-		}
-		if !fn(r) {
-			return
 		}
 	}
 	for _, r := range dr {

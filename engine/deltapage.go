@@ -144,7 +144,7 @@ func (e *Engine) mergedPage(p *pager, ordering []api.OrderKey, res *roaring.Bitm
 	withIP := match.NeedsIP(ordering)
 	var first, last match.SortRow
 	if len(win) > 0 {
-		first, last = match.RowOf(e.ix.Record(win[0]), withIP), match.RowOf(e.ix.Record(win[len(win)-1]), withIP)
+		first, last = e.sortRow(win[0], withIP), e.sortRow(win[len(win)-1], withIP)
 	}
 	// A delta record before the window's first row precedes the page
 	// (when the window starts past 0); one after its last row follows
@@ -177,7 +177,7 @@ func (e *Engine) mergedPage(p *pager, ordering []api.OrderKey, res *roaring.Bitm
 		takeDelta := bi == len(win)
 		if !takeDelta && di < len(in) {
 			if curAt != bi {
-				cur, curAt = match.RowOf(e.ix.Record(win[bi]), withIP), bi
+				cur, curAt = e.sortRow(win[bi], withIP), bi
 			}
 			takeDelta = match.Compare(ordering, &in[di].row, &cur) < 0
 		}
@@ -188,13 +188,37 @@ func (e *Engine) mergedPage(p *pager, ordering []api.OrderKey, res *roaring.Bitm
 			di++
 		} else {
 			if pos >= off {
-				out = append(out, hit{row: int64(win[bi]), rec: e.ix.Record(win[bi])})
+				out = append(out, hit{row: int64(win[bi])})
 			}
 			bi++
 		}
 		pos++
 	}
+	e.materialize(out)
 	return out
+}
+
+// sortRow returns the sort values of base row row, materializing nothing.
+func (e *Engine) sortRow(row uint32, withIP bool) match.SortRow {
+	var r record.Record
+	e.ix.RecordScalars(row, &r)
+	return match.RowOf(&r, withIP)
+}
+
+// materialize gives the base rows of hits their records, as one batch.
+func (e *Engine) materialize(hits []hit) {
+	var rows []uint32
+	for _, h := range hits {
+		if h.row >= 0 {
+			rows = append(rows, uint32(h.row))
+		}
+	}
+	recs := e.ix.Records(rows)
+	for i := range hits {
+		if hits[i].row >= 0 {
+			hits[i].rec, recs = recs[0], recs[1:]
+		}
+	}
 }
 
 // deltaRow is a delta record with its sort values.

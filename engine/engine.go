@@ -230,10 +230,7 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	if dl.expired() {
 		return nil, ctx.Err()
 	}
-	res.Rows = make([]*record.Record, len(rows))
-	for i, row := range rows {
-		res.Rows[i] = e.ix.Record(row)
-	}
+	res.Rows = e.ix.Records(rows)
 	return res, nil
 }
 

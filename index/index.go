@@ -25,11 +25,12 @@ func (s Span) Len() int { return int(s.Hi - s.Lo) }
 
 // Index is the set of indexes over records in row order.
 type Index struct {
-	// recs holds the records, row i at recs[i], in topology order:
-	// business, set env, set, module, service instance, bk_process_id.
-	// Their process_status, is_auto and proc_inst_infos are those of the
-	// build: the current ones are in cols (see Record).
-	recs []*record.Record
+	// n is the number of rows, numbered in topology order: business, set
+	// env, set, module, service instance, bk_process_id. No record is
+	// kept: rc and the indexes hold their fields as columns (see Record),
+	// cols the current process_status, is_auto and proc_inst_infos.
+	n    int
+	rc   recColumns
 	cols columns
 
 	biz     map[int64]Span
@@ -58,25 +59,15 @@ type Index struct {
 }
 
 // Build numbers the records in topology order and indexes them. recs is
-// reordered in place and kept; bk_process_id must be unique (the caller
-// checks).
+// reordered in place but not kept: the index holds their fields as
+// columns. bk_process_id must be unique (the caller checks).
 func Build(recs []*record.Record) *Index {
 	if !slices.IsSortedFunc(recs, compareTopology) {
 		slices.SortFunc(recs, compareTopology)
 	}
-	ix := &Index{recs: recs, biz: make(map[int64]Span), bizRows: make(map[int64]*roaring.Bitmap)}
 	n := len(recs)
-	for lo := 0; lo < n; {
-		hi := lo + 1
-		for hi < n && recs[hi].BizID == recs[lo].BizID {
-			hi++
-		}
-		ix.biz[recs[lo].BizID] = Span{uint32(lo), uint32(hi)}
-		b := roaring.New()
-		b.AddRange(uint64(lo), uint64(hi))
-		ix.bizRows[recs[lo].BizID] = b
-		lo = hi
-	}
+	ix := &Index{n: n}
+	ix.buildBiz(recs)
 
 	// Every index is built on its own goroutine; a sort order waits only
 	// for the ranks it needs, so the two cores stay busy to the end.
@@ -92,11 +83,7 @@ func Build(recs []*record.Record) *Index {
 	}
 	run(func() {
 		defer close(ranked[KeyProcessID])
-		ranks[KeyProcessID], ix.pidRows = intRanks(n, func(i int) int64 { return recs[i].ProcessID })
-		ix.pids = make([]int64, n)
-		for i, row := range ix.pidRows {
-			ix.pids[i] = recs[row].ProcessID
-		}
+		ranks[KeyProcessID] = ix.buildPids(recs)
 	})
 	run(func() {
 		defer close(ranked[KeyID])
@@ -122,10 +109,17 @@ func Build(recs []*record.Record) *Index {
 	})
 	run(func() { ix.Env = buildStrTerms(n, func(i int) string { return recs[i].SetEnv }, false) })
 	run(func() {
-		ix.ServiceInstanceID, _ = buildIntTerms(n, func(i int) int64 { return recs[i].ServiceInstanceID })
+		var rowTerm []uint32
+		ix.ServiceInstanceID, rowTerm = buildIntTerms(n, func(i int) int64 { return recs[i].ServiceInstanceID })
+		ix.rc.svcInst = packUints(rowTerm)
 	})
-	run(func() { ix.CloudID, _ = buildIntTerms(n, func(i int) int64 { return recs[i].CloudID }) })
-	ix.buildStatus(run)
+	run(func() {
+		var rowTerm []uint32
+		ix.CloudID, rowTerm = buildIntTerms(n, func(i int) int64 { return recs[i].CloudID })
+		ix.rc.cloud = packUints(rowTerm)
+	})
+	ix.buildStatus(run, recs)
+	ix.rc.build(run, recs)
 	run(func() { ix.SetName = buildStrTerms(n, func(i int) string { return recs[i].SetName }, true) })
 	run(func() { ix.ModuleName = buildStrTerms(n, func(i int) string { return recs[i].ModuleName }, true) })
 	run(func() { ix.ServiceName = buildStrTerms(n, func(i int) string { return recs[i].ServiceName }, true) })
@@ -173,6 +167,7 @@ func Build(recs []*record.Record) *Index {
 		})
 	}
 	wg.Wait()
+	ix.rc.pidRank, ix.rc.setTerm, ix.rc.moduleTerm = ranks[KeyProcessID], ranks[KeySetID], ranks[KeyModuleID]
 	// Suffix orders are only needed by suffix globs; sort them in the
 	// background so the engine can answer everything else at once.
 	for _, d := range []*StrTerms{ix.SetName, ix.ModuleName, ix.ServiceName, ix.ProcessName} {
@@ -181,10 +176,48 @@ func Build(recs []*record.Record) *Index {
 	return ix
 }
 
+// buildBiz numbers the businesses of recs, in row order.
+func (ix *Index) buildBiz(recs []*record.Record) {
+	ix.biz, ix.bizRows = make(map[int64]Span), make(map[int64]*roaring.Bitmap)
+	n := len(recs)
+	for lo := 0; lo < n; {
+		hi := lo + 1
+		for hi < n && recs[hi].BizID == recs[lo].BizID {
+			hi++
+		}
+		ix.biz[recs[lo].BizID] = Span{uint32(lo), uint32(hi)}
+		b := roaring.New()
+		b.AddRange(uint64(lo), uint64(hi))
+		ix.bizRows[recs[lo].BizID] = b
+		ix.rc.bizLo, ix.rc.bizID = append(ix.rc.bizLo, uint32(lo)), append(ix.rc.bizID, recs[lo].BizID)
+		lo = hi
+	}
+}
+
+// buildPids fills the bk_process_id lookup and returns each row's rank by
+// bk_process_id.
+func (ix *Index) buildPids(recs []*record.Record) []uint32 {
+	n := len(recs)
+	rank, pidRows := intRanks(n, func(i int) int64 { return recs[i].ProcessID })
+	ix.pidRows, ix.pids = pidRows, make([]int64, n)
+	for i, row := range pidRows {
+		ix.pids[i] = recs[row].ProcessID
+	}
+	if _, dup := ix.DuplicateProcess(); dup {
+		// Ranks of equal ids are equal: keep the ids by row (an index
+		// with a duplicate is only built to be rejected).
+		ix.rc.pidByRow = make([]int64, n)
+		for row, r := range recs {
+			ix.rc.pidByRow[row] = r.ProcessID
+		}
+	}
+	return rank
+}
+
 // buildStatus indexes process_status and is_auto and fills the status
 // columns, on goroutines started by run.
-func (ix *Index) buildStatus(run func(func())) {
-	recs, n := ix.recs, len(ix.recs)
+func (ix *Index) buildStatus(run func(func()), recs []*record.Record) {
+	n := len(recs)
 	run(func() {
 		var rowTerm []uint32
 		ix.Status, rowTerm = buildIntTerms(n, func(i int) int64 { return recs[i].ProcessStatus })
@@ -265,29 +298,15 @@ func compareTopology(a, b *record.Record) int {
 }
 
 // Len returns the number of rows.
-func (ix *Index) Len() int { return len(ix.recs) }
-
-// Record returns the record of row with its current process_status,
-// is_auto and proc_inst_infos: the record Build was given when no status
-// update changed it, otherwise a copy with the updates applied. Either way
-// it is shared with the index: read only.
-func (ix *Index) Record(row uint32) *record.Record {
-	r := ix.recs[row]
-	status, auto := ix.cols.statusOf(row), ix.cols.autoOf(row)
-	infos, set := ix.cols.infosOf(row)
-	if status == r.ProcessStatus && auto == r.IsAuto && !set {
-		return r
-	}
-	c := *r
-	c.ProcessStatus, c.IsAuto = status, auto
-	if set {
-		c.ProcInstInfos = infos
-	}
-	return &c
-}
+func (ix *Index) Len() int { return ix.n }
 
 // ProcessID returns the bk_process_id of row.
-func (ix *Index) ProcessID(row uint32) int64 { return ix.recs[row].ProcessID }
+func (ix *Index) ProcessID(row uint32) int64 {
+	if ix.rc.pidByRow != nil {
+		return ix.rc.pidByRow[row]
+	}
+	return ix.pids[ix.rc.pidRank[row]]
+}
 
 // Biz returns the span of rows of business id.
 func (ix *Index) Biz(id int64) (Span, bool) {
@@ -342,8 +361,9 @@ func (ix *Index) ProcessesIn(lo, hi int64) *roaring.Bitmap {
 	return b
 }
 
-// Sizes reports the bytes held by each index, by name, excluding the
-// records themselves.
+// Sizes reports the bytes held by each index, by name, and by the columns
+// of the fields no index holds (record_columns) and their dictionaries
+// (record_dictionaries).
 func (ix *Index) Sizes() map[string]uint64 {
 	s := map[string]uint64{
 		"env": ix.Env.sizeInBytes(), "set_id": ix.SetID.sizeInBytes(),
@@ -372,6 +392,7 @@ func (ix *Index) Sizes() map[string]uint64 {
 		}
 	}
 	s["orders"] = orders
+	s["record_columns"], s["record_dictionaries"] = ix.rc.sizes()
 	return s
 }
 

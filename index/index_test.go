@@ -101,7 +101,7 @@ func TestBuildInvertedIndexes(t *testing.T) {
 	}
 	for _, r := range recs {
 		row, ok := ix.RowOfProcess(r.ProcessID)
-		if !ok || ix.Record(row) != r {
+		if !ok || !reflect.DeepEqual(ix.Record(row), r) {
 			t.Fatalf("RowOfProcess(%d) = %d, %v", r.ProcessID, row, ok)
 		}
 	}
