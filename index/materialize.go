@@ -3,7 +3,7 @@ package index
 import (
 	"unsafe"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // Record returns a new record of row built from the columns, with its

@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strconv"
 
-	"procq/record"
+	"github.com/procq/procq/record"
 )
 
 // recColumns holds the fields of every row that no index already holds,

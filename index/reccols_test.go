@@ -8,8 +8,8 @@ import (
 	"slices"
 	"testing"
 
-	"procq/internal/synth"
-	"procq/record"
+	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 // edgeRecords returns records with edge values: empty strings, no service
