@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/procq/procq/engine"
 	"github.com/procq/procq/record"
 	"github.com/procq/procq/snapshot"
 )
@@ -97,33 +98,7 @@ func (s *Store) checkpoint(ctx context.Context) (info CheckpointInfo, err error)
 	}
 
 	path := filepath.Join(s.dir, snapName(seq))
-	w, err := snapshot.Create(path)
-	if err != nil {
-		return info, err
-	}
-	progress, total := s.opts.CheckpointProgress, e.Len()
-	e.Records(func(r *record.Record) bool {
-		if info.Records%(1<<16) == 0 {
-			if progress != nil {
-				progress(info.Records, total)
-			}
-			if err = ctx.Err(); err != nil {
-				return false
-			}
-		}
-		if err = w.Append(r); err != nil {
-			return false
-		}
-		info.Records++
-		return true
-	})
-	if err != nil {
-		return info, errors.Join(err, w.Abort())
-	}
-	if progress != nil {
-		progress(info.Records, total)
-	}
-	if err := w.Commit(); err != nil {
+	if info.Records, err = s.writeSnapshot(ctx, e, path); err != nil {
 		return info, err
 	}
 	s.at("checkpoint-snapshot")
@@ -150,6 +125,39 @@ func (s *Store) checkpoint(ctx context.Context) (info CheckpointInfo, err error)
 		}
 	}
 	return info, nil
+}
+
+// writeSnapshot writes e's records as a snapshot at path (atomically:
+// nothing is there unless it returns nil) and returns their number,
+// telling Options.CheckpointProgress as it goes.
+func (s *Store) writeSnapshot(ctx context.Context, e *engine.Engine, path string) (n int, err error) {
+	w, err := snapshot.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	progress, total := s.opts.CheckpointProgress, e.Len()
+	e.Records(func(r *record.Record) bool {
+		if n%(1<<16) == 0 {
+			if progress != nil {
+				progress(n, total)
+			}
+			if err = ctx.Err(); err != nil {
+				return false
+			}
+		}
+		if err = w.Append(r); err != nil {
+			return false
+		}
+		n++
+		return true
+	})
+	if err != nil {
+		return n, errors.Join(err, w.Abort())
+	}
+	if progress != nil {
+		progress(n, total)
+	}
+	return n, w.Commit()
 }
 
 // trim makes the snapshot at path, covering batch seq, the store's
