@@ -125,6 +125,22 @@ func Build(recs []*record.Record) *Index {
 	run(func() { ix.ServiceName = buildStrTerms(n, func(i int) string { return recs[i].ServiceName }, true) })
 	run(func() { ix.CloudName = buildStrTerms(n, func(i int) string { return recs[i].CloudName }, false) })
 
+	ix.buildOrders(run, recs, &ranks, &ranked)
+	wg.Wait()
+	ix.rc.pidRank, ix.rc.setTerm, ix.rc.moduleTerm = ranks[KeyProcessID], ranks[KeySetID], ranks[KeyModuleID]
+	// Suffix orders are only needed by suffix globs; sort them in the
+	// background so the engine can answer everything else at once.
+	for _, d := range []*StrTerms{ix.SetName, ix.ModuleName, ix.ServiceName, ix.ProcessName} {
+		go d.suffixOrder()
+	}
+	return ix
+}
+
+// buildOrders starts, through run, the sort order of every key: rows in
+// (business, key rank, bk_process_id) order, each waiting only for the
+// ranks it needs (ranked[k] closes once ranks[k] is set).
+func (ix *Index) buildOrders(run func(func()), recs []*record.Record, ranks *[NumKeys][]uint32, ranked *[NumKeys]chan struct{}) {
+	n := len(recs)
 	// Row → business number, for the business-major counting sorts.
 	bizOf := make([]uint32, n)
 	var nbiz uint32
@@ -166,14 +182,6 @@ func Build(recs []*record.Record) *Index {
 			ix.orders[k] = newOrder(perm, rank)
 		})
 	}
-	wg.Wait()
-	ix.rc.pidRank, ix.rc.setTerm, ix.rc.moduleTerm = ranks[KeyProcessID], ranks[KeySetID], ranks[KeyModuleID]
-	// Suffix orders are only needed by suffix globs; sort them in the
-	// background so the engine can answer everything else at once.
-	for _, d := range []*StrTerms{ix.SetName, ix.ModuleName, ix.ServiceName, ix.ProcessName} {
-		go d.suffixOrder()
-	}
-	return ix
 }
 
 // buildBiz numbers the businesses of recs, in row order.
