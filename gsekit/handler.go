@@ -7,7 +7,8 @@
 //
 // Over HTTP the handler answers the SPEC's envelope in every case:
 //
-//	200  result true
+//	200  result true, with the headers X-Procq-Version and ETag
+//	304  If-None-Match names the ETag the answer would carry: no body
 //	400  a validation (4100001), expression (4111001) or slice (4111003) error
 //	401  bad bk_app_code/bk_app_secret, when HandlerOptions.Authorize is set (code 401)
 //	404  a path that is not an endpoint, through Route or NotFound (code 404)
@@ -27,6 +28,7 @@ import (
 	"io"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/procq/procq/api"
@@ -168,10 +170,18 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
 		ctx, cancel = context.WithTimeout(ctx, h.opts.Timeout)
 		defer cancel()
 	}
+	tag := ETag(e.Version(), r.URL.RawQuery, body)
+	if r.Header.Get("If-None-Match") != "" && notModified(r, tag) {
+		if _, perr := api.ParseRequest(body); perr == nil {
+			h.notModified(w, o, e, tag)
+			return
+		}
+	}
 	resp, err := e.Do(ctx, body)
 	var ae *api.Error
 	switch {
 	case err == nil:
+		setVersion(w, e, tag)
 		h.write(w, o, http.StatusOK, 0, resp)
 	case errors.As(err, &ae):
 		o.Err = err
@@ -207,6 +217,22 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// setVersion sets the headers of a versioned answer: the data version
+// and the entity tag.
+func setVersion(w http.ResponseWriter, e *engine.Engine, tag string) {
+	hd := w.Header()
+	hd.Set(VersionHeader, strconv.FormatUint(e.Version(), 10))
+	hd.Set("ETag", tag)
+}
+
+// notModified answers 304 with no body: the client's copy, tagged tag, is
+// still the answer on e's data.
+func (h *handler) notModified(w http.ResponseWriter, o *Outcome, e *engine.Engine, tag string) {
+	setVersion(w, e, tag)
+	o.Status = http.StatusNotModified
+	w.WriteHeader(http.StatusNotModified)
 }
 
 // fail writes an error envelope with a message of the handler's own.

@@ -89,6 +89,8 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\n\"procq help COMMAND\" or \"procq COMMAND -h\" lists a command's flags with their defaults.")
 	fmt.Fprintln(w, "The request contract: docs/API.md.")
+	fmt.Fprintln(w, "\nextensions (opt-in, docs/API.md \"Extensions\"):")
+	fmt.Fprintln(w, "  versioned answers  X-Procq-Version and ETag on every answer; If-None-Match answers 304")
 }
 
 func main() { os.Exit(run(os.Args[1:])) }
