@@ -66,6 +66,11 @@ type Query struct {
 	Offset uint64
 	// Limit is the page size, 1..MaxPageSize.
 	Limit int
+	// Facets are the facet fields asked (an extension), each once, in
+	// request order; empty means none.
+	Facets []string
+	// FacetLimit is the number of values each facet lists, 1..MaxFacetLimit.
+	FacetLimit int
 }
 
 // Scope is the scope object of a request (SPEC section 3). An empty list
@@ -213,7 +218,7 @@ func parse(body []byte) (*Query, *Error) {
 	}
 	q := &Query{}
 	for _, step := range []func(map[string]json.RawMessage, *Query) *Error{
-		parseBizAndScope, parseFilters, parseView, parsePage,
+		parseBizAndScope, parseFilters, parseView, parsePage, parseExtensions,
 	} {
 		if e := step(top, q); e != nil {
 			return nil, e

@@ -161,6 +161,8 @@ type Result struct {
 	Count  uint64
 	Rows   []*record.Record
 	Fields record.FieldSet
+	// Facets are the counts the request's facets asked, nil when none.
+	Facets []api.Facet
 }
 
 // Query answers a request parsed by api.ParseRequest (validated, its
@@ -200,6 +202,9 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		if dm = ds.matches(e.d.recs); dl.expired() {
 			return nil, ctx.Err()
 		}
+	}
+	if len(q.Facets) > 0 {
+		res.Facets = e.facets(q, bm, dm)
 	}
 	if bm == nil && len(dm) == 0 {
 		return res, nil
@@ -248,7 +253,11 @@ func (e *Engine) Do(ctx context.Context, body []byte) ([]byte, error) {
 		if res, err = e.Query(ctx, q); err == nil {
 			// About a kilobyte a full record: one allocation, no regrowth.
 			buf := make([]byte, 0, 256+1024*len(res.Rows))
-			return api.AppendSuccess(buf, int(res.Count), res.Rows, res.Fields), nil
+			buf = api.AppendSuccess(buf, int(res.Count), res.Rows, res.Fields)
+			if len(q.Facets) > 0 {
+				buf = api.AppendFacets(buf, res.Facets)
+			}
+			return buf, nil
 		}
 	}
 	var ae *api.Error

@@ -91,6 +91,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "The request contract: docs/API.md.")
 	fmt.Fprintln(w, "\nextensions (opt-in, docs/API.md \"Extensions\"):")
 	fmt.Fprintln(w, "  versioned answers  X-Procq-Version and ETag on every answer; If-None-Match answers 304")
+	fmt.Fprintln(w, `  facets             request keys "facets":[FIELD,...] and "facet_limit":N add data.facets, the counts by value`)
 }
 
 func main() { os.Exit(run(os.Args[1:])) }

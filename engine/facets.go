@@ -1,0 +1,217 @@
+package engine
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/index"
+	"github.com/procq/procq/record"
+)
+
+// facetTerm is one value of a facet field: its JSON, its sort key and the
+// base rows holding it.
+type facetTerm struct {
+	json []byte
+	num  int64 // sort key of numbers and booleans
+	str  string
+	rows *roaring.Bitmap
+}
+
+// facetField is how the engine counts one facet field: the terms of the
+// base, and the value of a delta record.
+type facetField struct {
+	terms func(ix *index.Index) []facetTerm
+	value func(r *record.Record) facetTerm
+	isStr bool
+}
+
+var facetFields = map[string]facetField{
+	"process_status": {
+		terms: func(ix *index.Index) []facetTerm { return fixedTerms(ix.Status, intTerm, 0, 1, 2) },
+		value: func(r *record.Record) facetTerm { return intTerm(r.ProcessStatus) },
+	},
+	"is_auto": {
+		terms: func(ix *index.Index) []facetTerm {
+			return fixedTerms(ix.IsAuto, func(v int64) facetTerm { return boolTerm(v == 1) }, 0, 1)
+		},
+		value: func(r *record.Record) facetTerm { return boolTerm(r.IsAuto) },
+	},
+	"bk_set_id": {
+		terms: func(ix *index.Index) []facetTerm { return distinctTerms(ix, ix.SetID, getSetID) },
+		value: func(r *record.Record) facetTerm { return intTerm(r.SetID) },
+	},
+	"bk_module_id": {
+		terms: func(ix *index.Index) []facetTerm { return distinctTerms(ix, ix.ModuleID, getModuleID) },
+		value: func(r *record.Record) facetTerm { return intTerm(r.ModuleID) },
+	},
+	"bk_cloud_id": {
+		terms: func(ix *index.Index) []facetTerm { return distinctTerms(ix, ix.CloudID, getCloudID) },
+		value: func(r *record.Record) facetTerm { return intTerm(r.CloudID) },
+	},
+	"bk_process_name": {
+		terms: func(ix *index.Index) []facetTerm { return strTerms(ix.ProcessName) },
+		value: func(r *record.Record) facetTerm { return strTerm(r.ProcessName) },
+		isStr: true,
+	},
+	"bk_set_env": {
+		terms: func(ix *index.Index) []facetTerm { return strTerms(ix.Env) },
+		value: func(r *record.Record) facetTerm { return strTerm(r.SetEnv) },
+		isStr: true,
+	},
+}
+
+func getSetID(r *record.Record) int64    { return r.SetID }
+func getModuleID(r *record.Record) int64 { return r.ModuleID }
+func getCloudID(r *record.Record) int64  { return r.CloudID }
+
+func intTerm(v int64) facetTerm {
+	return facetTerm{json: strconv.AppendInt(nil, v, 10), num: v}
+}
+
+func boolTerm(v bool) facetTerm {
+	if v {
+		return facetTerm{json: []byte("true"), num: 1}
+	}
+	return facetTerm{json: []byte("false"), num: 0}
+}
+
+func strTerm(s string) facetTerm { return facetTerm{json: record.AppendString(nil, s), str: s} }
+
+// fixedTerms is the terms of a field with a few known values, written by
+// mk; is_auto's are 0 and 1 for false and true.
+func fixedTerms(t *index.IntTerms, mk func(int64) facetTerm, vals ...int64) []facetTerm {
+	out := make([]facetTerm, len(vals))
+	for i, v := range vals {
+		out[i] = mk(v)
+		out[i].rows = t.Get(v)
+	}
+	return out
+}
+
+// strTerms is every term of a string field.
+func strTerms(t *index.StrTerms) []facetTerm {
+	out := make([]facetTerm, t.Len())
+	for id := range out {
+		out[id] = strTerm(t.Term(uint32(id)))
+		out[id].rows = t.Rows(uint32(id))
+	}
+	return out
+}
+
+// distinctCache keeps the distinct values of the integer term indexes
+// recently faceted: package index does not list them, so they are read
+// from the records once per index of terms (status writes share it).
+var distinctCache struct {
+	sync.Mutex
+	m    map[*index.IntTerms][]int64
+	keys []*index.IntTerms
+}
+
+// distinctCacheSize bounds the term indexes distinctCache keeps.
+const distinctCacheSize = 8
+
+// distinctTerms is every value of an integer field whose index is t.
+func distinctTerms(ix *index.Index, t *index.IntTerms, get func(*record.Record) int64) []facetTerm {
+	vals := distinctValues(ix, t, get)
+	out := make([]facetTerm, len(vals))
+	for i, v := range vals {
+		out[i] = intTerm(v)
+		out[i].rows = t.Get(v)
+	}
+	return out
+}
+
+func distinctValues(ix *index.Index, t *index.IntTerms, get func(*record.Record) int64) []int64 {
+	c := &distinctCache
+	c.Lock()
+	defer c.Unlock()
+	if v, ok := c.m[t]; ok {
+		return v
+	}
+	seen := make(map[int64]struct{}, t.Len())
+	vals := make([]int64, 0, t.Len())
+	for row := range uint32(ix.Len()) {
+		v := get(ix.Record(row))
+		if _, ok := seen[v]; !ok {
+			seen[v] = struct{}{}
+			vals = append(vals, v)
+		}
+	}
+	slices.Sort(vals)
+	if c.m == nil {
+		c.m = make(map[*index.IntTerms][]int64)
+	}
+	if len(c.keys) == distinctCacheSize {
+		delete(c.m, c.keys[0])
+		c.keys = c.keys[1:]
+	}
+	c.m[t], c.keys = vals, append(c.keys, t)
+	return vals
+}
+
+// facets counts each asked field over the result: the live base rows bm
+// (tombstones already removed; nil when none) and the delta matches dm.
+func (e *Engine) facets(q *api.Query, bm *roaring.Bitmap, dm []*record.Record) []api.Facet {
+	out := make([]api.Facet, 0, len(q.Facets))
+	for _, name := range q.Facets {
+		f := facetFields[name]
+		counts := map[string]*facetCount{}
+		if bm != nil {
+			for _, t := range f.terms(e.ix) {
+				if t.rows == nil {
+					continue
+				}
+				if n := bm.AndCardinality(t.rows); n > 0 {
+					counts[string(t.json)] = &facetCount{facetTerm: t, n: n}
+				}
+			}
+		}
+		for _, r := range dm {
+			t := f.value(r)
+			if c, ok := counts[string(t.json)]; ok {
+				c.n++
+			} else {
+				counts[string(t.json)] = &facetCount{facetTerm: t, n: 1}
+			}
+		}
+		out = append(out, topFacet(name, f.isStr, counts, q.FacetLimit))
+	}
+	return out
+}
+
+type facetCount struct {
+	facetTerm
+	n uint64
+}
+
+// topFacet keeps the limit most frequent values: count descending, then
+// value ascending.
+func topFacet(name string, isStr bool, counts map[string]*facetCount, limit int) api.Facet {
+	all := make([]*facetCount, 0, len(counts))
+	for _, c := range counts {
+		all = append(all, c)
+	}
+	slices.SortFunc(all, func(a, b *facetCount) int {
+		if c := cmp.Compare(b.n, a.n); c != 0 {
+			return c
+		}
+		if isStr {
+			return cmp.Compare(a.str, b.str)
+		}
+		return cmp.Compare(a.num, b.num)
+	})
+	f := api.Facet{Field: name, Values: make([]api.FacetValue, 0, min(limit, len(all)))}
+	for i, c := range all {
+		if i < limit {
+			f.Values = append(f.Values, api.FacetValue{Value: c.json, Count: c.n})
+		} else {
+			f.Other += c.n
+		}
+	}
+	return f
+}
