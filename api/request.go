@@ -71,6 +71,9 @@ type Query struct {
 	Facets []string
 	// FacetLimit is the number of values each facet lists, 1..MaxFacetLimit.
 	FacetLimit int
+	// Explain asks the engine for the steps of its answer. It is not read
+	// from the body (which stays GSEKit's): the caller sets it.
+	Explain bool
 }
 
 // Scope is the scope object of a request (SPEC section 3). An empty list

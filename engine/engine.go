@@ -163,6 +163,8 @@ type Result struct {
 	Fields record.FieldSet
 	// Facets are the counts the request's facets asked, nil when none.
 	Facets []api.Facet
+	// Explain is how the answer was found, when the query asked.
+	Explain *Explain
 }
 
 // Query answers a request parsed by api.ParseRequest (validated, its
@@ -185,7 +187,12 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		}
 		ds = &deltaSide{m: m, dl: dl}
 	}
-	plan, err := e.plan(dl, q, ds)
+	var x *explainer
+	if q.Explain {
+		x = newExplainer(e.version)
+		defer func() { res.Explain = &x.x }()
+	}
+	plan, err := e.plan(dl, q, ds, x)
 	if err != nil {
 		return nil, err
 	}
@@ -199,12 +206,16 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	var dm []*record.Record
 	if ds != nil {
 		bm = e.live(bm)
+		x.mark()
 		if dm = ds.matches(e.d.recs); dl.expired() {
 			return nil, ctx.Err()
 		}
+		x.step("delta", uint64(len(e.d.recs)), uint64(len(dm)), nil, 0)
 	}
 	if len(q.Facets) > 0 {
+		x.mark()
 		res.Facets = e.facets(q, bm, dm)
+		x.step("facets", card(bm)+uint64(len(dm)), uint64(len(q.Facets)), q.Facets, len(q.Facets))
 	}
 	if bm == nil && len(dm) == 0 {
 		return res, nil
@@ -220,6 +231,8 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		keys = append(keys, sortKey{key: key, desc: k.Desc})
 	}
 	p := pager{ix: e.ix, dl: dl, keys: normalizeOrdering(keys)}
+	x.mark()
+	defer func() { x.step("page", res.Count, uint64(len(res.Rows)), orderingTerms(q.Ordering), len(q.Ordering)) }()
 	if len(dm) > 0 {
 		hits := e.mergedPage(&p, q.Ordering, bm, r, plan.span, dm, q.Offset, q.Limit)
 		if dl.expired() {
@@ -247,19 +260,11 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 // expression error; anything else (such as the context's error) is an
 // unexpected failure, and the envelope then says so with result false.
 func (e *Engine) Do(ctx context.Context, body []byte) ([]byte, error) {
-	q, err := api.ParseRequest(body)
-	if err == nil {
-		var res *Result
-		if res, err = e.Query(ctx, q); err == nil {
-			// About a kilobyte a full record: one allocation, no regrowth.
-			buf := make([]byte, 0, 256+1024*len(res.Rows))
-			buf = api.AppendSuccess(buf, int(res.Count), res.Rows, res.Fields)
-			if len(q.Facets) > 0 {
-				buf = api.AppendFacets(buf, res.Facets)
-			}
-			return buf, nil
-		}
-	}
+	return e.DoWith(ctx, body, DoOptions{})
+}
+
+// doError is the envelope of a failed Do and its error.
+func (e *Engine) doError(err error) ([]byte, error) {
 	var ae *api.Error
 	if errors.As(err, &ae) {
 		return api.AppendError(nil, ae), err

@@ -23,6 +23,7 @@ package gsekit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -57,6 +58,11 @@ type HandlerOptions struct {
 	// bk_app_secret of every request body (empty when absent or not
 	// strings) before it is answered; false answers 401.
 	Authorize func(appCode, appSecret string) bool
+	// SlowLog, when positive with OnSlow set, is the query time from which
+	// a successful request is answered again with explain and OnSlow
+	// called with the request, its time and the explain (JSON).
+	SlowLog time.Duration
+	OnSlow  func(r *http.Request, took time.Duration, explain []byte)
 	// Observe, when set, is called once per request after the answer is
 	// written, from the request's goroutine.
 	Observe func(r *http.Request, o *Outcome)
@@ -177,7 +183,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
 			return
 		}
 	}
-	resp, err := e.Do(ctx, body)
+	t0 := time.Now()
+	resp, err := e.DoWith(ctx, body, engine.DoOptions{Explain: r.URL.Query().Get("explain") == "1"})
+	if err == nil && h.opts.SlowLog > 0 && h.opts.OnSlow != nil && time.Since(t0) >= h.opts.SlowLog {
+		h.explainSlow(r, e, body, time.Since(t0))
+	}
 	var ae *api.Error
 	switch {
 	case err == nil:
@@ -217,6 +227,25 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// explainSlow answers body again on e with explain, for the slow log. It
+// costs a second run of the query, paid by slow requests only.
+func (h *handler) explainSlow(r *http.Request, e *engine.Engine, body []byte, took time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), max(h.opts.Timeout, time.Second))
+	defer cancel()
+	resp, err := e.DoWith(ctx, body, engine.DoOptions{Explain: true})
+	if err != nil {
+		return
+	}
+	var env struct {
+		Data struct {
+			Explain json.RawMessage `json:"explain"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(resp, &env) == nil {
+		h.opts.OnSlow(r, took, env.Data.Explain)
+	}
 }
 
 // setVersion sets the headers of a versioned answer: the data version

@@ -109,6 +109,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// QueryTimeout bounds one query; 0 means DefaultQueryTimeout.
 	QueryTimeout time.Duration
+	// SlowLog, when positive, logs (at warn) the explain of every query
+	// that took at least this long.
+	SlowLog time.Duration
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are
 	// those of http.Server; 0 means the Default of the same name.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -224,6 +227,8 @@ func New(cfg Config) *Server {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Timeout:      cfg.QueryTimeout,
 		Observe:      s.observe,
+		SlowLog:      cfg.SlowLog,
+		OnSlow:       s.slow,
 	}
 	if cfg.Credentials != nil {
 		opts.Authorize = cfg.Credentials.Check
@@ -409,6 +414,11 @@ func (s *Server) observe(r *http.Request, o *gsekit.Outcome) {
 		msg = "request failed"
 	}
 	s.log.LogAttrs(r.Context(), level, msg, attrs...)
+}
+
+// slow logs the explain of a slow query.
+func (s *Server) slow(r *http.Request, took time.Duration, explain []byte) {
+	s.log.Warn("slow query", "path", r.URL.Path, "remote", r.RemoteAddr, seconds("duration", took), "explain", string(explain))
 }
 
 // healthz answers 200 with the kind of source served (never its path),

@@ -92,6 +92,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nextensions (opt-in, docs/API.md \"Extensions\"):")
 	fmt.Fprintln(w, "  versioned answers  X-Procq-Version and ETag on every answer; If-None-Match answers 304")
 	fmt.Fprintln(w, `  facets             request keys "facets":[FIELD,...] and "facet_limit":N add data.facets, the counts by value`)
+	fmt.Fprintln(w, "  explain            POST ...?explain=1 or procq query --explain add data.explain; serve --slow-log DURATION logs slow ones")
 }
 
 func main() { os.Exit(run(os.Args[1:])) }
