@@ -61,6 +61,7 @@ var commands = []command{
 	{"apply", "apply changes to a data directory", applyUsage, runApply},
 	{"checkpoint", "write a data directory's snapshot", checkpointUsage, runCheckpoint},
 	{"repair", "salvage the valid batches of a damaged journal", "repair --data-dir DIR", runRepair},
+	{"diff", "list the processes that differ between two snapshots (exit 1 if any)", diffUsage, runDiff},
 	{"version", "print procq's version, commit and Go version", "version", runVersion},
 }
 
@@ -130,9 +131,15 @@ func run(args []string) int {
 // exitCode prints err, if it is to be printed, and returns the exit status.
 func exitCode(name string, err error) int {
 	var ue *usageError
+	var es *exitStatus
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &es):
+		if es.err != nil {
+			fmt.Fprintf(os.Stderr, "procq %s: %v\n", name, es.err)
+		}
+		return es.code
 	case errors.Is(err, errQueryFailed):
 		return 1
 	case errors.As(err, &ue):
