@@ -45,7 +45,7 @@ func parseExtensions(top map[string]json.RawMessage, q *Query) *Error {
 		}
 		q.FacetLimit = int(n)
 	}
-	return nil
+	return parseAfter(top, q)
 }
 
 // FacetValue is one value of a facet and the number of matches holding it.

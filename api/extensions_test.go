@@ -51,3 +51,29 @@ func TestAppendFacets(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }
+
+func TestParseAfter(t *testing.T) {
+	const req = `{"bk_biz_id":2,"scope":{},"ordering":"bk_set_id","pagesize":3,"after":%s}`
+	first, err := ParseRequest([]byte(strings.Replace(req, "%s", `""`, 1)))
+	if err != nil || !first.Cursor || first.After != nil || first.Offset != 0 || first.Limit != 3 {
+		t.Fatalf("first page: %+v %v", first, err)
+	}
+	c := (&Cursor{ProcessID: 9, SetID: 4, Sig: first.Sig}).Encode()
+	q, err := ParseRequest([]byte(strings.Replace(req, "%s", `"`+c+`"`, 1)))
+	if err != nil || q.After == nil || q.After.ProcessID != 9 || q.After.SetID != 4 {
+		t.Fatalf("next page: %+v %v", q, err)
+	}
+	for _, tc := range []struct{ name, body, has string }{
+		{"another ordering", strings.Replace(strings.Replace(req, "bk_set_id", "-bk_set_id", 1), "%s", `"`+c+`"`, 1), "another filter or ordering"},
+		{"another filter", strings.Replace(strings.Replace(req, `"scope":{}`, `"scope":{"bk_set_env":"1"}`, 1), "%s", `"`+c+`"`, 1), "another filter or ordering"},
+		{"garbage", strings.Replace(req, "%s", `"zz!"`, 1), "not a cursor"},
+		{"not a string", strings.Replace(req, "%s", `7`, 1), "after"},
+		{"no pagesize", `{"bk_biz_id":2,"scope":{},"after":""}`, "pagesize"},
+	} {
+		_, err := ParseRequest([]byte(tc.body))
+		e, ok := err.(*Error)
+		if !ok || e.Code != CodeValidation || !strings.Contains(e.Message, tc.has) {
+			t.Errorf("%s: %v, want 4100001 with %q", tc.name, err, tc.has)
+		}
+	}
+}

@@ -71,6 +71,12 @@ type Query struct {
 	Facets []string
 	// FacetLimit is the number of values each facet lists, 1..MaxFacetLimit.
 	FacetLimit int
+	// Cursor is set when the request pages by cursor ("after"); After is
+	// then the position to start after, nil for the first page, and
+	// Offset is 0. Sig is the signature cursors of this request carry.
+	Cursor bool
+	After  *Cursor
+	Sig    uint64
 	// Explain asks the engine for the steps of its answer. It is not read
 	// from the body (which stays GSEKit's): the caller sets it.
 	Explain bool
@@ -351,8 +357,14 @@ func parseView(top map[string]json.RawMessage, q *Query) *Error {
 	return e
 }
 
-// parsePage reads the required page and pagesize into Offset and Limit.
+// parsePage reads the required page and pagesize into Offset and Limit;
+// a cursor request ("after") needs no page.
 func parsePage(top map[string]json.RawMessage, q *Query) *Error {
+	if _, ok := present(top, "after"); ok {
+		size, e := positive(top, "pagesize")
+		q.Limit = int(min(size, MaxPageSize))
+		return e
+	}
 	page, e := positive(top, "page")
 	if e != nil {
 		return e

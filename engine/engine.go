@@ -165,6 +165,9 @@ type Result struct {
 	Facets []api.Facet
 	// Explain is how the answer was found, when the query asked.
 	Explain *Explain
+	// Next is the cursor of the next page of a cursor request, "" on the
+	// last page.
+	Next string
 }
 
 // Query answers a request parsed by api.ParseRequest (validated, its
@@ -231,10 +234,15 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		keys = append(keys, sortKey{key: key, desc: k.Desc})
 	}
 	p := pager{ix: e.ix, dl: dl, keys: normalizeOrdering(keys)}
+	off := q.Offset
+	if q.Cursor {
+		off = e.cursorOffset(dl, q, bm, dm)
+		defer e.setNext(q, res, off)
+	}
 	x.mark()
 	defer func() { x.step("page", res.Count, uint64(len(res.Rows)), orderingTerms(q.Ordering), len(q.Ordering)) }()
 	if len(dm) > 0 {
-		hits := e.mergedPage(&p, q.Ordering, bm, r, plan.span, dm, q.Offset, q.Limit)
+		hits := e.mergedPage(&p, q.Ordering, bm, r, plan.span, dm, off, q.Limit)
 		if dl.expired() {
 			return nil, ctx.Err()
 		}
@@ -244,7 +252,7 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		}
 		return res, nil
 	}
-	rows := p.page(bm, r, plan.span, q.Offset, q.Limit)
+	rows := p.page(bm, r, plan.span, off, q.Limit)
 	if dl.expired() {
 		return nil, ctx.Err()
 	}

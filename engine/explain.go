@@ -116,6 +116,10 @@ func (e *Engine) DoWith(ctx context.Context, body []byte, opts DoOptions) ([]byt
 	if len(q.Facets) > 0 {
 		buf = api.AppendFacets(buf, res.Facets)
 	}
+	if res.Next != "" {
+		buf = append(buf[:len(buf)-2], `,"next":`...)
+		buf = append(record.AppendString(buf, res.Next), "}}"...)
+	}
 	if res.Explain != nil {
 		buf = appendExplain(buf, res.Explain)
 	}

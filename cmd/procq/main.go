@@ -94,6 +94,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "  versioned answers  X-Procq-Version and ETag on every answer; If-None-Match answers 304")
 	fmt.Fprintln(w, `  facets             request keys "facets":[FIELD,...] and "facet_limit":N add data.facets, the counts by value`)
 	fmt.Fprintln(w, "  explain            POST ...?explain=1 or procq query --explain add data.explain; serve --slow-log DURATION logs slow ones")
+	fmt.Fprintln(w, `  cursor paging      "after":"" (then data.next) instead of "page": keyset pages that hold while data changes`)
+	fmt.Fprintln(w, "  snapshot diff      procq diff OLD.snap NEW.snap")
 }
 
 func main() { os.Exit(run(os.Args[1:])) }
