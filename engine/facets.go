@@ -20,6 +20,9 @@ type facetTerm struct {
 	num  int64 // sort key of numbers and booleans
 	str  string
 	rows *roaring.Bitmap
+	// lo and hi are the first and last row of rows, set by cachedTerms:
+	// a term outside the result's range is skipped without a count.
+	lo, hi uint32
 }
 
 // facetField is how the engine counts one facet field: the terms of the
@@ -95,63 +98,76 @@ func fixedTerms(t *index.IntTerms, mk func(int64) facetTerm, vals ...int64) []fa
 
 // strTerms is every term of a string field.
 func strTerms(t *index.StrTerms) []facetTerm {
-	out := make([]facetTerm, t.Len())
-	for id := range out {
-		out[id] = strTerm(t.Term(uint32(id)))
-		out[id].rows = t.Rows(uint32(id))
-	}
-	return out
+	return cachedTerms(t, func() []facetTerm {
+		out := make([]facetTerm, t.Len())
+		for id := range out {
+			out[id] = strTerm(t.Term(uint32(id)))
+			out[id].rows = t.Rows(uint32(id))
+		}
+		return out
+	})
 }
 
-// distinctCache keeps the distinct values of the integer term indexes
-// recently faceted: package index does not list them, so they are read
-// from the records once per index of terms (status writes share it).
-var distinctCache struct {
+// termsCache keeps the facet terms of the term indexes recently faceted
+// (an index of terms is immutable, and status writes share those of the
+// topology fields): their values, JSON and row bitmaps are built once,
+// not per query. Package index does not list the values of an integer
+// field, so those are read from the records, once.
+var termsCache struct {
 	sync.Mutex
-	m    map[*index.IntTerms][]int64
-	keys []*index.IntTerms
+	m    map[any][]facetTerm
+	keys []any
 }
 
-// distinctCacheSize bounds the term indexes distinctCache keeps.
-const distinctCacheSize = 8
+// termsCacheSize bounds the term indexes termsCache keeps.
+const termsCacheSize = 10
 
-// distinctTerms is every value of an integer field whose index is t.
-func distinctTerms(ix *index.Index, t *index.IntTerms, get func(*record.Record) int64) []facetTerm {
-	vals := distinctValues(ix, t, get)
-	out := make([]facetTerm, len(vals))
-	for i, v := range vals {
-		out[i] = intTerm(v)
-		out[i].rows = t.Get(v)
-	}
-	return out
-}
-
-func distinctValues(ix *index.Index, t *index.IntTerms, get func(*record.Record) int64) []int64 {
-	c := &distinctCache
+// cachedTerms returns the facet terms of the term index key, built by
+// build on first use.
+func cachedTerms(key any, build func() []facetTerm) []facetTerm {
+	c := &termsCache
 	c.Lock()
 	defer c.Unlock()
-	if v, ok := c.m[t]; ok {
+	if v, ok := c.m[key]; ok {
 		return v
 	}
-	seen := make(map[int64]struct{}, t.Len())
-	vals := make([]int64, 0, t.Len())
-	for row := range uint32(ix.Len()) {
-		v := get(ix.Record(row))
-		if _, ok := seen[v]; !ok {
-			seen[v] = struct{}{}
-			vals = append(vals, v)
+	v := build()
+	for i := range v {
+		if v[i].rows != nil && !v[i].rows.IsEmpty() {
+			v[i].lo, v[i].hi = v[i].rows.Minimum(), v[i].rows.Maximum()
 		}
 	}
-	slices.Sort(vals)
 	if c.m == nil {
-		c.m = make(map[*index.IntTerms][]int64)
+		c.m = make(map[any][]facetTerm)
 	}
-	if len(c.keys) == distinctCacheSize {
+	if len(c.keys) == termsCacheSize {
 		delete(c.m, c.keys[0])
 		c.keys = c.keys[1:]
 	}
-	c.m[t], c.keys = vals, append(c.keys, t)
-	return vals
+	c.m[key], c.keys = v, append(c.keys, key)
+	return v
+}
+
+// distinctTerms is every value of an integer field whose index is t.
+func distinctTerms(ix *index.Index, t *index.IntTerms, get func(*record.Record) int64) []facetTerm {
+	return cachedTerms(t, func() []facetTerm {
+		seen := make(map[int64]struct{}, t.Len())
+		vals := make([]int64, 0, t.Len())
+		for row := range uint32(ix.Len()) {
+			v := get(ix.Record(row))
+			if _, ok := seen[v]; !ok {
+				seen[v] = struct{}{}
+				vals = append(vals, v)
+			}
+		}
+		slices.Sort(vals)
+		out := make([]facetTerm, len(vals))
+		for i, v := range vals {
+			out[i] = intTerm(v)
+			out[i].rows = t.Get(v)
+		}
+		return out
+	})
 }
 
 // facets counts each asked field over the result: the live base rows bm
@@ -162,8 +178,9 @@ func (e *Engine) facets(q *api.Query, bm *roaring.Bitmap, dm []*record.Record) [
 		f := facetFields[name]
 		counts := map[string]*facetCount{}
 		if bm != nil {
+			lo, hi := bm.Minimum(), bm.Maximum()
 			for _, t := range f.terms(e.ix) {
-				if t.rows == nil {
+				if t.rows == nil || (t.hi != 0 || t.lo != 0) && (t.hi < lo || t.lo > hi) {
 					continue
 				}
 				if n := bm.AndCardinality(t.rows); n > 0 {
