@@ -215,11 +215,7 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		}
 		x.step("delta", uint64(len(e.d.recs)), uint64(len(dm)), nil, 0)
 	}
-	if len(q.Facets) > 0 {
-		x.mark()
-		res.Facets = e.facets(q, bm, dm)
-		x.step("facets", card(bm)+uint64(len(dm)), uint64(len(q.Facets)), q.Facets, len(q.Facets))
-	}
+	e.addFacets(x, q, res, bm, dm)
 	if bm == nil && len(dm) == 0 {
 		return res, nil
 	}
@@ -228,12 +224,7 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		r = bm.GetCardinality()
 	}
 	res.Count = r + uint64(len(dm))
-	keys := make([]sortKey, 0, len(q.Ordering))
-	for _, k := range q.Ordering {
-		key, _ := index.KeyOf(k.Field) // api accepts only keys with an order
-		keys = append(keys, sortKey{key: key, desc: k.Desc})
-	}
-	p := pager{ix: e.ix, dl: dl, keys: normalizeOrdering(keys)}
+	p := e.pagerFor(dl, q)
 	off := q.Offset
 	if q.Cursor {
 		off = e.cursorOffset(dl, q, bm, dm)
@@ -256,11 +247,27 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	if dl.expired() {
 		return nil, ctx.Err()
 	}
-	res.Rows = make([]*record.Record, len(rows))
-	for i, row := range rows {
-		res.Rows[i] = e.ix.Record(row)
-	}
+	res.Rows = e.records(rows)
 	return res, nil
+}
+
+// pagerFor returns the pager of q's ordering.
+func (e *Engine) pagerFor(dl *deadline, q *api.Query) pager {
+	keys := make([]sortKey, 0, len(q.Ordering))
+	for _, k := range q.Ordering {
+		key, _ := index.KeyOf(k.Field) // api accepts only keys with an order
+		keys = append(keys, sortKey{key: key, desc: k.Desc})
+	}
+	return pager{ix: e.ix, dl: dl, keys: normalizeOrdering(keys)}
+}
+
+// records returns the records of base rows.
+func (e *Engine) records(rows []uint32) []*record.Record {
+	recs := make([]*record.Record, len(rows))
+	for i, row := range rows {
+		recs[i] = e.ix.Record(row)
+	}
+	return recs
 }
 
 // Do answers a raw request body with the response envelope. The error is

@@ -176,29 +176,50 @@ func (e *Engine) facets(q *api.Query, bm *roaring.Bitmap, dm []*record.Record) [
 	out := make([]api.Facet, 0, len(q.Facets))
 	for _, name := range q.Facets {
 		f := facetFields[name]
-		counts := map[string]*facetCount{}
+		// The delta's few values are counted in a map, the base's many
+		// terms (each distinct) in a slice.
+		delta := map[string]*facetCount{}
+		for _, r := range dm {
+			t := f.value(r)
+			if c, ok := delta[string(t.json)]; ok {
+				c.n++
+			} else {
+				delta[string(t.json)] = &facetCount{facetTerm: t, n: 1}
+			}
+		}
+		var counts []facetCount
 		if bm != nil {
 			lo, hi := bm.Minimum(), bm.Maximum()
 			for _, t := range f.terms(e.ix) {
 				if t.rows == nil || (t.hi != 0 || t.lo != 0) && (t.hi < lo || t.lo > hi) {
 					continue
 				}
-				if n := bm.AndCardinality(t.rows); n > 0 {
-					counts[string(t.json)] = &facetCount{facetTerm: t, n: n}
+				n := bm.AndCardinality(t.rows)
+				if d, ok := delta[string(t.json)]; ok && len(delta) > 0 {
+					n += d.n
+					delete(delta, string(t.json))
+				}
+				if n > 0 {
+					counts = append(counts, facetCount{facetTerm: t, n: n})
 				}
 			}
 		}
-		for _, r := range dm {
-			t := f.value(r)
-			if c, ok := counts[string(t.json)]; ok {
-				c.n++
-			} else {
-				counts[string(t.json)] = &facetCount{facetTerm: t, n: 1}
-			}
+		for _, d := range delta {
+			counts = append(counts, *d)
 		}
 		out = append(out, topFacet(name, f.isStr, counts, q.FacetLimit))
 	}
 	return out
+}
+
+// addFacets sets res.Facets when q asks for facets.
+func (e *Engine) addFacets(x *explainer, q *api.Query, res *Result, bm *roaring.Bitmap, dm []*record.Record) {
+	if len(q.Facets) == 0 {
+		return
+	}
+	x.mark()
+	res.Facets = e.facets(q, bm, dm)
+	x.step("facets", card(bm)+uint64(len(dm)), uint64(len(q.Facets)), q.Facets, len(q.Facets))
 }
 
 type facetCount struct {
@@ -207,13 +228,24 @@ type facetCount struct {
 }
 
 // topFacet keeps the limit most frequent values: count descending, then
-// value ascending.
-func topFacet(name string, isStr bool, counts map[string]*facetCount, limit int) api.Facet {
-	all := make([]*facetCount, 0, len(counts))
+// value ascending. Only the values whose count reaches the limit-th
+// largest are sorted.
+func topFacet(name string, isStr bool, counts []facetCount, limit int) api.Facet {
+	var total uint64
 	for _, c := range counts {
-		all = append(all, c)
+		total += c.n
 	}
-	slices.SortFunc(all, func(a, b *facetCount) int {
+	cand := counts
+	if len(counts) > 2*limit {
+		th := kthLargest(counts, limit)
+		cand = make([]facetCount, 0, limit+8)
+		for _, c := range counts {
+			if c.n >= th {
+				cand = append(cand, c)
+			}
+		}
+	}
+	slices.SortFunc(cand, func(a, b facetCount) int {
 		if c := cmp.Compare(b.n, a.n); c != 0 {
 			return c
 		}
@@ -222,13 +254,28 @@ func topFacet(name string, isStr bool, counts map[string]*facetCount, limit int)
 		}
 		return cmp.Compare(a.num, b.num)
 	})
-	f := api.Facet{Field: name, Values: make([]api.FacetValue, 0, min(limit, len(all)))}
-	for i, c := range all {
-		if i < limit {
-			f.Values = append(f.Values, api.FacetValue{Value: c.json, Count: c.n})
-		} else {
-			f.Other += c.n
-		}
+	f := api.Facet{Field: name, Values: make([]api.FacetValue, 0, min(limit, len(cand))), Other: total}
+	for _, c := range cand[:min(limit, len(cand))] {
+		f.Values = append(f.Values, api.FacetValue{Value: c.json, Count: c.n})
+		f.Other -= c.n
 	}
 	return f
+}
+
+// kthLargest returns the k-th largest count of counts (k <= len(counts)),
+// keeping the k largest seen in an ascending slice.
+func kthLargest(counts []facetCount, k int) uint64 {
+	top := make([]uint64, 0, k)
+	for _, c := range counts {
+		switch {
+		case len(top) < k:
+			i, _ := slices.BinarySearch(top, c.n)
+			top = slices.Insert(top, i, c.n)
+		case c.n > top[0]:
+			i, _ := slices.BinarySearch(top, c.n)
+			copy(top[:i-1], top[1:i])
+			top[i-1] = c.n
+		}
+	}
+	return top[0]
 }

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/procq/procq/api"
@@ -208,5 +210,38 @@ func BenchmarkFacets(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestTopFacetAgreesWithAFullSort checks the selection of the top values
+// against sorting them all, with many ties.
+func TestTopFacetAgreesWithAFullSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for range 200 {
+		n, limit := rng.IntN(300)+1, rng.IntN(40)+1
+		counts := make([]facetCount, n)
+		var total uint64
+		for i := range counts {
+			counts[i] = facetCount{facetTerm: intTerm(int64(i)), n: uint64(rng.IntN(12) + 1)}
+			total += counts[i].n
+		}
+		want := slices.Clone(counts)
+		slices.SortFunc(want, func(a, b facetCount) int {
+			if a.n != b.n {
+				return cmp.Compare(b.n, a.n)
+			}
+			return cmp.Compare(a.num, b.num)
+		})
+		got := topFacet("f", false, slices.Clone(counts), limit)
+		var sum uint64
+		for i, v := range got.Values {
+			if string(v.Value) != string(want[i].json) || v.Count != want[i].n {
+				t.Fatalf("n %d limit %d: value %d is %s:%d, want %s:%d", n, limit, i, v.Value, v.Count, want[i].json, want[i].n)
+			}
+			sum += v.Count
+		}
+		if len(got.Values) != min(n, limit) || sum+got.Other != total {
+			t.Fatalf("n %d limit %d: %d values, other %d", n, limit, len(got.Values), got.Other)
+		}
 	}
 }
