@@ -66,6 +66,20 @@ type Query struct {
 	Offset uint64
 	// Limit is the page size, 1..MaxPageSize.
 	Limit int
+	// Facets are the facet fields asked (an extension), each once, in
+	// request order; empty means none.
+	Facets []string
+	// FacetLimit is the number of values each facet lists, 1..MaxFacetLimit.
+	FacetLimit int
+	// Cursor is set when the request pages by cursor ("after"); After is
+	// then the position to start after, nil for the first page, and
+	// Offset is 0. Sig is the signature cursors of this request carry.
+	Cursor bool
+	After  *Cursor
+	Sig    uint64
+	// Explain asks the engine for the steps of its answer. It is not read
+	// from the body (which stays GSEKit's): the caller sets it.
+	Explain bool
 }
 
 // Scope is the scope object of a request (SPEC section 3). An empty list
@@ -213,7 +227,7 @@ func parse(body []byte) (*Query, *Error) {
 	}
 	q := &Query{}
 	for _, step := range []func(map[string]json.RawMessage, *Query) *Error{
-		parseBizAndScope, parseFilters, parseView, parsePage,
+		parseBizAndScope, parseFilters, parseView, parsePage, parseExtensions,
 	} {
 		if e := step(top, q); e != nil {
 			return nil, e
@@ -343,8 +357,14 @@ func parseView(top map[string]json.RawMessage, q *Query) *Error {
 	return e
 }
 
-// parsePage reads the required page and pagesize into Offset and Limit.
+// parsePage reads the required page and pagesize into Offset and Limit;
+// a cursor request ("after") needs no page.
 func parsePage(top map[string]json.RawMessage, q *Query) *Error {
+	if _, ok := present(top, "after"); ok {
+		size, e := positive(top, "pagesize")
+		q.Limit = int(min(size, MaxPageSize))
+		return e
+	}
 	page, e := positive(top, "page")
 	if e != nil {
 		return e

@@ -42,5 +42,7 @@ func AppendError(b []byte, err *Error) []byte {
 	return append(b, `,"data":null}`...)
 }
 
+func appendUint(b []byte, n uint64) []byte { return strconv.AppendUint(b, n, 10) }
+
 // appendString appends s as a JSON string, as record fields are written.
 func appendString(b []byte, s string) []byte { return record.AppendString(b, s) }

@@ -161,6 +161,13 @@ type Result struct {
 	Count  uint64
 	Rows   []*record.Record
 	Fields record.FieldSet
+	// Facets are the counts the request's facets asked, nil when none.
+	Facets []api.Facet
+	// Explain is how the answer was found, when the query asked.
+	Explain *Explain
+	// Next is the cursor of the next page of a cursor request, "" on the
+	// last page.
+	Next string
 }
 
 // Query answers a request parsed by api.ParseRequest (validated, its
@@ -183,7 +190,12 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		}
 		ds = &deltaSide{m: m, dl: dl}
 	}
-	plan, err := e.plan(dl, q, ds)
+	var x *explainer
+	if q.Explain {
+		x = newExplainer(e.version)
+		defer func() { res.Explain = &x.x }()
+	}
+	plan, err := e.plan(dl, q, ds, x)
 	if err != nil {
 		return nil, err
 	}
@@ -197,10 +209,13 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	var dm []*record.Record
 	if ds != nil {
 		bm = e.live(bm)
+		x.mark()
 		if dm = ds.matches(e.d.recs); dl.expired() {
 			return nil, ctx.Err()
 		}
+		x.step("delta", uint64(len(e.d.recs)), uint64(len(dm)), nil, 0)
 	}
+	e.addFacets(x, q, res, bm, dm)
 	if bm == nil && len(dm) == 0 {
 		return res, nil
 	}
@@ -209,14 +224,16 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		r = bm.GetCardinality()
 	}
 	res.Count = r + uint64(len(dm))
-	keys := make([]sortKey, 0, len(q.Ordering))
-	for _, k := range q.Ordering {
-		key, _ := index.KeyOf(k.Field) // api accepts only keys with an order
-		keys = append(keys, sortKey{key: key, desc: k.Desc})
+	p := e.pagerFor(dl, q)
+	off := q.Offset
+	if q.Cursor {
+		off = e.cursorOffset(dl, q, bm, dm)
+		defer e.setNext(q, res, off)
 	}
-	p := pager{ix: e.ix, dl: dl, keys: normalizeOrdering(keys)}
+	x.mark()
+	defer func() { x.step("page", res.Count, uint64(len(res.Rows)), orderingTerms(q.Ordering), len(q.Ordering)) }()
 	if len(dm) > 0 {
-		hits := e.mergedPage(&p, q.Ordering, bm, r, plan.span, dm, q.Offset, q.Limit)
+		hits := e.mergedPage(&p, q.Ordering, bm, r, plan.span, dm, off, q.Limit)
 		if dl.expired() {
 			return nil, ctx.Err()
 		}
@@ -226,7 +243,7 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		}
 		return res, nil
 	}
-	rows := p.page(bm, r, plan.span, q.Offset, q.Limit)
+	rows := p.page(bm, r, plan.span, off, q.Limit)
 	if dl.expired() {
 		return nil, ctx.Err()
 	}
@@ -234,20 +251,26 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	return res, nil
 }
 
+// pagerFor returns the pager of q's ordering.
+func (e *Engine) pagerFor(dl *deadline, q *api.Query) pager {
+	keys := make([]sortKey, 0, len(q.Ordering))
+	for _, k := range q.Ordering {
+		key, _ := index.KeyOf(k.Field) // api accepts only keys with an order
+		keys = append(keys, sortKey{key: key, desc: k.Desc})
+	}
+	return pager{ix: e.ix, dl: dl, keys: normalizeOrdering(keys)}
+}
+
 // Do answers a raw request body with the response envelope. The error is
 // nil on success; an *api.Error when the envelope reports a validation or
 // expression error; anything else (such as the context's error) is an
 // unexpected failure, and the envelope then says so with result false.
 func (e *Engine) Do(ctx context.Context, body []byte) ([]byte, error) {
-	q, err := api.ParseRequest(body)
-	if err == nil {
-		var res *Result
-		if res, err = e.Query(ctx, q); err == nil {
-			// About a kilobyte a full record: one allocation, no regrowth.
-			buf := make([]byte, 0, 256+1024*len(res.Rows))
-			return api.AppendSuccess(buf, int(res.Count), res.Rows, res.Fields), nil
-		}
-	}
+	return e.DoWith(ctx, body, DoOptions{})
+}
+
+// doError is the envelope of a failed Do and its error.
+func (e *Engine) doError(err error) ([]byte, error) {
 	var ae *api.Error
 	if errors.As(err, &ae) {
 		return api.AppendError(nil, ae), err

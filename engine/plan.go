@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -62,10 +63,14 @@ type plan struct {
 	// filters are ANDed; they may be shared index bitmaps: read only.
 	filters  []*roaring.Bitmap
 	searches []string
+	// x records the steps when the query is explained; nil otherwise.
+	x *explainer
 }
 
-// add records one filter; nil or empty makes the whole answer empty.
-func (p *plan) add(b *roaring.Bitmap) {
+// add records one filter, the terms of kind it looked up (n of them,
+// the first few in terms); nil or empty makes the whole answer empty.
+func (p *plan) add(kind string, b *roaring.Bitmap, terms []string, n int) {
+	p.x.step(kind, 0, card(b), terms, n)
 	if b == nil || b.IsEmpty() {
 		p.empty = true
 		return
@@ -76,12 +81,13 @@ func (p *plan) add(b *roaring.Bitmap) {
 // plan turns the request into filters over the base. ds, the delta's
 // side of the query, is nil when the engine has no delta; an expression's
 // slice, which counts base and delta candidates together, fills it in.
-func (e *Engine) plan(dl *deadline, q *api.Query, ds *deltaSide) (*plan, error) {
+func (e *Engine) plan(dl *deadline, q *api.Query, ds *deltaSide, x *explainer) (*plan, error) {
 	ix := e.ix
-	p := &plan{ix: ix, dl: dl, searches: q.Searches}
+	p := &plan{ix: ix, dl: dl, searches: q.Searches, x: x}
 	span, ok := ix.Biz(q.BizID)
 	if !ok {
 		p.empty = true
+		x.step("bk_biz_id", 0, 0, []string{strconv.FormatInt(q.BizID, 10)}, 1)
 		if q.Scope == nil && q.Expr != nil && q.Expr.Compiled.Slice != nil && ds != nil {
 			e.slice(dl, q.Expr.Compiled.Slice, nil, span, ds)
 		}
@@ -89,22 +95,22 @@ func (e *Engine) plan(dl *deadline, q *api.Query, ds *deltaSide) (*plan, error) 
 	}
 	p.span = span
 	bizRows := ix.BizRows(q.BizID)
-	p.add(bizRows)
+	p.add("bk_biz_id", bizRows, []string{strconv.FormatInt(q.BizID, 10)}, 1)
 	if s := q.Scope; s != nil {
 		if s.Env != "0" {
-			p.add(ix.Env.Get(s.Env))
+			p.add("scope.bk_set_env", ix.Env.Get(s.Env), []string{s.Env}, 1)
 		}
 		if len(s.SetIDs) > 0 {
-			p.add(ix.SetID.Union(s.SetIDs))
+			p.add("scope.bk_set_ids", ix.SetID.Union(s.SetIDs), ints(s.SetIDs), len(s.SetIDs))
 		}
 		if len(s.ModuleIDs) > 0 {
-			p.add(ix.ModuleID.Union(s.ModuleIDs))
+			p.add("scope.bk_module_ids", ix.ModuleID.Union(s.ModuleIDs), ints(s.ModuleIDs), len(s.ModuleIDs))
 		}
 		if len(s.ServiceIDs) > 0 {
-			p.add(ix.ServiceInstanceID.Union(s.ServiceIDs))
+			p.add("scope.bk_service_ids", ix.ServiceInstanceID.Union(s.ServiceIDs), ints(s.ServiceIDs), len(s.ServiceIDs))
 		}
 		if len(s.ProcessNames) > 0 {
-			p.add(ix.ProcessName.Union(s.ProcessNames))
+			p.add("scope.bk_process_names", ix.ProcessName.Union(s.ProcessNames), s.ProcessNames, len(s.ProcessNames))
 		}
 		if len(s.ProcessIDs) > 0 {
 			b := roaring.New()
@@ -116,32 +122,32 @@ func (e *Engine) plan(dl *deadline, q *api.Query, ds *deltaSide) (*plan, error) 
 					b.Add(row)
 				}
 			}
-			p.add(b)
+			p.add("scope.bk_process_ids", b, ints(s.ProcessIDs), len(s.ProcessIDs))
 		}
 	} else if q.Expr != nil {
 		cand := evalExpr(dl, q.Expr, ix, span, bizRows, e.terms)
 		if sl := q.Expr.Compiled.Slice; sl != nil {
 			cand = e.slice(dl, sl, cand, span, ds)
 		}
-		p.add(cand)
+		p.add("expression_scope", cand, nil, 0)
 	}
 	if len(q.CloudIDs) > 0 {
-		p.add(ix.CloudID.Union(q.CloudIDs))
+		p.add("bk_cloud_ids", ix.CloudID.Union(q.CloudIDs), ints(q.CloudIDs), len(q.CloudIDs))
 	}
 	if len(q.InnerIPs) > 0 {
-		p.add(ix.InnerIP.Union(q.InnerIPs))
+		p.add("bk_host_innerips", ix.InnerIP.Union(q.InnerIPs), q.InnerIPs, len(q.InnerIPs))
 	}
 	if q.Status != nil {
-		p.add(ix.Status.Union(q.Status))
+		p.add("process_status", ix.Status.Union(q.Status), ints(q.Status), 1)
 	}
 	if len(q.StatusList) > 0 {
-		p.add(ix.Status.Union(q.StatusList))
+		p.add("process_status_list", ix.Status.Union(q.StatusList), ints(q.StatusList), len(q.StatusList))
 	}
 	if q.IsAuto != nil {
-		p.add(ix.IsAuto.Union(boolTerms(q.IsAuto)))
+		p.add("is_auto", ix.IsAuto.Union(boolTerms(q.IsAuto)), bools(q.IsAuto), 1)
 	}
 	if len(q.IsAutoList) > 0 {
-		p.add(ix.IsAuto.Union(boolTerms(q.IsAutoList)))
+		p.add("is_auto_list", ix.IsAuto.Union(boolTerms(q.IsAutoList)), bools(q.IsAutoList), len(q.IsAutoList))
 	}
 	return p, nil
 }
@@ -174,20 +180,26 @@ func (p *plan) execute() *roaring.Bitmap {
 	}
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(cards[a], cards[b]) })
 	res := fs[order[0]]
+	p.x.mark()
 	if len(order) > 1 {
 		res = roaring.And(res, fs[order[1]])
+		p.x.step("intersect", cards[order[0]], card(res), nil, 0)
 		for _, i := range order[2:] {
 			if res.IsEmpty() {
 				return nil
 			}
+			in := card(res)
 			res.And(fs[i])
+			p.x.step("intersect", in, card(res), nil, 0)
 		}
 	}
 	for _, t := range p.searches {
 		if res.IsEmpty() || p.dl.expired() {
 			return nil
 		}
+		in := card(res)
 		res = p.search(t, res)
+		p.x.step("search", in, card(res), []string{t}, 1)
 	}
 	if res.IsEmpty() {
 		return nil

@@ -7,7 +7,8 @@
 //
 // Over HTTP the handler answers the SPEC's envelope in every case:
 //
-//	200  result true
+//	200  result true, with the headers X-Procq-Version and ETag
+//	304  If-None-Match names the ETag the answer would carry: no body
 //	400  a validation (4100001), expression (4111001) or slice (4111003) error
 //	401  bad bk_app_code/bk_app_secret, when HandlerOptions.Authorize is set (code 401)
 //	404  a path that is not an endpoint, through Route or NotFound (code 404)
@@ -22,11 +23,13 @@ package gsekit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/procq/procq/api"
@@ -55,6 +58,11 @@ type HandlerOptions struct {
 	// bk_app_secret of every request body (empty when absent or not
 	// strings) before it is answered; false answers 401.
 	Authorize func(appCode, appSecret string) bool
+	// SlowLog, when positive with OnSlow set, is the query time from which
+	// a successful request is answered again with explain and OnSlow
+	// called with the request, its time and the explain (JSON).
+	SlowLog time.Duration
+	OnSlow  func(r *http.Request, took time.Duration, explain []byte)
 	// Observe, when set, is called once per request after the answer is
 	// written, from the request's goroutine.
 	Observe func(r *http.Request, o *Outcome)
@@ -168,10 +176,22 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
 		ctx, cancel = context.WithTimeout(ctx, h.opts.Timeout)
 		defer cancel()
 	}
-	resp, err := e.Do(ctx, body)
+	tag := ETag(e.Version(), r.URL.RawQuery, body)
+	if r.Header.Get("If-None-Match") != "" && notModified(r, tag) {
+		if _, perr := api.ParseRequest(body); perr == nil {
+			h.notModified(w, o, e, tag)
+			return
+		}
+	}
+	t0 := time.Now()
+	resp, err := e.DoWith(ctx, body, engine.DoOptions{Explain: r.URL.Query().Get("explain") == "1"})
+	if err == nil && h.opts.SlowLog > 0 && h.opts.OnSlow != nil && time.Since(t0) >= h.opts.SlowLog {
+		h.explainSlow(r, e, body, time.Since(t0))
+	}
 	var ae *api.Error
 	switch {
 	case err == nil:
+		setVersion(w, e, tag)
 		h.write(w, o, http.StatusOK, 0, resp)
 	case errors.As(err, &ae):
 		o.Err = err
@@ -207,6 +227,41 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// explainSlow answers body again on e with explain, for the slow log. It
+// costs a second run of the query, paid by slow requests only.
+func (h *handler) explainSlow(r *http.Request, e *engine.Engine, body []byte, took time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), max(h.opts.Timeout, time.Second))
+	defer cancel()
+	resp, err := e.DoWith(ctx, body, engine.DoOptions{Explain: true})
+	if err != nil {
+		return
+	}
+	var env struct {
+		Data struct {
+			Explain json.RawMessage `json:"explain"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(resp, &env) == nil {
+		h.opts.OnSlow(r, took, env.Data.Explain)
+	}
+}
+
+// setVersion sets the headers of a versioned answer: the data version
+// and the entity tag.
+func setVersion(w http.ResponseWriter, e *engine.Engine, tag string) {
+	hd := w.Header()
+	hd.Set(VersionHeader, strconv.FormatUint(e.Version(), 10))
+	hd.Set("ETag", tag)
+}
+
+// notModified answers 304 with no body: the client's copy, tagged tag, is
+// still the answer on e's data.
+func (h *handler) notModified(w http.ResponseWriter, o *Outcome, e *engine.Engine, tag string) {
+	setVersion(w, e, tag)
+	o.Status = http.StatusNotModified
+	w.WriteHeader(http.StatusNotModified)
 }
 
 // fail writes an error envelope with a message of the handler's own.

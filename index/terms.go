@@ -212,6 +212,10 @@ func (t *IntTerms) Get(v int64) *roaring.Bitmap {
 // Len returns the number of distinct values.
 func (t *IntTerms) Len() int { return len(t.values) }
 
+// Values returns the distinct values, ascending; some may have no rows
+// left after status updates. Shared, read only.
+func (t *IntTerms) Values() []int64 { return t.values }
+
 // Union returns the rows holding any of vs; possibly shared, read only.
 func (t *IntTerms) Union(vs []int64) *roaring.Bitmap {
 	ids := make([]uint32, 0, len(vs))

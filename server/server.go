@@ -109,6 +109,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// QueryTimeout bounds one query; 0 means DefaultQueryTimeout.
 	QueryTimeout time.Duration
+	// SlowLog, when positive, logs (at warn) the explain of every query
+	// that took at least this long.
+	SlowLog time.Duration
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are
 	// those of http.Server; 0 means the Default of the same name.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -224,6 +227,8 @@ func New(cfg Config) *Server {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Timeout:      cfg.QueryTimeout,
 		Observe:      s.observe,
+		SlowLog:      cfg.SlowLog,
+		OnSlow:       s.slow,
 	}
 	if cfg.Credentials != nil {
 		opts.Authorize = cfg.Credentials.Check
@@ -329,6 +334,11 @@ func (s *Server) load(ctx context.Context) (*LoadInfo, error) {
 	info.Records = e.Len()
 	info.LoadedAt = time.Now()
 	info.Duration = info.LoadedAt.Sub(start)
+	if prev := s.live.Load(); prev != nil {
+		// A new engine starts at version 1: continue the versions of the
+		// one it replaces, so that an ETag never names two data sets.
+		e = e.WithVersion(prev.Version() + 1)
+	}
 	old := s.live.Swap(e)
 	s.info.Store(&info)
 	s.m.loaded(&info)
@@ -406,20 +416,30 @@ func (s *Server) observe(r *http.Request, o *gsekit.Outcome) {
 	s.log.LogAttrs(r.Context(), level, msg, attrs...)
 }
 
-// healthz answers 200 with the kind of source served (never its path)
-// and the data set's size once loaded, 503 before.
+// slow logs the explain of a slow query.
+func (s *Server) slow(r *http.Request, took time.Duration, explain []byte) {
+	s.log.Warn("slow query", "path", r.URL.Path, "remote", r.RemoteAddr, seconds("duration", took), "explain", string(explain))
+}
+
+// healthz answers 200 with the kind of source served (never its path),
+// the data set's size and its data version once loaded, 503 before.
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	info := s.info.Load()
 	if info == nil {
 		gsekit.WriteJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"loading"}`))
 		return
 	}
+	var version uint64
+	if e := s.live.Load(); e != nil {
+		version = e.Version()
+	}
 	b, _ := json.Marshal(struct {
-		Status   string    `json:"status"`
-		Source   string    `json:"source"`
-		Records  int       `json:"records"`
-		LoadedAt time.Time `json:"loaded_at"`
-	}{"ok", info.Kind, info.Records, info.LoadedAt.UTC()})
+		Status      string    `json:"status"`
+		Source      string    `json:"source"`
+		Records     int       `json:"records"`
+		LoadedAt    time.Time `json:"loaded_at"`
+		DataVersion uint64    `json:"data_version"`
+	}{"ok", info.Kind, info.Records, info.LoadedAt.UTC(), version})
 	gsekit.WriteJSON(w, http.StatusOK, b)
 }
 

@@ -61,6 +61,7 @@ var commands = []command{
 	{"apply", "apply changes to a data directory", applyUsage, runApply},
 	{"checkpoint", "write a data directory's snapshot", checkpointUsage, runCheckpoint},
 	{"repair", "salvage the valid batches of a damaged journal", "repair --data-dir DIR", runRepair},
+	{"diff", "list the processes that differ between two snapshots (exit 1 if any)", diffUsage, runDiff},
 	{"version", "print procq's version, commit and Go version", "version", runVersion},
 }
 
@@ -89,6 +90,12 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\n\"procq help COMMAND\" or \"procq COMMAND -h\" lists a command's flags with their defaults.")
 	fmt.Fprintln(w, "The request contract: docs/API.md.")
+	fmt.Fprintln(w, "\nextensions (opt-in, docs/API.md \"Extensions\"):")
+	fmt.Fprintln(w, "  versioned answers  X-Procq-Version and ETag on every answer; If-None-Match answers 304")
+	fmt.Fprintln(w, `  facets             request keys "facets":[FIELD,...] and "facet_limit":N add data.facets, the counts by value`)
+	fmt.Fprintln(w, "  explain            POST ...?explain=1 or procq query --explain add data.explain; serve --slow-log DURATION logs slow ones")
+	fmt.Fprintln(w, `  cursor paging      "after":"" (then data.next) instead of "page": keyset pages that hold while data changes`)
+	fmt.Fprintln(w, "  snapshot diff      procq diff OLD.snap NEW.snap")
 }
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -126,9 +133,15 @@ func run(args []string) int {
 // exitCode prints err, if it is to be printed, and returns the exit status.
 func exitCode(name string, err error) int {
 	var ue *usageError
+	var es *exitStatus
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &es):
+		if es.err != nil {
+			fmt.Fprintf(os.Stderr, "procq %s: %v\n", name, es.err)
+		}
+		return es.code
 	case errors.Is(err, errQueryFailed):
 		return 1
 	case errors.As(err, &ue):

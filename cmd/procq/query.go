@@ -16,6 +16,7 @@ func runQuery(args []string) error {
 	fs := newFlags("query")
 	path := fs.String("snapshot", "", "snapshot `FILE` to query (required)")
 	reqPath := fs.String("request", "-", "`FILE` holding one JSON request, \"-\" for stdin")
+	explain := fs.Bool("explain", false, "add data.explain: the steps of each answer, their cardinalities and times")
 	batch := fs.String("requests", "", "JSON Lines `FILE` of requests (\"-\" for stdin), answered one envelope per line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -31,7 +32,7 @@ func runQuery(args []string) error {
 		return err
 	}
 	if *batch != "" {
-		return answerBatch(e, *batch)
+		return answerBatch(e, *batch, engine.DoOptions{Explain: *explain})
 	}
 	f, _, err := openIn(*reqPath)
 	if err != nil {
@@ -42,7 +43,7 @@ func runQuery(args []string) error {
 	if err != nil {
 		return err
 	}
-	resp, qerr := e.Do(context.Background(), body)
+	resp, qerr := e.DoWith(context.Background(), body, engine.DoOptions{Explain: *explain})
 	if _, err := os.Stdout.Write(append(resp, '\n')); err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func runQuery(args []string) error {
 // line answers an error envelope (code 4100001) naming its line. It
 // returns errQueryFailed, after printing every answer, when any answer is
 // an error.
-func answerBatch(e *engine.Engine, path string) error {
+func answerBatch(e *engine.Engine, path string, opts engine.DoOptions) error {
 	f, name, err := openIn(path)
 	if err != nil {
 		return err
@@ -69,7 +70,7 @@ func answerBatch(e *engine.Engine, path string) error {
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
 		if len(b) > 0 {
-			resp, qerr := answerLine(e, b, line)
+			resp, qerr := answerLine(e, b, line, opts)
 			if qerr != nil {
 				failed++
 			}
@@ -94,10 +95,10 @@ func answerBatch(e *engine.Engine, path string) error {
 }
 
 // answerLine answers one line of a batch; a blank line is an error.
-func answerLine(e *engine.Engine, b []byte, line int) ([]byte, error) {
+func answerLine(e *engine.Engine, b []byte, line int, opts engine.DoOptions) ([]byte, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		err := &api.Error{Code: api.CodeValidation, Message: fmt.Sprintf("line %d: blank line, no request", line)}
 		return api.AppendError(nil, err), err
 	}
-	return e.Do(context.Background(), b)
+	return e.DoWith(context.Background(), b, opts)
 }

@@ -32,6 +32,7 @@ func runServe(args []string) error {
 	demoN := processesFlag(fs)
 	alias(fs, "demo-processes", "processes")
 	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in `BYTES`")
+	slowLog := fs.Duration("slow-log", 0, "log the explain of every query slower than `DURATION` (0: off)")
 	dataDir := addDataDirFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -46,7 +47,7 @@ func runServe(args []string) error {
 	if *demoN <= 0 || *maxBody <= 0 {
 		return usageErrorf("--processes and --max-body must be > 0")
 	}
-	cfg := server.Config{MaxBodyBytes: *maxBody, PprofAddr: *pprofAddr, Logger: log}
+	cfg := server.Config{MaxBodyBytes: *maxBody, PprofAddr: *pprofAddr, Logger: log, SlowLog: *slowLog}
 	switch {
 	case *demo:
 		cfg.Source = demoSource{*demoN, synth.DefaultSeed}

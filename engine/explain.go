@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/record"
+)
+
+// explainFirst is how many matched terms a step lists.
+const explainFirst = 5
+
+// Step is one step of a query's execution, for explain.
+type Step struct {
+	// Kind names the step: "business", "scope.bk_set_ids",
+	// "expression_scope", "bk_cloud_ids", "intersect", "search", "delta",
+	// "page" and the like.
+	Kind string
+	// In is the number of rows the step started from (0 for a filter,
+	// which reads an index); Out the number it left.
+	In, Out uint64
+	// Terms is the number of terms (values) the step looked up, First the
+	// first few of them.
+	Terms int
+	First []string
+	// Micros is the step's time in microseconds.
+	Micros int64
+}
+
+// Explain is how a query was answered: its steps in execution order and
+// the data version it read.
+type Explain struct {
+	DataVersion uint64
+	Steps       []Step
+}
+
+// explainer collects a query's steps; a nil *explainer records nothing.
+type explainer struct {
+	x    Explain
+	last time.Time
+}
+
+func newExplainer(version uint64) *explainer {
+	return &explainer{x: Explain{DataVersion: version}, last: time.Now()}
+}
+
+// step records one step, timed from the end of the previous one.
+func (x *explainer) step(kind string, in, out uint64, terms []string, n int) {
+	if x == nil {
+		return
+	}
+	now := time.Now()
+	s := Step{Kind: kind, In: in, Out: out, Terms: n, Micros: now.Sub(x.last).Microseconds()}
+	if len(terms) > explainFirst {
+		terms = terms[:explainFirst]
+	}
+	s.First = append([]string(nil), terms...)
+	x.x.Steps = append(x.x.Steps, s)
+	x.last = now
+}
+
+// mark restarts the clock of the next step.
+func (x *explainer) mark() {
+	if x != nil {
+		x.last = time.Now()
+	}
+}
+
+func card(b *roaring.Bitmap) uint64 {
+	if b == nil {
+		return 0
+	}
+	return b.GetCardinality()
+}
+
+func ints(vs []int64) []string {
+	out := make([]string, 0, min(len(vs), explainFirst))
+	for _, v := range vs[:min(len(vs), explainFirst)] {
+		out = append(out, strconv.FormatInt(v, 10))
+	}
+	return out
+}
+
+func bools(vs []bool) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strconv.FormatBool(v)
+	}
+	return out
+}
+
+// DoOptions asks Do for extensions that are not part of the request body.
+type DoOptions struct {
+	// Explain adds data.explain to a successful answer.
+	Explain bool
+}
+
+// DoWith is Do with options; DoWith(ctx, body, DoOptions{}) is Do.
+func (e *Engine) DoWith(ctx context.Context, body []byte, opts DoOptions) ([]byte, error) {
+	q, err := api.ParseRequest(body)
+	if err != nil {
+		return e.doError(err)
+	}
+	q.Explain = opts.Explain
+	res, err := e.Query(ctx, q)
+	if err != nil {
+		return e.doError(err)
+	}
+	// About a kilobyte a full record: one allocation, no regrowth.
+	buf := make([]byte, 0, 256+1024*len(res.Rows))
+	buf = api.AppendSuccess(buf, int(res.Count), res.Rows, res.Fields)
+	if len(q.Facets) > 0 {
+		buf = api.AppendFacets(buf, res.Facets)
+	}
+	if res.Next != "" {
+		buf = append(buf[:len(buf)-2], `,"next":`...)
+		buf = append(record.AppendString(buf, res.Next), "}}"...)
+	}
+	if res.Explain != nil {
+		buf = appendExplain(buf, res.Explain)
+	}
+	return buf, nil
+}
+
+// appendExplain appends the member "explain" to the data object of the
+// success envelope b (which ends with "}}").
+func appendExplain(b []byte, x *Explain) []byte {
+	b = append(b[:len(b)-2], `,"explain":{"data_version":`...)
+	b = strconv.AppendUint(b, x.DataVersion, 10)
+	b = append(b, `,"steps":[`...)
+	for i, s := range x.Steps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"kind":`...)
+		b = record.AppendString(b, s.Kind)
+		b = append(b, `,"in":`...)
+		b = strconv.AppendUint(b, s.In, 10)
+		b = append(b, `,"out":`...)
+		b = strconv.AppendUint(b, s.Out, 10)
+		if s.Terms > 0 {
+			b = append(b, `,"terms":{"count":`...)
+			b = strconv.AppendInt(b, int64(s.Terms), 10)
+			b = append(b, `,"first":[`...)
+			for j, t := range s.First {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = record.AppendString(b, t)
+			}
+			b = append(b, "]}"...)
+		}
+		b = append(b, `,"us":`...)
+		b = strconv.AppendInt(b, s.Micros, 10)
+		b = append(b, '}')
+	}
+	return append(b, "]}}}"...)
+}
+
+// orderingTerms is the ordering keys as written.
+func orderingTerms(keys []api.OrderKey) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.Field.String()
+		if k.Desc {
+			out[i] = "-" + out[i]
+		}
+	}
+	return out
+}
