@@ -171,7 +171,7 @@ func TestMutationEndpoints(t *testing.T) {
 		t.Fatalf("healthz: %d %s", a.status, a.body)
 	}
 	if a := do(t, "GET", url+"/metrics", ""); !strings.Contains(string(a.body), `procq_mutations_total{endpoint="upsert",result="ok"} 1`) ||
-		!strings.Contains(string(a.body), "procq_data_version 4") ||
+		!strings.Contains(string(a.body), "procq_data_version 5") ||
 		!strings.Contains(string(a.body), "procq_merges_total 0") || !strings.Contains(string(a.body), "procq_delta_records ") ||
 		!strings.Contains(string(a.body), "procq_merge_last_build_seconds 0") {
 		t.Errorf("metrics lack the mutation counters:\n%s", a.body)

@@ -115,6 +115,7 @@ func (s *Store) checkpoint(ctx context.Context) (info CheckpointInfo, err error)
 		return info, err
 	}
 	info.JournalBytesAfter = s.journalSize()
+	s.bumpVersion()
 	if old != "" && old != path {
 		s.at("checkpoint-before-remove")
 		if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -125,6 +126,18 @@ func (s *Store) checkpoint(ctx context.Context) (info CheckpointInfo, err error)
 		}
 	}
 	return info, nil
+}
+
+// bumpVersion publishes the current engine again with the next data
+// version: a checkpoint is a new version of the data set, as a batch and a
+// reload are, so answers cached under the old one (ETags) are
+// revalidated, though the records are the same.
+func (s *Store) bumpVersion() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur := s.live.Load(); cur != nil && !s.closed {
+		s.live.Store(cur.WithVersion(cur.Version() + 1))
+	}
 }
 
 // writeSnapshot writes e's records as a snapshot at path (atomically:

@@ -124,6 +124,11 @@ func (s *Store) runMerge(e *engine.Engine) {
 	if s.closed {
 		return
 	}
+	// The merged engine holds what the live one holds: it takes its
+	// version, which a checkpoint may have raised meanwhile.
+	if cur := s.live.Load(); cur != nil {
+		merged = merged.WithVersion(cur.Version())
+	}
 	s.live.Store(merged)
 	s.merge.merges.Add(1)
 	s.merge.lastNanos.Store(int64(build))
