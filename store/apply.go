@@ -50,7 +50,7 @@ type Result struct {
 // Upserts and deletes cost what they change: they join the engine's
 // small delta (see engine.Engine.WithChanges), which a background merge
 // folds into the indexes once it grows (see merger); a batch of status
-// updates copies only the status indexes and the records it changes.
+// updates patches only the chunks of the status columns it touches.
 func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 	ops, err := checkOps(ops)
 	if err != nil {
