@@ -177,7 +177,10 @@ func printBanner(addr net.Addr, info *server.LoadInfo, demo, auth, token bool) {
   query:   curl -s %s%s -H 'Content-Type: application/json' -d '%s'
   health:  curl -s %s/healthz
   metrics: curl -s %s/metrics
-  reload:  curl -s -X POST %s/admin/reload%s   (or kill -HUP %d)
-  stop:    Ctrl-C or kill %d
-`, info.Records, what, base, os.Getpid(), base, gsekit.Path, body, base, base, base, reload, os.Getpid(), os.Getpid())
+`, info.Records, what, base, os.Getpid(), base, gsekit.Path, body, base, base)
+	if !demo {
+		// The demo data set has nothing to read again: its reload is a 409.
+		fmt.Fprintf(os.Stderr, "  reload:  curl -s -X POST %s/admin/reload%s   (or kill -HUP %d)\n", base, reload, os.Getpid())
+	}
+	fmt.Fprintf(os.Stderr, "  stop:    Ctrl-C or kill %d\n", os.Getpid())
 }
