@@ -70,18 +70,10 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 	if len(b.topo) == 0 && len(b.status) == 0 {
 		return res, nil
 	}
-	var c change
-	for pid, r := range b.topo {
-		if r == nil {
-			c.dels = append(c.dels, pid)
-		} else {
-			c.ups = append(c.ups, r)
-		}
-	}
-	for _, u := range b.status {
-		c.status = append(c.status, u)
-	}
-	next, err := c.apply(cur)
+	// One batch value is both what the engine applies and what the
+	// journal records.
+	jb := batchOf(b.topo, b.status)
+	next, err := jb.apply(cur)
 	if err != nil {
 		return Result{}, fmt.Errorf("apply: %w", err)
 	}
@@ -90,13 +82,12 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 	}
 
 	seq := s.seq + 1
-	jb := b.journal()
 	if err := s.writeBatch(ctx, seq, jb); err != nil {
 		return Result{}, err
 	}
 	s.seq = seq
 	s.live.Store(next)
-	s.published(next, c)
+	s.published(next, jb)
 	s.maybeCheckpoint()
 	res.Seq, res.Version, res.Changed = seq, next.Version(), jb.len()
 	return res, nil
@@ -365,19 +356,20 @@ func (b *batch) settleStatus(cur *engine.Engine, provisional []int) {
 	}
 }
 
-// journal returns b as the journal records it: each upserted or deleted
-// process, and each status update.
-func (b batch) journal() *journalBatch {
+// batchOf returns the batch of one change per process: topo holds each
+// upserted process's record, nil when deleted; status the status updates
+// of the others.
+func batchOf(topo map[int64]*record.Record, status map[int64]record.StatusUpdate) *journalBatch {
 	var jb journalBatch
-	for pid, r := range b.topo {
+	for pid, r := range topo {
 		if r == nil {
 			jb.dels = append(jb.dels, pid)
 		} else {
 			jb.ups = append(jb.ups, r)
 		}
 	}
-	jb.status = make([]record.StatusUpdate, 0, len(b.status))
-	for _, u := range b.status {
+	jb.status = make([]record.StatusUpdate, 0, len(status))
+	for _, u := range status {
 		jb.status = append(jb.status, u)
 	}
 	return &jb

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/procq/procq/engine"
-	"github.com/procq/procq/record"
 )
 
 // merger folds the engine's delta (the records upserted and the base rows
@@ -20,31 +19,24 @@ type merger struct {
 	at int
 	// Guarded by Store.mu:
 	running bool
-	pending []change      // batches published since the running merge began
-	done    chan struct{} // closed when the running merge ends
+	pending []*journalBatch // batches published since the running merge began
+	done    chan struct{}   // closed when the running merge ends
 	// merges counts the merged engines published; lastNanos is how long
 	// the last merge's build took.
 	merges    atomic.Uint64
 	lastNanos atomic.Int64
 }
 
-// change is one batch as the engine applies it.
-type change struct {
-	ups    []*record.Record
-	dels   []int64
-	status []record.StatusUpdate
-}
-
 // apply returns e with the batch applied, as Apply does.
-func (c change) apply(e *engine.Engine) (*engine.Engine, error) {
-	if len(c.ups) > 0 || len(c.dels) > 0 {
+func (b *journalBatch) apply(e *engine.Engine) (*engine.Engine, error) {
+	if len(b.ups) > 0 || len(b.dels) > 0 {
 		var err error
-		if e, err = e.WithChanges(c.ups, c.dels); err != nil {
+		if e, err = e.WithChanges(b.ups, b.dels); err != nil {
 			return nil, err
 		}
 	}
-	if len(c.status) > 0 {
-		e, _ = e.WithStatus(c.status)
+	if len(b.status) > 0 {
+		e, _ = e.WithStatus(b.status)
 	}
 	return e, nil
 }
@@ -73,12 +65,12 @@ func (s *Store) MergeStats() MergeStats {
 	return st
 }
 
-// published tells the merger about batch c, just published as e: a
+// published tells the merger about batch b, just published as e: a
 // running merge will re-apply it; a delta past the bound starts one. The
 // caller holds s.mu.
-func (s *Store) published(e *engine.Engine, c change) {
+func (s *Store) published(e *engine.Engine, b *journalBatch) {
 	if s.merge.running {
-		s.merge.pending = append(s.merge.pending, c)
+		s.merge.pending = append(s.merge.pending, b)
 		return
 	}
 	s.startMerge(e)

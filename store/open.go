@@ -246,20 +246,7 @@ func (ov journalOverlay) apply(b *journalBatch) error {
 }
 
 // batch returns ov as one batch.
-func (ov journalOverlay) batch() *journalBatch {
-	var b journalBatch
-	for pid, r := range ov.records {
-		if r == nil {
-			b.dels = append(b.dels, pid)
-		} else {
-			b.ups = append(b.ups, r)
-		}
-	}
-	for _, u := range ov.statuses {
-		b.status = append(b.status, u)
-	}
-	return &b
-}
+func (ov journalOverlay) batch() *journalBatch { return batchOf(ov.records, ov.statuses) }
 
 // withStatus returns a copy of r with u applied.
 func withStatus(r *record.Record, u record.StatusUpdate) *record.Record {
