@@ -2,7 +2,6 @@ package index
 
 import (
 	"sort"
-	"strconv"
 
 	"github.com/procq/procq/record"
 )
@@ -194,7 +193,7 @@ func (rc *recColumns) buildStrings(recs []*record.Record) {
 	expr, ipv6, agent := dictBuilder{codes: make([]uint32, 0, n)}, dictBuilder{codes: make([]uint32, 0, n)}, dictBuilder{codes: make([]uint32, 0, n)}
 	rc.derived = newBits(len(recs))
 	for row, r := range recs {
-		if isDerived(r) {
+		if r.HasDerivedExpression() {
 			rc.derived.set(row)
 			expr.add("")
 		} else {
@@ -204,20 +203,6 @@ func (rc *recColumns) buildStrings(recs []*record.Record) {
 		agent.add(r.AgentID)
 	}
 	rc.expr, rc.ipv6, rc.agent = expr.finish(), ipv6.finish(), agent.finish()
-}
-
-// isDerived reports whether r.Expression equals r.DerivedExpression(),
-// without allocating.
-func isDerived(r *record.Record) bool {
-	s := r.Expression
-	for _, part := range [...]string{r.SetName, r.ModuleName, r.ServiceName, r.ProcessName} {
-		if len(s) <= len(part) || s[:len(part)] != part || s[len(part)] != '.' {
-			return false
-		}
-		s = s[len(part)+1:]
-	}
-	var buf [20]byte
-	return s == string(strconv.AppendInt(buf[:0], r.ProcessID, 10))
 }
 
 // bizOfRow returns the business id of row.

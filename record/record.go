@@ -62,6 +62,20 @@ func (r *Record) DerivedExpression() string {
 	return string(r.AppendDerivedExpression(make([]byte, 0, r.DerivedExpressionLen())))
 }
 
+// HasDerivedExpression reports whether r.Expression equals
+// r.DerivedExpression(), without allocating.
+func (r *Record) HasDerivedExpression() bool {
+	s := r.Expression
+	for _, part := range [...]string{r.SetName, r.ModuleName, r.ServiceName, r.ProcessName} {
+		if len(s) <= len(part) || s[:len(part)] != part || s[len(part)] != '.' {
+			return false
+		}
+		s = s[len(part)+1:]
+	}
+	var buf [20]byte
+	return s == string(strconv.AppendInt(buf[:0], r.ProcessID, 10))
+}
+
 // DerivedExpressionLen returns the length in bytes of DerivedExpression.
 func (r *Record) DerivedExpressionLen() int {
 	var buf [20]byte

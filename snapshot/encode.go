@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"io"
-	"strconv"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -112,24 +111,10 @@ func (x *encoder) optInt(v int64, ok bool) error {
 }
 
 func (x *encoder) expression(r *record.Record) error {
-	if len(r.Expression) <= maxDerivedLen && isDerived(r) {
+	if len(r.Expression) <= maxDerivedLen && r.HasDerivedExpression() {
 		return x.e.EncodeNil()
 	}
 	return x.e.EncodeString(r.Expression)
-}
-
-// isDerived reports whether r.Expression equals r.DerivedExpression(),
-// without allocating.
-func isDerived(r *record.Record) bool {
-	s := r.Expression
-	for _, part := range [...]string{r.SetName, r.ModuleName, r.ServiceName, r.ProcessName} {
-		if len(s) <= len(part) || s[:len(part)] != part || s[len(part)] != '.' {
-			return false
-		}
-		s = s[len(part)+1:]
-	}
-	var buf [20]byte
-	return s == string(strconv.AppendInt(buf[:0], r.ProcessID, 10))
 }
 
 func (x *encoder) istr(t int, s string) error {

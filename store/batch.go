@@ -147,17 +147,14 @@ func (r *valueReader) uvarint() uint64 {
 	return v
 }
 
+// varint reads a zig-zag varint, as binary.PutVarint writes it.
 func (r *valueReader) varint() int64 {
-	if r.err != nil {
-		return 0
+	ux := r.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail(errShort)
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	return x
 }
 
 func (r *valueReader) byte() byte {
