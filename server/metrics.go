@@ -103,45 +103,44 @@ func buildInfo() prometheus.Collector {
 	return g
 }
 
-// cacheMetrics exports the term cache of the engine current returns (zero
-// while none is loaded).
-func cacheMetrics(current func() *engine.Engine) []prometheus.Collector {
-	stat := func(name, help string, f func(engine.CacheStats) float64) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
-			if e := current(); e != nil {
-				return f(e.CacheStats())
-			}
-			return 0
-		})
-	}
-	return []prometheus.Collector{
-		stat("procq_term_cache_bytes", "Bytes the term cache holds, pattern text included.",
-			func(c engine.CacheStats) float64 { return float64(c.Bytes) }),
-		stat("procq_term_cache_limit_bytes", "The term cache's bound in bytes.",
-			func(c engine.CacheStats) float64 { return float64(c.Limit) }),
-		stat("procq_term_cache_entries", "Patterns the term cache holds.",
-			func(c engine.CacheStats) float64 { return float64(c.Entries) }),
-		stat("procq_term_cache_evictions", "Entries dropped from the term cache of the engine served to stay within its bound.",
-			func(c engine.CacheStats) float64 { return float64(c.Evictions) }),
+// readOf returns a function reading f of what current returns, 0 while
+// it returns nil (nothing loaded or opened yet).
+func readOf[T any](current func() *T, f func(*T) float64) func() float64 {
+	return func() float64 {
+		if v := current(); v != nil {
+			return f(v)
+		}
+		return 0
 	}
 }
 
-// deltaMetrics exports the size of the delta of the engine current returns
-// (zero while none is loaded): the writes not yet merged into its base.
-func deltaMetrics(current func() *engine.Engine) []prometheus.Collector {
-	stat := func(name, help string, f func(engine.DeltaStats) float64) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
-			if e := current(); e != nil {
-				return f(e.Delta())
-			}
-			return 0
-		})
+// gauge returns a gauge that calls read when scraped.
+func gauge(name, help string, read func() float64) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, read)
+}
+
+// engineMetrics exports the term cache and the delta of the engine
+// current returns.
+func engineMetrics(current func() *engine.Engine) []prometheus.Collector {
+	cache := func(f func(engine.CacheStats) float64) func() float64 {
+		return readOf(current, func(e *engine.Engine) float64 { return f(e.CacheStats()) })
+	}
+	delta := func(f func(engine.DeltaStats) float64) func() float64 {
+		return readOf(current, func(e *engine.Engine) float64 { return f(e.Delta()) })
 	}
 	return []prometheus.Collector{
-		stat("procq_delta_records", "Records upserted since the engine's base was built (not merged yet).",
-			func(d engine.DeltaStats) float64 { return float64(d.Records) }),
-		stat("procq_delta_tombstones", "Base rows deleted or replaced since the engine's base was built.",
-			func(d engine.DeltaStats) float64 { return float64(d.Tombstones) }),
+		gauge("procq_term_cache_bytes", "Bytes the term cache holds, pattern text included.",
+			cache(func(c engine.CacheStats) float64 { return float64(c.Bytes) })),
+		gauge("procq_term_cache_limit_bytes", "The term cache's bound in bytes.",
+			cache(func(c engine.CacheStats) float64 { return float64(c.Limit) })),
+		gauge("procq_term_cache_entries", "Patterns the term cache holds.",
+			cache(func(c engine.CacheStats) float64 { return float64(c.Entries) })),
+		gauge("procq_term_cache_evictions", "Entries dropped from the term cache of the engine served to stay within its bound.",
+			cache(func(c engine.CacheStats) float64 { return float64(c.Evictions) })),
+		gauge("procq_delta_records", "Records upserted since the engine's base was built (not merged yet).",
+			delta(func(d engine.DeltaStats) float64 { return float64(d.Records) })),
+		gauge("procq_delta_tombstones", "Base rows deleted or replaced since the engine's base was built.",
+			delta(func(d engine.DeltaStats) float64 { return float64(d.Tombstones) })),
 	}
 }
 

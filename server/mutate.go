@@ -50,37 +50,21 @@ func (s *Server) mountMutations(mux *http.ServeMux) {
 		Help:    "Time to apply and journal a mutation (or write a checkpoint), by endpoint.",
 		Buckets: prometheus.ExponentialBuckets(100e-6, 2, 18), // 100µs to ~13s
 	}, []string{"endpoint"})
-	stat := func(name, help string, f func(store.Stats) float64) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
-			if st := d.st.Load(); st != nil {
-				return f(st.Stats())
-			}
-			return 0
-		})
+	stat := func(f func(store.Stats) float64) func() float64 {
+		return readOf(d.st.Load, func(st *store.Store) float64 { return f(st.Stats()) })
 	}
 	s.m.reg.MustRegister(d.mutations, d.duration,
-		stat("procq_journal_bytes", "Size of the data directory's journal file.",
-			func(st store.Stats) float64 { return float64(st.JournalBytes) }),
-		stat("procq_journal_entries", "Processes changed since the snapshot (journal entries).",
-			func(st store.Stats) float64 { return float64(st.JournalEntries) }),
-		stat("procq_data_version", "Version of the data being served (engine.Version); it grows with every applied batch.",
-			func(st store.Stats) float64 { return float64(st.Version) }),
+		gauge("procq_journal_bytes", "Size of the data directory's journal file.",
+			stat(func(st store.Stats) float64 { return float64(st.JournalBytes) })),
+		gauge("procq_journal_entries", "Processes changed since the snapshot (journal entries).",
+			stat(func(st store.Stats) float64 { return float64(st.JournalEntries) })),
+		gauge("procq_data_version", "Version of the data being served (engine.Version); it grows with every applied batch and checkpoint.",
+			stat(func(st store.Stats) float64 { return float64(st.Version) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "procq_merges_total",
 			Help: "Merged engines (delta folded into a new base in the background) published since the data directory was opened."},
-			func() float64 {
-				if st := d.st.Load(); st != nil {
-					return float64(st.MergeStats().Merges)
-				}
-				return 0
-			}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "procq_merge_last_build_seconds",
-			Help: "How long the last background merge took to build its base."},
-			func() float64 {
-				if st := d.st.Load(); st != nil {
-					return st.MergeStats().Last.Seconds()
-				}
-				return 0
-			}))
+			readOf(d.st.Load, func(st *store.Store) float64 { return float64(st.MergeStats().Merges) })),
+		gauge("procq_merge_last_build_seconds", "How long the last background merge took to build its base.",
+			readOf(d.st.Load, func(st *store.Store) float64 { return st.MergeStats().Last.Seconds() })))
 
 	mux.HandleFunc("/admin/upsert", s.admin("upsert", http.MethodPost, s.mutation("upsert", store.KindUpsert)))
 	mux.HandleFunc("/admin/delete", s.admin("delete", http.MethodPost, s.mutation("delete", store.KindDelete)))

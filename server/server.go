@@ -218,8 +218,7 @@ func New(cfg Config) *Server {
 		cfg.MaxBodyBytes = gsekit.DefaultMaxBodyBytes
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registerer), access: newAccessPolicy(cfg.AdminToken)}
-	s.m.reg.MustRegister(cacheMetrics(s.live.Load)...)
-	s.m.reg.MustRegister(deltaMetrics(s.live.Load)...)
+	s.m.reg.MustRegister(engineMetrics(s.live.Load)...)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
