@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"runtime/debug"
+	rtmetrics "runtime/metrics"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/procq/procq/internal/synth"
+)
+
+// BenchmarkMemoryPerRecord builds an engine from PROCQ_BENCH_PROCESSES
+// synth records (default 100000), drops the records, and reports what the
+// engine keeps per record after a full GC: live heap objects, the heap the
+// collector has to scan, the process's RSS after FreeOSMemory (the whole
+// test binary, so an upper bound), and how long one forced GC takes.
+//
+//	PROCQ_BENCH_PROCESSES=1000000 go test ./engine -run '^$' -bench MemoryPerRecord -benchtime 1x
+func BenchmarkMemoryPerRecord(b *testing.B) {
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
+		n = v
+	}
+	for b.Loop() {
+		recs, err := synth.Collect(synth.Options{Processes: n, Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e, err := New(recs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// recs is dead from here: New keeps no record.
+		runtime.GC()
+		start := time.Now()
+		runtime.GC()
+		gc := time.Since(start)
+		debug.FreeOSMemory()
+		s := []rtmetrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/scan/heap:bytes"}}
+		rtmetrics.Read(s)
+		per := func(v uint64) float64 { return float64(v) / float64(e.Len()) }
+		b.ReportMetric(per(s[0].Value.Uint64()), "heap-B/record")
+		b.ReportMetric(per(s[1].Value.Uint64()), "gcscan-B/record")
+		b.ReportMetric(per(vmRSS(b)), "rss-B/record")
+		b.ReportMetric(float64(gc.Milliseconds()), "gc-ms")
+		runtime.KeepAlive(e)
+	}
+}
+
+// vmRSS returns the process's resident set size from /proc/self/status.
+func vmRSS(b *testing.B) uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		b.Skip("no /proc/self/status:", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	b.Fatal("no VmRSS in /proc/self/status")
+	return 0
+}
