@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -15,10 +13,7 @@ import (
 // binary: a synth data set of PROCQ_BENCH_PROCESSES processes (default
 // 100,000, seed 1), procq's engine over it and the suite.
 var microData = sync.OnceValues(func() (*microSet, error) {
-	n := 100_000
-	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
-		n = v
-	}
+	n := synth.BenchProcesses()
 	recs, err := synth.Collect(synth.Options{Processes: n, Seed: 1})
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,10 +14,7 @@ import (
 // benchEngine is built once per test binary from a synth data set of
 // PROCQ_BENCH_PROCESSES processes (default 100000).
 var benchEngine = sync.OnceValues(func() (*Engine, error) {
-	n := 100000
-	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
-		n = v
-	}
+	n := synth.BenchProcesses()
 	recs, err := synth.Collect(synth.Options{Processes: n, Seed: 1})
 	if err != nil {
 		return nil, err

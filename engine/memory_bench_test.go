@@ -22,10 +22,7 @@ import (
 //
 //	PROCQ_BENCH_PROCESSES=1000000 go test ./engine -run '^$' -bench MemoryPerRecord -benchtime 1x
 func BenchmarkMemoryPerRecord(b *testing.B) {
-	n := 100000
-	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
-		n = v
-	}
+	n := synth.BenchProcesses()
 	for b.Loop() {
 		recs, err := synth.Collect(synth.Options{Processes: n, Seed: 1})
 		if err != nil {

@@ -1,8 +1,6 @@
 package index
 
 import (
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/procq/procq/internal/synth"
@@ -12,10 +10,7 @@ import (
 // processes (default 100000):
 // PROCQ_BENCH_PROCESSES=1000000 go test ./index -run '^$' -bench Build -count 6
 func BenchmarkBuild(b *testing.B) {
-	n := 100000
-	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
-		n = v
-	}
+	n := synth.BenchProcesses()
 	recs, err := synth.Collect(synth.Options{Processes: n, Seed: 1})
 	if err != nil {
 		b.Fatal(err)

@@ -3,10 +3,8 @@ package index
 import (
 	"cmp"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -308,10 +306,7 @@ func TestUnion(t *testing.T) {
 // default 100000), bitmaps mixing run, array and bitmap containers:
 // PROCQ_BENCH_PROCESSES=1000000 go test ./index -run '^$' -bench Union
 func BenchmarkUnion(b *testing.B) {
-	n := 100000
-	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
-		n = v
-	}
+	n := synth.BenchProcesses()
 	recs, err := synth.Collect(synth.Options{Processes: n, Seed: 1})
 	if err != nil {
 		b.Fatal(err)

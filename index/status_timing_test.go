@@ -2,7 +2,6 @@ package index
 
 import (
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -14,10 +13,7 @@ import (
 // benchIndex is built once per test binary from a synth data set of
 // PROCQ_BENCH_PROCESSES processes (default 100000).
 var benchIndex = sync.OnceValues(func() (*Index, error) {
-	n := 100000
-	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
-		n = v
-	}
+	n := synth.BenchProcesses()
 	recs, err := synth.Collect(synth.Options{Processes: n, Seed: 1})
 	if err != nil {
 		return nil, err

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,19 +31,12 @@ var (
 	benchErr  error
 )
 
-func benchProcesses() int {
-	if v, err := strconv.Atoi(os.Getenv("PROCQ_BENCH_PROCESSES")); err == nil && v > 0 {
-		return v
-	}
-	return 100000
-}
-
 // benchData returns the records of the benchmark data set and a snapshot
 // of them.
 func benchData(b *testing.B) ([]*record.Record, string) {
 	b.Helper()
 	benchOnce.Do(func() {
-		opt := synth.Options{Processes: benchProcesses(), Seed: 1}
+		opt := synth.Options{Processes: synth.BenchProcesses(), Seed: 1}
 		if benchRecs, benchErr = generate(opt); benchErr != nil {
 			return
 		}
