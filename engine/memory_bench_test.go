@@ -12,13 +12,17 @@ import (
 	"time"
 
 	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/record"
 )
 
 // BenchmarkMemoryPerRecord builds an engine from PROCQ_BENCH_PROCESSES
 // synth records (default 100000), drops the records, and reports what the
 // engine keeps per record after a full GC: live heap objects, the heap the
 // collector has to scan, the process's RSS after FreeOSMemory (the whole
-// test binary, so an upper bound), and how long one forced GC takes.
+// test binary, so an upper bound), and how long one forced GC takes. It
+// then applies 1,000 single upserts and ten status batches of 100,000
+// (or of every process, when fewer) and reports the heap and RSS per
+// record again: what a day of writes adds before a merge.
 //
 //	PROCQ_BENCH_PROCESSES=1000000 go test ./engine -run '^$' -bench MemoryPerRecord -benchtime 1x
 func BenchmarkMemoryPerRecord(b *testing.B) {
@@ -45,8 +49,41 @@ func BenchmarkMemoryPerRecord(b *testing.B) {
 		b.ReportMetric(per(s[1].Value.Uint64()), "gcscan-B/record")
 		b.ReportMetric(per(vmRSS(b)), "rss-B/record")
 		b.ReportMetric(float64(gc.Milliseconds()), "gc-ms")
+
+		e = applyWrites(b, e, 1000, 10, 100000)
+		runtime.GC()
+		debug.FreeOSMemory()
+		rtmetrics.Read(s)
+		b.ReportMetric(per(s[0].Value.Uint64()), "heap-after-writes-B/record")
+		b.ReportMetric(per(vmRSS(b)), "rss-after-writes-B/record")
 		runtime.KeepAlive(e)
 	}
+}
+
+// applyWrites returns e after ups single upserts, each moving a base
+// process to another module, and batches status batches of size updates
+// each (at most one per process), flipping process_status.
+func applyWrites(b *testing.B, e *Engine, ups, batches, size int) *Engine {
+	b.Helper()
+	n := e.ix.Len()
+	for i := range ups {
+		r := *e.ix.Record(uint32(i * (n / ups) % n))
+		r.ModuleID++
+		var err error
+		if e, err = e.WithChanges([]*record.Record{&r}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	size = min(size, n)
+	batch := make([]record.StatusUpdate, size)
+	for k := range batches {
+		for i := range batch {
+			row := uint32((k*size + i) % n)
+			batch[i] = record.StatusUpdate{ProcessID: e.ix.ProcessID(row), ProcessStatus: int64(1 + (k+i)%2), IsAuto: i%3 == 0}
+		}
+		e, _ = e.WithStatus(batch)
+	}
+	return e
 }
 
 // vmRSS returns the process's resident set size from /proc/self/status.
