@@ -71,16 +71,14 @@ func (x *explainer) search(t string, in uint64, res *roaring.Bitmap) {
 	}
 	took := time.Since(x.last)
 	var matched []string
-	seen := map[string]bool{}
-	ix := x.e.ix
-	it := res.Iterator()
-	for it.HasNext() {
-		row := it.Next()
-		for _, d := range []*index.StrTerms{ix.InnerIP, ix.CloudName} {
-			if v := d.Term(d.RowTerm(row)); !seen[v] && strings.Contains(v, t) {
-				seen[v] = true
-				matched = append(matched, v)
-			}
+	for _, d := range []*index.StrTerms{x.e.ix.InnerIP, x.e.ix.CloudName} {
+		if !d.MayContain(t) {
+			continue
+		}
+		cands, _ := d.Candidates(t) // nil: every term
+		_, ids := rowTerms(res, d, cands, func(term string) bool { return strings.Contains(term, t) })
+		for _, id := range ids {
+			matched = append(matched, d.Term(id))
 		}
 	}
 	slices.Sort(matched)
@@ -135,30 +133,72 @@ func (x *explainer) exprFields() {
 
 // fieldMatches counts the rows of cand whose term in dict matches p, and
 // lists the distinct terms they hold (n of them, the first few in term
-// order). Each term is tested once.
+// order).
 func fieldMatches(cand *roaring.Bitmap, dict *index.StrTerms, p *expr.Pattern) (rows uint64, first []string, n int) {
-	const unknown, no, yes = 0, 1, 2
-	memo := make([]uint8, dict.Len())
 	var ids []uint32
-	it := cand.Iterator()
-	for it.HasNext() {
-		id := dict.RowTerm(it.Next())
-		if memo[id] == unknown {
-			memo[id] = no
-			if p.Match(dict.Term(id)) {
-				memo[id] = yes
-				ids = append(ids, id)
+	if lits, ok := p.Literals(); ok {
+		for _, l := range lits {
+			if id, ok := dict.Lookup(l); ok {
+				if c := dict.Rows(id).AndCardinality(cand); c > 0 {
+					ids, rows = append(ids, id), rows+c
+				}
 			}
 		}
-		if memo[id] == yes {
-			rows++
-		}
+	} else {
+		rows, ids = rowTerms(cand, dict, nil, p.Match)
 	}
 	slices.Sort(ids)
 	for _, id := range ids[:min(len(ids), explainFirst)] {
 		first = append(first, dict.Term(id))
 	}
 	return rows, first, len(ids)
+}
+
+// rowTerms returns how many rows of cand hold a term of dict that match
+// accepts, and those terms' ids, testing each term once: the terms
+// themselves (terms, or every term when nil) when they are fewer than the
+// rows (a term without rows in cand left out), else the rows' terms.
+func rowTerms(cand *roaring.Bitmap, dict *index.StrTerms, terms []uint32, match func(string) bool) (rows uint64, ids []uint32) {
+	n := len(terms)
+	if terms == nil {
+		n = dict.Len()
+	}
+	if uint64(n) < cand.GetCardinality() {
+		for i := range n {
+			id := uint32(i)
+			if terms != nil {
+				id = terms[i]
+			}
+			if !match(dict.Term(id)) {
+				continue
+			}
+			if c := dict.Rows(id).AndCardinality(cand); c > 0 {
+				ids, rows = append(ids, id), rows+c
+			}
+		}
+		return rows, ids
+	}
+	const unknown, no, yes = 0, 1, 2
+	memo := make([]uint8, dict.Len())
+	rowTerm := dict.RowTerms()
+	it := cand.ManyIterator()
+	buf := make([]uint32, 256)
+	for k := it.NextMany(buf); k > 0; k = it.NextMany(buf) {
+		for _, row := range buf[:k] {
+			id := rowTerm[row]
+			if memo[id] == unknown {
+				memo[id] = no
+				if match(dict.Term(id)) {
+					memo[id] = yes
+					ids = append(ids, id)
+				}
+			}
+			if memo[id] == yes {
+				rows++
+			}
+		}
+	}
+	return rows, ids
 }
 
 // page records the page step: the ordering's keys and the pager's

@@ -205,3 +205,33 @@ func toAny[T any](vs []T) []any {
 	}
 	return out
 }
+
+// BenchmarkExplain answers requests with and without explain on the bench
+// engine (PROCQ_BENCH_PROCESSES processes): the cost of explain is the
+// difference, mostly the expression fields evaluated alone and the
+// search's matched terms.
+func BenchmarkExplain(b *testing.B) {
+	e, err := benchEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct{ name, body string }{
+		{"filters", `{"bk_biz_id":2,"scope":{"bk_set_env":"0"},"process_status":1,"is_auto":true,"bk_cloud_ids":[0,1],"ordering":"-bk_host_innerip","page":3,"pagesize":50}`},
+		{"expression", `{"bk_biz_id":2,"expression_scope":{"bk_set_env":"0","bk_set_name":"[zone.76, cluster-4, db_cluster_26]","bk_process_name":"gse*"},"page":1,"pagesize":50}`},
+		{"search", `{"bk_biz_id":2,"scope":{"bk_set_env":"3"},"searches":["10.0.1"],"page":1,"pagesize":50}`},
+	} {
+		for _, explain := range []bool{false, true} {
+			name := bc.name + "/plain"
+			if explain {
+				name = bc.name + "/explain"
+			}
+			b.Run(name, func(b *testing.B) {
+				for b.Loop() {
+					if _, err := e.DoWith(context.Background(), []byte(bc.body), DoOptions{Explain: explain}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
