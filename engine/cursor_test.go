@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/procq/procq/api"
+	"github.com/procq/procq/internal/synth"
 	"github.com/procq/procq/record"
 )
 
@@ -169,6 +171,111 @@ func TestCursorWalkUnderWrites(t *testing.T) {
 			if n == len(engines) && !seen[pid] {
 				t.Errorf("request %v: process %d matched throughout but was skipped", q, pid)
 			}
+		}
+	}
+}
+
+// TestCursorSeekOnSynthData walks synth data, whose businesses span many
+// blocks of each order, by cursor and by page in every ordering shape:
+// unique and grouped first keys, ascending and descending, extra keys,
+// dense and sparse results; the walks must agree.
+func TestCursorSeekOnSynthData(t *testing.T) {
+	recs, err := synth.Collect(synth.Options{Processes: 6000, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ordering := range []string{"", "-bk_process_id", "id", "-bk_host_innerip", "bk_process_name", "-bk_process_name,bk_module_id", "bk_set_id,-bk_host_innerip", "-bk_module_id,-bk_process_id"} {
+		for _, filter := range []map[string]any{
+			{"scope": map[string]any{"bk_set_env": "0"}},
+			{"scope": map[string]any{"bk_set_env": "3"}, "process_status": 1},
+			{"scope": map[string]any{"bk_set_env": "0", "bk_process_names": []string{"gse_agent"}}},
+		} {
+			q := map[string]any{"bk_biz_id": 2, "fields": []string{"bk_process_id"}, "pagesize": 97}
+			for k, v := range filter {
+				q[k] = v
+			}
+			if ordering != "" {
+				q["ordering"] = ordering
+			}
+			var want []int64
+			for p := 1; ; p++ {
+				q["page"] = p
+				a, ok := askPage(t, e, q)
+				if !ok {
+					t.Fatalf("%v: %s", q, a.Msg)
+				}
+				for _, it := range a.Data.List {
+					want = append(want, it.PID)
+				}
+				if uint64(len(want)) >= a.Data.Count {
+					break
+				}
+			}
+			if len(want) < 200 {
+				t.Fatalf("%v: only %d matches", q, len(want))
+			}
+			if got := walk(t, q, func() *Engine { return e }); !slices.Equal(got, want) {
+				t.Errorf("%v: cursor walk of %d differs from the page walk of %d", q, len(got), len(want))
+			}
+			// The cursor BenchmarkCursorDeep builds starts where its page does.
+			c := clone(q)
+			delete(c, "page")
+			c["after"] = ""
+			body, _ := json.Marshal(c)
+			c["after"] = cursorAt(t, e, string(body), 2)
+			if a, _ := askPage(t, e, c); len(a.Data.List) == 0 || a.Data.List[0].PID != want[97] {
+				t.Errorf("%v: cursorAt page 2 starts at %+v, want %d", q, a.Data.List, want[97])
+			}
+		}
+	}
+}
+
+// cursorAt returns the cursor that starts page `page` of body (a cursor
+// request, "after" set) at the offset of that page in page/pagesize terms.
+func cursorAt(tb testing.TB, e *Engine, body string, page int) string {
+	q, err := api.ParseRequest([]byte(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	paged := *q
+	paged.Cursor, paged.Offset = false, uint64((page-1)*q.Limit-1)
+	paged.Limit = 1
+	res, err := e.Query(context.Background(), &paged)
+	if err != nil || len(res.Rows) != 1 {
+		tb.Fatalf("page %d: %v", page, err)
+	}
+	e.setNext(q, res)
+	return res.Next
+}
+
+// BenchmarkCursorDeep answers page 1 and page 5000 (pagesize 50) of a
+// whole-business request by cursor, and page 5000 by page/pagesize, in
+// three orderings, on the bench engine (PROCQ_BENCH_PROCESSES processes).
+func BenchmarkCursorDeep(b *testing.B) {
+	e, err := benchEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, ordering := range []string{"bk_process_id", "-bk_host_innerip", "bk_process_name"} {
+		req := `{"bk_biz_id":2,"scope":{"bk_set_env":"0"},"ordering":"` + ordering + `","fields":["bk_process_id"],"pagesize":50,`
+		cur := req + `"after":""}`
+		deep := cursorAt(b, e, cur, 5000)
+		for _, bc := range []struct{ name, body string }{
+			{"cursor_page1", cur},
+			{"cursor_page5000", req + `"after":"` + deep + `"}`},
+			{"page5000", req + `"page":5000}`},
+		} {
+			b.Run(ordering+"/"+bc.name, func(b *testing.B) {
+				for b.Loop() {
+					if _, err := e.Do(context.Background(), []byte(bc.body)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

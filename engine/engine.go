@@ -192,7 +192,7 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	}
 	var x *explainer
 	if q.Explain {
-		x = newExplainer(e.version)
+		x = newExplainer(e, q)
 		defer func() { res.Explain = &x.x }()
 	}
 	plan, err := e.plan(dl, q, ds, x)
@@ -226,12 +226,11 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 	res.Count = r + uint64(len(dm))
 	p := e.pagerFor(dl, q)
 	off := q.Offset
-	if q.Cursor {
-		off = e.cursorOffset(dl, q, bm, dm)
-		defer e.setNext(q, res, off)
-	}
 	x.mark()
-	defer func() { x.step("page", res.Count, uint64(len(res.Rows)), orderingTerms(q.Ordering), len(q.Ordering)) }()
+	defer func() { x.page(res, p.how, len(dm) > 0) }()
+	if q.Cursor {
+		return e.cursorPage(dl, q, &p, res, bm, plan.span, dm)
+	}
 	if len(dm) > 0 {
 		hits := e.mergedPage(&p, q.Ordering, bm, r, plan.span, dm, off, q.Limit)
 		if dl.expired() {

@@ -16,18 +16,31 @@ const explainFirst = 5
 
 // Step is one step of a query's execution, for explain.
 type Step struct {
-	// Kind names the step: "business", "scope.bk_set_ids",
-	// "expression_scope", "bk_cloud_ids", "intersect", "search", "delta",
-	// "page" and the like.
+	// Kind names the step: "bk_biz_id", a filter ("scope.bk_set_ids",
+	// "expression_scope", "bk_cloud_ids", "process_status" and the like),
+	// an expression field ("expression_scope.bk_set_name"), "intersect",
+	// "search", "delta", "facets" or "page".
 	Kind string
-	// In is the number of rows the step started from (0 for a filter,
-	// which reads an index); Out the number it left.
+	// In is the number of rows the step started from, Out the number it
+	// left. A filter and an expression field start from the business's
+	// rows (an expression field from those of its environment) and leave
+	// those it keeps: the data.count of the request with that filter
+	// alone. An intersect or search step leaves the data.count of the
+	// request with the filters and searches applied so far.
 	In, Out uint64
-	// Terms is the number of terms (values) the step looked up, First the
-	// first few of them.
+	// Terms is the number of terms (values) the step matched or looked
+	// up, First the first few of them. An intersect step's terms are the
+	// kinds of the filters it intersected.
 	Terms int
 	First []string
-	// Micros is the step's time in microseconds.
+	// Strategy is how a page step found its rows: "walk" or
+	// "walk_reverse" (the presorted order of the first key, from the near
+	// or far end), "scan" (every result row ranked), "merge" (base and
+	// delta merged) or "seek" (a cursor's position found in the order).
+	Strategy string
+	// Micros is the step's time in microseconds. An expression field is
+	// evaluated again, alone, for explain: its time is that evaluation's;
+	// the expression_scope step's is the query's.
 	Micros int64
 }
 
@@ -42,10 +55,20 @@ type Explain struct {
 type explainer struct {
 	x    Explain
 	last time.Time
+	e    *Engine
+	q    *api.Query
+	// biz is the business's rows once its step is recorded.
+	biz *roaring.Bitmap
+	// kinds are the kinds of the plan's filters, in plan.filters' order,
+	// and outs their rows within the business.
+	kinds []string
+	outs  []uint64
+	// done is the Out of the last intersect step.
+	done uint64
 }
 
-func newExplainer(version uint64) *explainer {
-	return &explainer{x: Explain{DataVersion: version}, last: time.Now()}
+func newExplainer(e *Engine, q *api.Query) *explainer {
+	return &explainer{x: Explain{DataVersion: e.version}, last: time.Now(), e: e, q: q}
 }
 
 // step records one step, timed from the end of the previous one.
@@ -53,14 +76,18 @@ func (x *explainer) step(kind string, in, out uint64, terms []string, n int) {
 	if x == nil {
 		return
 	}
-	now := time.Now()
-	s := Step{Kind: kind, In: in, Out: out, Terms: n, Micros: now.Sub(x.last).Microseconds()}
+	x.record(time.Since(x.last), kind, in, out, terms, n)
+	x.last = time.Now()
+}
+
+// record appends a step that took took.
+func (x *explainer) record(took time.Duration, kind string, in, out uint64, terms []string, n int) {
+	s := Step{Kind: kind, In: in, Out: out, Terms: n, Micros: took.Microseconds()}
 	if len(terms) > explainFirst {
 		terms = terms[:explainFirst]
 	}
 	s.First = append([]string(nil), terms...)
 	x.x.Steps = append(x.x.Steps, s)
-	x.last = now
 }
 
 // mark restarts the clock of the next step.
@@ -153,6 +180,10 @@ func appendExplain(b []byte, x *Explain) []byte {
 				b = record.AppendString(b, t)
 			}
 			b = append(b, "]}"...)
+		}
+		if s.Strategy != "" {
+			b = append(b, `,"strategy":`...)
+			b = record.AppendString(b, s.Strategy)
 		}
 		b = append(b, `,"us":`...)
 		b = strconv.AppendInt(b, s.Micros, 10)

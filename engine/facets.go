@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 	"strconv"
 	"sync"
@@ -23,6 +24,10 @@ type facetTerm struct {
 	// lo and hi are the first and last row of rows, set by cachedTerms:
 	// a term outside the result's range is skipped without a count.
 	lo, hi uint32
+	// span is true when rows is every row of [lo, hi] (rows are sorted by
+	// topology, so each bk_set_id and bk_module_id is one span): its
+	// count is a popcount of the result's words over the span.
+	span bool
 }
 
 // facetField is how the engine counts one facet field: the terms of the
@@ -131,6 +136,7 @@ func cachedTerms(key any, build func() []facetTerm) []facetTerm {
 	for i := range v {
 		if v[i].rows != nil && !v[i].rows.IsEmpty() {
 			v[i].lo, v[i].hi = v[i].rows.Minimum(), v[i].rows.Maximum()
+			v[i].span = v[i].rows.GetCardinality() == uint64(v[i].hi-v[i].lo)+1
 		}
 	}
 	if c.m == nil {
@@ -162,35 +168,13 @@ func distinctTerms(t *index.IntTerms) []facetTerm {
 // (tombstones already removed; nil when none) and the delta matches dm.
 func (e *Engine) facets(q *api.Query, bm *roaring.Bitmap, dm []*record.Record) []api.Facet {
 	out := make([]api.Facet, 0, len(q.Facets))
+	var rc resultCounter
 	for _, name := range q.Facets {
 		f := facetFields[name]
-		// The delta's few values are counted in a map, the base's many
-		// terms (each distinct) in a slice.
-		delta := map[string]*facetCount{}
-		for _, r := range dm {
-			t := f.value(r)
-			if c, ok := delta[string(t.json)]; ok {
-				c.n++
-			} else {
-				delta[string(t.json)] = &facetCount{facetTerm: t, n: 1}
-			}
-		}
+		delta := deltaCounts(f, dm)
 		var counts []facetCount
 		if bm != nil {
-			lo, hi := bm.Minimum(), bm.Maximum()
-			for _, t := range f.terms(e.ix) {
-				if t.rows == nil || (t.hi != 0 || t.lo != 0) && (t.hi < lo || t.lo > hi) {
-					continue
-				}
-				n := bm.AndCardinality(t.rows)
-				if d, ok := delta[string(t.json)]; ok && len(delta) > 0 {
-					n += d.n
-					delete(delta, string(t.json))
-				}
-				if n > 0 {
-					counts = append(counts, facetCount{facetTerm: t, n: n})
-				}
-			}
+			counts = rc.count(bm, f.terms(e.ix), delta)
 		}
 		for _, d := range delta {
 			counts = append(counts, *d)
@@ -198,6 +182,87 @@ func (e *Engine) facets(q *api.Query, bm *roaring.Bitmap, dm []*record.Record) [
 		out = append(out, topFacet(name, f.isStr, counts, q.FacetLimit))
 	}
 	return out
+}
+
+// deltaCounts counts the values of field f in the delta matches dm, by
+// the values' JSON.
+func deltaCounts(f facetField, dm []*record.Record) map[string]*facetCount {
+	delta := map[string]*facetCount{}
+	for _, r := range dm {
+		t := f.value(r)
+		if c, ok := delta[string(t.json)]; ok {
+			c.n++
+		} else {
+			delta[string(t.json)] = &facetCount{facetTerm: &t, n: 1}
+		}
+	}
+	return delta
+}
+
+// resultCounter counts the rows of a result bm that hold each term: one
+// AndCardinality per term, except for a term whose rows are a span,
+// counted by a popcount of bm's words over the span (bm's words are
+// copied once per request, on the first span: a pass over bm's
+// containers, not its rows). BenchmarkFacets/seven at 1M (648k-row
+// result): 5.1 ms with an AndCardinality per term (15k set and module
+// terms at about 80 ns each), 1.4 ms with spans; what remains is mostly
+// the AndCardinality of the array containers of the process-name terms.
+type resultCounter struct {
+	words []uint64 // bm as a dense bitmap, once a span is counted
+}
+
+// count returns the nonzero counts of terms in bm, the delta's counts of
+// the same values added (and removed from delta).
+func (rc *resultCounter) count(bm *roaring.Bitmap, terms []facetTerm, delta map[string]*facetCount) []facetCount {
+	lo, hi := bm.Minimum(), bm.Maximum()
+	counts := make([]facetCount, 0, min(len(terms), 1024))
+	for i := range terms {
+		t := &terms[i]
+		if t.rows == nil || (t.hi != 0 || t.lo != 0) && (t.hi < lo || t.lo > hi) {
+			continue
+		}
+		var n uint64
+		if t.span {
+			if rc.words == nil {
+				rc.words = bm.ToDense()
+			}
+			n = spanCount(rc.words, t.lo, t.hi)
+		} else {
+			n = bm.AndCardinality(t.rows)
+		}
+		if len(delta) > 0 {
+			if d, ok := delta[string(t.json)]; ok {
+				n += d.n
+				delete(delta, string(t.json))
+			}
+		}
+		if n > 0 {
+			counts = append(counts, facetCount{facetTerm: t, n: n})
+		}
+	}
+	return counts
+}
+
+// spanCount is the number of set bits of the dense bitmap words in rows
+// [lo, hi].
+func spanCount(words []uint64, lo, hi uint32) uint64 {
+	wl, wh := int(lo>>6), int(hi>>6)
+	if wl >= len(words) {
+		return 0
+	}
+	first := ^uint64(0) << (lo & 63)
+	last := ^uint64(0) >> (63 - hi&63)
+	if wh >= len(words) {
+		wh, last = len(words)-1, ^uint64(0)
+	}
+	if wl == wh {
+		return uint64(bits.OnesCount64(words[wl] & first & last))
+	}
+	n := bits.OnesCount64(words[wl]&first) + bits.OnesCount64(words[wh]&last)
+	for _, w := range words[wl+1 : wh] {
+		n += bits.OnesCount64(w)
+	}
+	return uint64(n)
 }
 
 // addFacets sets res.Facets when q asks for facets.
@@ -210,8 +275,10 @@ func (e *Engine) addFacets(x *explainer, q *api.Query, res *Result, bm *roaring.
 	x.step("facets", card(bm)+uint64(len(dm)), uint64(len(q.Facets)), q.Facets, len(q.Facets))
 }
 
+// facetCount is a value's count; the term is shared with the terms cache
+// (read only).
 type facetCount struct {
-	facetTerm
+	*facetTerm
 	n uint64
 }
 

@@ -8,7 +8,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/procq/procq/api"
+	"github.com/procq/procq/internal/synth"
 	"github.com/procq/procq/record"
 )
 
@@ -222,7 +225,8 @@ func TestTopFacetAgreesWithAFullSort(t *testing.T) {
 		counts := make([]facetCount, n)
 		var total uint64
 		for i := range counts {
-			counts[i] = facetCount{facetTerm: intTerm(int64(i)), n: uint64(rng.IntN(12) + 1)}
+			t := intTerm(int64(i))
+			counts[i] = facetCount{facetTerm: &t, n: uint64(rng.IntN(12) + 1)}
 			total += counts[i].n
 		}
 		want := slices.Clone(counts)
@@ -244,4 +248,94 @@ func TestTopFacetAgreesWithAFullSort(t *testing.T) {
 			t.Fatalf("n %d limit %d: %d values, other %d", n, limit, len(got.Values), got.Other)
 		}
 	}
+}
+
+// TestSpanCountIsCardinalityInRange checks the popcount of a span of
+// dense words against roaring's count of the same range.
+func TestSpanCountIsCardinalityInRange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for range 300 {
+		bm := roaring.New()
+		n := uint32(rng.IntN(5000) + 1)
+		for range rng.IntN(int(n)) + 1 {
+			bm.Add(rng.Uint32N(n))
+		}
+		if rng.IntN(3) == 0 {
+			bm.AddRange(uint64(rng.Uint32N(n)), uint64(n))
+		}
+		words := bm.ToDense()
+		lo := rng.Uint32N(n + 100)
+		hi := lo + rng.Uint32N(n+200)
+		if got, want := spanCount(words, lo, hi), bm.CardinalityInRange(uint64(lo), uint64(hi)+1); got != want {
+			t.Fatalf("span [%d, %d] of %d rows: %d, want %d", lo, hi, bm.GetCardinality(), got, want)
+		}
+	}
+}
+
+// TestFacetSpansCountLikeAndCardinality checks the facets of synth data,
+// whose bk_set_id and bk_module_id terms are spans of rows, against an
+// AndCardinality of each term with the result, on random synth requests.
+func TestFacetSpansCountLikeAndCardinality(t *testing.T) {
+	recs, err := synth.Collect(synth.Options{Processes: 6000, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans := 0
+	for _, name := range []string{"bk_set_id", "bk_module_id"} {
+		for _, term := range facetFields[name].terms(e.ix) {
+			if term.span {
+				spans++
+			}
+		}
+	}
+	if spans < 20 {
+		t.Fatalf("only %d span terms in synth data", spans)
+	}
+	reqs, err := synth.Requests(synth.Options{Processes: 6000, Seed: 3}, 80, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, body := range reqs {
+		q, err := api.ParseRequest(body)
+		if err != nil {
+			continue
+		}
+		pl, err := e.plan(newDeadline(context.Background()), q, nil, nil)
+		if err != nil || pl.empty {
+			continue
+		}
+		bm := pl.execute()
+		if bm.IsEmpty() {
+			continue
+		}
+		q.Facets, q.FacetLimit = api.FacetFields, api.MaxFacetLimit
+		for _, f := range e.facets(q, bm, nil) {
+			for _, v := range f.Values {
+				want := naiveFacetCount(e, f.Field, v.Value, bm)
+				if v.Count != want {
+					t.Fatalf("%s facet %s=%s: %d, AndCardinality %d", body, f.Field, v.Value, v.Count, want)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 200 {
+		t.Errorf("only %d facet values checked", checked)
+	}
+}
+
+// naiveFacetCount is the AndCardinality of bm with the rows of the term of
+// field whose JSON is value.
+func naiveFacetCount(e *Engine, field string, value []byte, bm *roaring.Bitmap) uint64 {
+	for _, term := range facetFields[field].terms(e.ix) {
+		if string(term.json) == string(value) && term.rows != nil {
+			return bm.AndCardinality(term.rows)
+		}
+	}
+	return 0
 }

@@ -39,6 +39,7 @@ type pager struct {
 	ix   *index.Index
 	dl   *deadline // long loops stop once it expires
 	keys []sortKey // normalized: ends with bk_process_id
+	how  string    // the strategy of the last page, for explain
 }
 
 // compare orders two rows by the keys.
@@ -93,12 +94,15 @@ func (p *pager) page(res *roaring.Bitmap, r uint64, span index.Span, off uint64,
 		if off > r/2 {
 			if rows, ok := p.walk(res, span, r-need, r-off, true, budget); ok {
 				slices.Reverse(rows)
+				p.how = "walk_reverse"
 				return rows
 			}
 		} else if rows, ok := p.walk(res, span, off, need, false, budget); ok {
+			p.how = "walk"
 			return rows
 		}
 	}
+	p.how = "scan"
 	return p.scan(res, r, off, need)
 }
 

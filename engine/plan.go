@@ -70,7 +70,7 @@ type plan struct {
 // add records one filter, the terms of kind it looked up (n of them,
 // the first few in terms); nil or empty makes the whole answer empty.
 func (p *plan) add(kind string, b *roaring.Bitmap, terms []string, n int) {
-	p.x.step(kind, 0, card(b), terms, n)
+	p.x.filter(kind, b, terms, n)
 	if b == nil || b.IsEmpty() {
 		p.empty = true
 		return
@@ -183,14 +183,13 @@ func (p *plan) execute() *roaring.Bitmap {
 	p.x.mark()
 	if len(order) > 1 {
 		res = roaring.And(res, fs[order[1]])
-		p.x.step("intersect", cards[order[0]], card(res), nil, 0)
+		p.x.intersect(res, order[0], order[1])
 		for _, i := range order[2:] {
 			if res.IsEmpty() {
 				return nil
 			}
-			in := card(res)
 			res.And(fs[i])
-			p.x.step("intersect", in, card(res), nil, 0)
+			p.x.intersect(res, i)
 		}
 	}
 	for _, t := range p.searches {
@@ -199,7 +198,7 @@ func (p *plan) execute() *roaring.Bitmap {
 		}
 		in := card(res)
 		res = p.search(t, res)
-		p.x.step("search", in, card(res), []string{t}, 1)
+		p.x.search(t, in, res)
 	}
 	if res.IsEmpty() {
 		return nil
