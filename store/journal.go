@@ -50,7 +50,7 @@ type batchSpan struct {
 type journalScan struct {
 	snapMeta    uint64 // the newest snapshot mark
 	hasSnapMeta bool
-	snapStream  uint64 // the stream position the newest snapshot mark names
+	snapStream  uint64 // the newest stream position a snapshot mark names
 	batches     []batchSpan
 	parts       [][][]byte // each batch's record values
 	end         int64      // where the whole records end
@@ -86,7 +86,7 @@ func scanJournal(path string, data []byte) (journalScan, error) {
 			if open != nil || stream != nil || err != nil {
 				return journalScan{}, damage(path, &frameError{off: off, seq: f.seq, reason: "misplaced snapshot mark"})
 			}
-			sc.snapMeta, sc.hasSnapMeta, sc.snapStream = f.seq, true, v
+			sc.snapMeta, sc.hasSnapMeta, sc.snapStream = f.seq, true, max(sc.snapStream, v)
 		case kindStream:
 			v, err := markStream(f.value)
 			if open != nil || stream != nil || err != nil || v == 0 {

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 )
 
 // # Stream positions
@@ -47,6 +49,30 @@ func (s *Store) SnapshotStream() (path string, seq, stream uint64, err error) {
 	defer s.mu.Unlock()
 	stream, err = s.streamAfter(s.snapSeq)
 	return s.snap, s.snapSeq, stream, err
+}
+
+// DirStreamSeq returns the newest stream position the journal of the
+// data directory dir holds, without opening it (it may be open
+// elsewhere): what StreamSeq would say after Open. A format 1 journal
+// holds none.
+func DirStreamSeq(dir string) (uint64, error) {
+	path := filepath.Join(dir, journalName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("journal %s: %w", path, err)
+	}
+	if len(data) > 0 && data[0] == '*' {
+		return 0, nil
+	}
+	sc, err := scanJournal(path, data)
+	if err != nil {
+		return 0, err
+	}
+	pos := sc.snapStream
+	for _, b := range sc.batches {
+		pos = max(pos, b.stream)
+	}
+	return pos, nil
 }
 
 // streamAfter returns the stream position once batch seq is applied: that
