@@ -155,6 +155,11 @@ type Config struct {
 	// MaxAdminBodyBytes caps a mutation body; 0 means
 	// DefaultMaxAdminBodyBytes.
 	MaxAdminBodyBytes int64
+	// Replica, with DataDir, makes the server a replica of a fleet (see
+	// Replica); MinSeqWait bounds the wait of X-Procq-Min-Seq, 0 meaning
+	// DefaultMinSeqWait.
+	Replica    Replica
+	MinSeqWait time.Duration
 }
 
 // Kinds of data source, as GET /healthz names them.
@@ -214,11 +219,15 @@ func New(cfg Config) *Server {
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
 	def(&cfg.ShutdownTimeout, DefaultShutdownTimeout)
 	def(&cfg.ReloadTimeout, DefaultReloadTimeout)
+	def(&cfg.MinSeqWait, DefaultMinSeqWait)
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = gsekit.DefaultMaxBodyBytes
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registerer), access: newAccessPolicy(cfg.AdminToken)}
 	s.m.reg.MustRegister(engineMetrics(s.live.Load)...)
+	if cfg.Replica != nil {
+		s.m.reg.MustRegister(replicationMetrics(cfg.Replica)...)
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -238,7 +247,7 @@ func New(cfg Config) *Server {
 	mux.HandleFunc("/admin/reload", s.admin("reload", http.MethodPost, s.adminReload))
 	s.mountMutations(mux)
 	mux.HandleFunc("/", gsekit.NotFound)
-	s.root = gsekit.Route(gsekit.NewHandler(s.live.Load, opts), s.logged(mux))
+	s.root = s.withSeq(gsekit.Route(gsekit.NewHandler(s.live.Load, opts), s.logged(mux)))
 	return s
 }
 
@@ -433,12 +442,13 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 		version = e.Version()
 	}
 	b, _ := json.Marshal(struct {
-		Status      string    `json:"status"`
-		Source      string    `json:"source"`
-		Records     int       `json:"records"`
-		LoadedAt    time.Time `json:"loaded_at"`
-		DataVersion uint64    `json:"data_version"`
-	}{"ok", info.Kind, info.Records, info.LoadedAt.UTC(), version})
+		Status      string             `json:"status"`
+		Source      string             `json:"source"`
+		Records     int                `json:"records"`
+		LoadedAt    time.Time          `json:"loaded_at"`
+		DataVersion uint64             `json:"data_version"`
+		Replication *replicationHealth `json:"replication,omitempty"`
+	}{"ok", info.Kind, info.Records, info.LoadedAt.UTC(), version, s.replicationHealth()})
 	gsekit.WriteJSON(w, http.StatusOK, b)
 }
 
