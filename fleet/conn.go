@@ -148,7 +148,7 @@ func (c *Conn) Publish(ctx context.Context, ops []store.Op, lookup BizLookup) (P
 		return res, nil
 	}
 	if !c.nc.IsConnected() {
-		return res, fmt.Errorf("%w: NATS %s: %w", ErrNotPublished, c.opts.URL, nats.ErrConnectionClosed)
+		return res, fmt.Errorf("%w: NATS %s is not connected (%s)", ErrNotPublished, c.opts.URL, c.nc.Status())
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.PublishTimeout)
 	defer cancel()

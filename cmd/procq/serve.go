@@ -16,7 +16,7 @@ import (
 	"github.com/procq/procq/server"
 )
 
-const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--processes N] [--max-body BYTES] " + serveDataUsage
+const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--processes N] [--max-body BYTES] " + serveDataUsage + " " + serveFleetUsage
 
 // runServe serves the HTTP API until SIGINT or SIGTERM; SIGHUP reloads
 // the snapshot.
@@ -34,6 +34,7 @@ func runServe(args []string) error {
 	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in `BYTES`")
 	slowLog := fs.Duration("slow-log", 0, "log the explain of every query slower than `DURATION` (0: off)")
 	dataDir := addDataDirFlags(fs)
+	fleetFlags := addFleetFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,6 +60,12 @@ func runServe(args []string) error {
 			return err
 		}
 		log.Info("app authentication on", "apps", cfg.Credentials.Len())
+	}
+	prepCtx, prepStop := signalContext()
+	err = fleetFlags.configure(prepCtx, &cfg, *dataDir.dir)
+	prepStop()
+	if err != nil {
+		return err
 	}
 	if err := dataDir.configure(&cfg, *snap); err != nil {
 		return err
