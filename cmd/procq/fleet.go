@@ -143,10 +143,12 @@ func addFleetFlags(fs *flag.FlagSet) *fleetFlags {
 // configure, with --nats, readies the data directory dir from the fleet
 // (restoring its snapshot when dir is empty or behind) and makes cfg a
 // replica. Without --nats it changes nothing.
-func (f *fleetFlags) configure(ctx context.Context, cfg *server.Config, dir string) error {
+func (f *fleetFlags) configure(cfg *server.Config, dir string) error {
 	if *f.nats.url == "" {
 		return nil
 	}
+	ctx, stop := signalContext()
+	defer stop()
 	if dir == "" {
 		return usageErrorf("--nats needs --data-dir: a replica keeps what it applies in a data directory")
 	}

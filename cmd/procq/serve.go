@@ -34,7 +34,6 @@ func runServe(args []string) error {
 	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in `BYTES`")
 	slowLog := fs.Duration("slow-log", 0, "log the explain of every query slower than `DURATION` (0: off)")
 	dataDir := addDataDirFlags(fs)
-	fleetFlags := addFleetFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -60,12 +59,6 @@ func runServe(args []string) error {
 			return err
 		}
 		log.Info("app authentication on", "apps", cfg.Credentials.Len())
-	}
-	prepCtx, prepStop := signalContext()
-	err = fleetFlags.configure(prepCtx, &cfg, *dataDir.dir)
-	prepStop()
-	if err != nil {
-		return err
 	}
 	if err := dataDir.configure(&cfg, *snap); err != nil {
 		return err
