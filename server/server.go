@@ -45,6 +45,17 @@
 // named no process (skipped, not errors); missing lists the first 20 of
 // them, in the order of the batch. Error messages never name files or
 // peer addresses: the log has those.
+//
+// # Fleet
+//
+// With Config.Replica (package fleet), the data directory follows a
+// change stream shared by a fleet of replicas: the mutation endpoints
+// publish their batch instead of applying it and answer once the stream
+// has acknowledged it, with data {"stream_seq":N,"messages":M,"ops":K}
+// (503 when it did not), every answer carries X-Procq-Seq, a request
+// carrying X-Procq-Min-Seq: N waits up to Config.MinSeqWait for the
+// replica to apply N (503 "replica behind" then), and /healthz and
+// /metrics report the replication (see Replica).
 package server
 
 import (
