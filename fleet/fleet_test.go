@@ -28,7 +28,7 @@ const waitBound = 15 * time.Second
 
 // runNATS starts an in-process NATS server with JetStream on a temporary
 // directory, on a random loopback port.
-func runNATS(t *testing.T) *server.Server {
+func runNATS(t testing.TB) *server.Server {
 	t.Helper()
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
 		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
@@ -43,7 +43,7 @@ func runNATS(t *testing.T) *server.Server {
 	return ns
 }
 
-func connect(t *testing.T, url string) *Conn {
+func connect(t testing.TB, url string) *Conn {
 	t.Helper()
 	c, err := Connect(context.Background(), Options{URL: url, PublishTimeout: 2 * time.Second})
 	if err != nil {
@@ -112,7 +112,7 @@ type world struct {
 	snap string
 }
 
-func newWorld(t *testing.T, seed uint64) *world {
+func newWorld(t testing.TB, seed uint64) *world {
 	w := &world{m: model{}, rng: rand.New(rand.NewPCG(seed, seed))}
 	err := synth.Generate(synth.Options{Processes: 300, Seed: int64(seed)}, func(r *record.Record) error {
 		w.base = append(w.base, r)
@@ -442,5 +442,31 @@ func TestEncodeParses(t *testing.T) {
 		if a, b := encodeOps(got), encodeOps(ops); !bytes.Equal(a, b) {
 			t.Fatalf("round trip changed the batch:\n%s\n%s", a, b)
 		}
+	}
+}
+
+// TestInvalidMessageSkipped: a message that is not a valid batch, alone
+// or among valid ones, is skipped and the replica goes on past it.
+func TestInvalidMessageSkipped(t *testing.T) {
+	ns := runNATS(t)
+	c := connect(t, ns.ClientURL())
+	w := newWorld(t, 8)
+	if _, err := c.PublishSnapshot(context.Background(), w.snap, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.publish(t, c, 3)
+	for _, bad := range []string{"not json\n", `{"op":"upsert","record":{"bk_process_id":-1}}` + "\n"} {
+		if _, err := c.js.Publish(context.Background(), Subject(w.biz[0]), []byte(bad)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := w.publish(t, c, 3)
+	r := startReplica(t, c, filepath.Join(t.TempDir(), "r"), "r", nil)
+	r.waitFor(t, last)
+	if storeDigest(r.st) != w.m.digest(nil) {
+		t.Fatal("replica differs from the writer's data after skipping the invalid messages")
+	}
+	if got := r.f.AppliedTotal(); got != last {
+		t.Fatalf("applied %d messages, want %d (the invalid ones count as applied)", got, last)
 	}
 }
