@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -150,7 +151,11 @@ func BenchmarkCatchUp(b *testing.B) {
 // reports the time a replica with an empty data directory takes to
 // restore it (download, check, data directory made) and open it.
 func BenchmarkRestore(b *testing.B) {
-	c := connect(b, runNATS(b).ClientURL())
+	c, err := Connect(context.Background(), Options{URL: runNATS(b).ClientURL(), Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.Close)
 	snap := filepath.Join(b.TempDir(), "bench.snap")
 	sw, err := snapshot.Create(snap)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,11 +180,17 @@ func (c *Conn) restore(ctx context.Context, dir string, streamSeq uint64, biz []
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	start := time.Now()
 	err = c.obs.GetFile(ctx, SnapshotObject, tmp.Name())
 	tmp.Close()
 	if err != nil {
 		return fmt.Errorf("object store %s: get %s: %w", c.opts.Bucket, SnapshotObject, err)
 	}
+	downloaded := time.Since(start)
+	defer func() {
+		c.log.Info("snapshot restored", "dir", dir, "stream_seq", streamSeq, seconds("download", downloaded),
+			seconds("duration", time.Since(start)))
+	}()
 	from := tmp.Name()
 	if len(biz) > 0 {
 		if from, err = keepBiz(from, biz); err != nil {
@@ -241,3 +248,7 @@ func isEmpty(dir string) (bool, error) {
 	}
 	return false, err
 }
+
+// seconds is a duration attribute in float seconds, as the server logs
+// them.
+func seconds(key string, d time.Duration) slog.Attr { return slog.Float64(key+"_seconds", d.Seconds()) }
