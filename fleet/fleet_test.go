@@ -248,13 +248,21 @@ func (r *replica) waitFor(t *testing.T, seq uint64) {
 	}
 }
 
-func TestFollowersConverge(t *testing.T) {
+// newFleet starts a NATS server, connects to it, and seeds the bucket
+// with the snapshot of a new world of seed.
+func newFleet(t *testing.T, seed uint64) (*server.Server, *Conn, *world) {
+	t.Helper()
 	ns := runNATS(t)
 	c := connect(t, ns.ClientURL())
-	w := newWorld(t, 1)
+	w := newWorld(t, seed)
 	if _, err := c.PublishSnapshot(context.Background(), w.snap, 0); err != nil {
 		t.Fatal(err)
 	}
+	return ns, c, w
+}
+
+func TestFollowersConverge(t *testing.T) {
+	_, c, w := newFleet(t, 1)
 	tmp := t.TempDir()
 	a := startReplica(t, c, filepath.Join(tmp, "a"), "a", nil)
 	b := startReplica(t, c, filepath.Join(tmp, "b"), "b", nil)
@@ -274,12 +282,7 @@ func TestFollowersConverge(t *testing.T) {
 // TestFollowerRestart: a follower stopped mid-stream resumes from its own
 // journal: every message is applied exactly once over the two runs.
 func TestFollowerRestart(t *testing.T) {
-	ns := runNATS(t)
-	c := connect(t, ns.ClientURL())
-	w := newWorld(t, 2)
-	if _, err := c.PublishSnapshot(context.Background(), w.snap, 0); err != nil {
-		t.Fatal(err)
-	}
+	_, c, w := newFleet(t, 2)
 	last := w.publish(t, c, 60)
 	dir := filepath.Join(t.TempDir(), "r")
 	r := startReplica(t, c, dir, "r", nil)
@@ -302,12 +305,7 @@ func TestFollowerRestart(t *testing.T) {
 // TestLateFollowerRestores: a replica started after the stream was
 // trimmed restores the uploaded checkpoint and catches up.
 func TestLateFollowerRestores(t *testing.T) {
-	ns := runNATS(t)
-	c := connect(t, ns.ClientURL())
-	w := newWorld(t, 3)
-	if _, err := c.PublishSnapshot(context.Background(), w.snap, 0); err != nil {
-		t.Fatal(err)
-	}
+	_, c, w := newFleet(t, 3)
 	tmp := t.TempDir()
 	ctx := context.Background()
 	if _, err := c.Prepare(ctx, filepath.Join(tmp, "a"), nil); err != nil {
@@ -372,12 +370,7 @@ func waitSnapshot(t *testing.T, c *Conn, seq uint64) {
 
 // TestBizFollower: a replica of some businesses holds exactly those.
 func TestBizFollower(t *testing.T) {
-	ns := runNATS(t)
-	c := connect(t, ns.ClientURL())
-	w := newWorld(t, 4)
-	if _, err := c.PublishSnapshot(context.Background(), w.snap, 0); err != nil {
-		t.Fatal(err)
-	}
+	_, c, w := newFleet(t, 4)
 	biz := w.biz[:1]
 	r := startReplica(t, c, filepath.Join(t.TempDir(), "b"), "b", biz)
 	last := w.publish(t, c, 30)
@@ -448,12 +441,7 @@ func TestEncodeParses(t *testing.T) {
 // TestInvalidMessageSkipped: a message that is not a valid batch, alone
 // or among valid ones, is skipped and the replica goes on past it.
 func TestInvalidMessageSkipped(t *testing.T) {
-	ns := runNATS(t)
-	c := connect(t, ns.ClientURL())
-	w := newWorld(t, 8)
-	if _, err := c.PublishSnapshot(context.Background(), w.snap, 0); err != nil {
-		t.Fatal(err)
-	}
+	_, c, w := newFleet(t, 8)
 	w.publish(t, c, 3)
 	for _, bad := range []string{"not json\n", `{"op":"upsert","record":{"bk_process_id":-1}}` + "\n"} {
 		if _, err := c.js.Publish(context.Background(), Subject(w.biz[0]), []byte(bad)); err != nil {

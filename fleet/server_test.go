@@ -83,12 +83,7 @@ func post(t *testing.T, url, body string, header ...string) answer {
 // published; the other replica answers a request asking for its stream
 // sequence with it applied, and one asking for more with a 503.
 func TestReadYourWrites(t *testing.T) {
-	ns := runNATS(t)
-	c := connect(t, ns.ClientURL())
-	w := newWorld(t, 7)
-	if _, err := c.PublishSnapshot(context.Background(), w.snap, 0); err != nil {
-		t.Fatal(err)
-	}
+	ns, c, w := newFleet(t, 7)
 	tmp := t.TempDir()
 	writer := serveReplica(t, c, filepath.Join(tmp, "w"), "w")
 	reader := serveReplica(t, c, filepath.Join(tmp, "r"), "r")

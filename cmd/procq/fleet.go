@@ -45,6 +45,30 @@ func (f *natsFlags) connect(ctx context.Context, log *slog.Logger) (*fleet.Conn,
 	return fleet.Connect(ctx, fleet.Options{URL: *f.url, Stream: *f.stream, Bucket: *f.bucket, Replicas: *f.replicas, Logger: log})
 }
 
+// with runs fn with a connection to the fleet until SIGINT or SIGTERM.
+func (f *natsFlags) with(fn func(ctx context.Context, c *fleet.Conn) error) error {
+	ctx, stop := signalContext()
+	defer stop()
+	c, err := f.connect(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(ctx, c)
+}
+
+// readChanges reads and checks a whole change file (see package store),
+// "-" being stdin, and returns its ops and the name errors give it.
+func readChanges(in string) ([]store.Op, string, error) {
+	r, name, err := openIn(in)
+	if err != nil {
+		return nil, "", err
+	}
+	defer r.Close()
+	ops, err := store.ParseOps(r, name)
+	return ops, name, err
+}
+
 // runPublish publishes a file of changes to the fleet's stream.
 func runPublish(args []string) error {
 	fs := newFlags("publish")
@@ -59,31 +83,21 @@ func runPublish(args []string) error {
 	if err := required("in", *in); err != nil {
 		return err
 	}
-	r, name, err := openIn(*in)
+	ops, name, err := readChanges(*in)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	ops, err := store.ParseOps(r, name)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signalContext()
-	defer stop()
-	c, err := nf.connect(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	start := time.Now()
-	res, err := c.Publish(ctx, ops, nil)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "publish: %d operations from %s as %d messages up to stream sequence %d, in %s\n",
-		len(ops), name, res.Messages, res.Seq, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(os.Stdout, "%d\n", res.Seq)
-	return nil
+	return nf.with(func(ctx context.Context, c *fleet.Conn) error {
+		start := time.Now()
+		res, err := c.Publish(ctx, ops, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "publish: %d operations from %s as %d messages up to stream sequence %d, in %s\n",
+			len(ops), name, res.Messages, res.Seq, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(os.Stdout, "%d\n", res.Seq)
+		return nil
+	})
 }
 
 // runPublishSnapshot uploads a snapshot as the fleet's newest.
@@ -101,24 +115,19 @@ func runPublishSnapshot(args []string) error {
 	if err := required("snapshot", *snap); err != nil {
 		return err
 	}
-	ctx, stop := signalContext()
-	defer stop()
-	c, err := nf.connect(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	start := time.Now()
-	up, err := c.PublishSnapshot(ctx, *snap, *seq)
-	if err != nil {
-		return err
-	}
-	if !up {
-		return fmt.Errorf("%s not uploaded: the bucket's snapshot covers more of the stream than --stream-seq %d", *snap, *seq)
-	}
-	fmt.Fprintf(os.Stderr, "publish-snapshot: %s uploaded to %s covering stream sequence %d, in %s\n",
-		*snap, *nf.bucket, *seq, time.Since(start).Round(time.Millisecond))
-	return nil
+	return nf.with(func(ctx context.Context, c *fleet.Conn) error {
+		start := time.Now()
+		up, err := c.PublishSnapshot(ctx, *snap, *seq)
+		if err != nil {
+			return err
+		}
+		if !up {
+			return fmt.Errorf("%s not uploaded: the bucket's snapshot covers more of the stream than --stream-seq %d", *snap, *seq)
+		}
+		fmt.Fprintf(os.Stderr, "publish-snapshot: %s uploaded to %s covering stream sequence %d, in %s\n",
+			*snap, *nf.bucket, *seq, time.Since(start).Round(time.Millisecond))
+		return nil
+	})
 }
 
 // fleetFlags are serve's flags for following a fleet.
