@@ -321,6 +321,10 @@ func TestLateFollowerRestores(t *testing.T) {
 	}
 	a := &replica{dir: filepath.Join(tmp, "a"), st: st, f: f}
 	t.Cleanup(a.stop)
+	// old follows the first batches, then stops.
+	old := startReplica(t, c, filepath.Join(tmp, "old"), "old", nil)
+	old.waitFor(t, w.publish(t, c, 3))
+	old.stop()
 	mid := w.publish(t, c, 20)
 	a.waitFor(t, mid)
 	if _, err := st.Checkpoint(ctx); err != nil {
@@ -346,6 +350,16 @@ func TestLateFollowerRestores(t *testing.T) {
 	}
 	if got := late.f.AppliedTotal(); got != last-mid {
 		t.Fatalf("late replica applied %d messages, want %d (after the snapshot's %d)", got, last-mid, mid)
+	}
+	// old, behind the stream's first message, restores too and keeps its
+	// directory aside.
+	old = startReplica(t, c, old.dir, "old", nil)
+	old.waitFor(t, last)
+	if storeDigest(old.st) != w.m.digest(nil) || old.f.AppliedTotal() != last-mid {
+		t.Fatalf("replica behind: applied %d messages after the restore, want %d", old.f.AppliedTotal(), last-mid)
+	}
+	if aside, _ := filepath.Glob(old.dir + ".behind-*"); len(aside) != 1 {
+		t.Fatalf("replica behind: directories kept aside %v, want one", aside)
 	}
 }
 
@@ -457,4 +471,29 @@ func TestInvalidMessageSkipped(t *testing.T) {
 	if got := r.f.AppliedTotal(); got != last {
 		t.Fatalf("applied %d messages, want %d (the invalid ones count as applied)", got, last)
 	}
+}
+
+// FuzzDecodeOps: a message body decodes to ops or an error, never a
+// panic, and ops decoded re-encode to a body that decodes to the same.
+func FuzzDecodeOps(f *testing.F) {
+	w := newWorld(f, 12)
+	for range 5 {
+		f.Add(encodeOps(w.batch()))
+	}
+	f.Add([]byte(`{"op":"delete","bk_process_ids":[1,2]}` + "\n\n" + `{"op":"status","updates":[{"bk_process_id":3,"process_status":1,"is_auto":false,"proc_inst_infos":[]}]}`))
+	f.Add([]byte("{\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ops, err := decodeOps(data, 1)
+		if err != nil {
+			return
+		}
+		body := encodeOps(ops)
+		again, err := decodeOps(body, 1)
+		if err != nil {
+			t.Fatalf("re-encoded body does not decode: %v\n%s", err, body)
+		}
+		if b := encodeOps(again); !bytes.Equal(b, body) {
+			t.Fatalf("round trip changed the ops:\n%s\n%s", body, b)
+		}
+	})
 }

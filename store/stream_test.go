@@ -98,6 +98,10 @@ func TestStreamPositionSurvives(t *testing.T) {
 		t.Fatalf("snapshot stream %d (%v), want %d", snapStream, err, pos)
 	}
 	s.Close()
+	// Read without opening, from the snapshot mark alone.
+	if got, err := DirStreamSeq(dir); err != nil || got != pos {
+		t.Fatalf("DirStreamSeq: %d %v, want %d", got, err, pos)
+	}
 }
 
 // TestStreamRecordTorn: a journal cut between a batch's stream record and
