@@ -315,10 +315,12 @@ func (s *Server) adminStore(w http.ResponseWriter, r *http.Request) {
 		JournalBytes   int64  `json:"journal_bytes"`
 		Records        int    `json:"records"`
 		Version        uint64 `json:"version"`
+		StreamSeq      uint64 `json:"stream_seq"`
 		LastCheckpoint string `json:"last_checkpoint_error,omitempty"`
 		Failed         string `json:"failed,omitempty"`
 	}{DataDir: st.Dir(), Seq: stats.Seq, SnapshotSeq: stats.SnapshotSeq, Snapshot: stats.Snapshot,
 		JournalEntries: stats.JournalEntries, JournalBytes: stats.JournalBytes, Records: stats.Records, Version: stats.Version}
+	reply.StreamSeq, _ = st.StreamSeq() // 0 when it cannot be read: the journal's head is damaged
 	if stats.LastCheckpointErr != nil {
 		reply.LastCheckpoint = stats.LastCheckpointErr.Error()
 	}

@@ -29,7 +29,7 @@
 //	POST /admin/status      {"updates":[{"bk_process_id":ID,"process_status":S,"is_auto":B,"proc_inst_infos":[...]},...]}
 //	POST /admin/apply       JSON Lines of the change format (see package store), one batch, parsed as it streams in
 //	POST /admin/checkpoint  no body
-//	GET  /admin/store       the store's state
+//	GET  /admin/store       the store's state (stream_seq: the change stream position journaled, 0 outside a fleet)
 //
 // RECORD is the SPEC's record shape. Each request is one atomic batch,
 // journaled (and synced as the store's policy says) before it answers:
