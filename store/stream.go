@@ -21,7 +21,8 @@ import (
 // it. StreamSeq reads the newest position back after a restart, and the
 // feeder resumes right after it: nothing is lost, nothing applied twice.
 // Journals written before stream positions existed hold none: their
-// position is 0.
+// position is 0. A journal holding stream records is refused by procq
+// versions older than them (an unknown record kind), as damage is.
 
 // ApplyStream applies ops as one batch, as Apply does, and journals with
 // it the stream position stream (> 0) it brings the store to; a batch
