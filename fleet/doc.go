@@ -41,7 +41,8 @@
 //
 // # Caveats
 //
-// A Follower runs a goroutine until Close. A process moved from one
+// A Follower runs a goroutine until Close (two with
+// PublishCheckpoints, and one for each upload). A process moved from one
 // business to another by an upsert is removed from a replica following
 // only the old business by a delete, not by the upsert. While NATS is
 // unreachable, publishes fail at once (no reconnect buffer), replicas

@@ -46,6 +46,7 @@ type Follower struct {
 	uploaded  atomic.Uint64 // the store batch of the last snapshot uploaded
 	uploading atomic.Bool
 
+	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -80,10 +81,34 @@ func (c *Conn) Follow(st *store.Store, opts FollowOptions) (*Follower, error) {
 	f.applied.init(pos)
 	f.uploaded.Store(snapSeq)
 	ctx, cancel := context.WithCancel(context.Background())
-	f.cancel = cancel
+	f.ctx, f.cancel = ctx, cancel
 	f.wg.Add(1)
 	go f.run(ctx)
+	if opts.PublishCheckpoints {
+		f.wg.Add(1)
+		go f.uploadLoop(ctx)
+	}
 	return f, nil
+}
+
+// uploadInterval is how often a replica that publishes its checkpoints
+// looks for one made while no message came (an admin checkpoint, a
+// background one finishing after the last message).
+const uploadInterval = 5 * time.Second
+
+// uploadLoop uploads new checkpoints every uploadInterval until ctx ends.
+func (f *Follower) uploadLoop(ctx context.Context) {
+	defer f.wg.Done()
+	t := time.NewTicker(uploadInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f.maybeUpload()
+		}
+	}
 }
 
 // Close stops following and waits for the message being applied.

@@ -99,7 +99,7 @@ func (f *Follower) maybeUpload() {
 	go func() {
 		defer f.wg.Done()
 		defer f.uploading.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		ctx, cancel := context.WithTimeout(f.ctx, 10*time.Minute)
 		defer cancel()
 		if _, err := f.c.PublishSnapshot(ctx, path, stream); err != nil {
 			f.c.log.Warn("checkpoint not uploaded", "snapshot", path, "stream_seq", stream, "err", err)
