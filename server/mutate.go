@@ -92,6 +92,11 @@ func (s *Server) loadDataDir(ctx context.Context) (*LoadInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rep := s.cfg.Replica; rep != nil {
+		if err := rep.Start(st); err != nil {
+			return nil, errors.Join(err, st.Close())
+		}
+	}
 	s.data.st.Store(st)
 	info := s.dataInfo(time.Now(), time.Since(start))
 	s.m.loaded(info)
@@ -120,6 +125,11 @@ func (s *Server) closeDataDir() error {
 	st := s.data.st.Swap(nil)
 	if st == nil {
 		return nil
+	}
+	if rep := s.cfg.Replica; rep != nil {
+		if err := rep.Stop(); err != nil {
+			s.log.Warn("replica: stopping the stream's follower failed", "err", err)
+		}
 	}
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("data dir %s: %w", s.cfg.DataDir, err)
@@ -169,6 +179,10 @@ func (s *Server) mutation(endpoint, kind string) http.HandlerFunc {
 		ops, err := s.readOps(w, r, kind)
 		if err != nil {
 			s.bodyFailed(w, r, endpoint, err)
+			return
+		}
+		if s.cfg.Replica != nil {
+			s.publish(w, r, endpoint, ops)
 			return
 		}
 		st := s.openStore(w, endpoint)
@@ -301,10 +315,12 @@ func (s *Server) adminStore(w http.ResponseWriter, r *http.Request) {
 		JournalBytes   int64  `json:"journal_bytes"`
 		Records        int    `json:"records"`
 		Version        uint64 `json:"version"`
+		StreamSeq      uint64 `json:"stream_seq"`
 		LastCheckpoint string `json:"last_checkpoint_error,omitempty"`
 		Failed         string `json:"failed,omitempty"`
 	}{DataDir: st.Dir(), Seq: stats.Seq, SnapshotSeq: stats.SnapshotSeq, Snapshot: stats.Snapshot,
 		JournalEntries: stats.JournalEntries, JournalBytes: stats.JournalBytes, Records: stats.Records, Version: stats.Version}
+	reply.StreamSeq, _ = st.StreamSeq() // 0 when it cannot be read: the journal's head is damaged
 	if stats.LastCheckpointErr != nil {
 		reply.LastCheckpoint = stats.LastCheckpointErr.Error()
 	}

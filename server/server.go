@@ -29,7 +29,7 @@
 //	POST /admin/status      {"updates":[{"bk_process_id":ID,"process_status":S,"is_auto":B,"proc_inst_infos":[...]},...]}
 //	POST /admin/apply       JSON Lines of the change format (see package store), one batch, parsed as it streams in
 //	POST /admin/checkpoint  no body
-//	GET  /admin/store       the store's state
+//	GET  /admin/store       the store's state (stream_seq: the change stream position journaled, 0 outside a fleet)
 //
 // RECORD is the SPEC's record shape. Each request is one atomic batch,
 // journaled (and synced as the store's policy says) before it answers:
@@ -45,6 +45,17 @@
 // named no process (skipped, not errors); missing lists the first 20 of
 // them, in the order of the batch. Error messages never name files or
 // peer addresses: the log has those.
+//
+// # Fleet
+//
+// With Config.Replica (package fleet), the data directory follows a
+// change stream shared by a fleet of replicas: the mutation endpoints
+// publish their batch instead of applying it and answer once the stream
+// has acknowledged it, with data {"stream_seq":N,"messages":M,"ops":K}
+// (503 when it did not), every answer carries X-Procq-Seq, a request
+// carrying X-Procq-Min-Seq: N waits up to Config.MinSeqWait for the
+// replica to apply N (503 "replica behind" then), and /healthz and
+// /metrics report the replication (see Replica).
 package server
 
 import (
@@ -155,6 +166,11 @@ type Config struct {
 	// MaxAdminBodyBytes caps a mutation body; 0 means
 	// DefaultMaxAdminBodyBytes.
 	MaxAdminBodyBytes int64
+	// Replica, with DataDir, makes the server a replica of a fleet (see
+	// Replica); MinSeqWait bounds the wait of X-Procq-Min-Seq, 0 meaning
+	// DefaultMinSeqWait.
+	Replica    Replica
+	MinSeqWait time.Duration
 }
 
 // Kinds of data source, as GET /healthz names them.
@@ -214,11 +230,15 @@ func New(cfg Config) *Server {
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
 	def(&cfg.ShutdownTimeout, DefaultShutdownTimeout)
 	def(&cfg.ReloadTimeout, DefaultReloadTimeout)
+	def(&cfg.MinSeqWait, DefaultMinSeqWait)
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = gsekit.DefaultMaxBodyBytes
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registerer), access: newAccessPolicy(cfg.AdminToken)}
 	s.m.reg.MustRegister(engineMetrics(s.live.Load)...)
+	if cfg.Replica != nil {
+		s.m.reg.MustRegister(replicationMetrics(cfg.Replica)...)
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -238,7 +258,7 @@ func New(cfg Config) *Server {
 	mux.HandleFunc("/admin/reload", s.admin("reload", http.MethodPost, s.adminReload))
 	s.mountMutations(mux)
 	mux.HandleFunc("/", gsekit.NotFound)
-	s.root = gsekit.Route(gsekit.NewHandler(s.live.Load, opts), s.logged(mux))
+	s.root = s.withSeq(gsekit.Route(gsekit.NewHandler(s.live.Load, opts), s.logged(mux)))
 	return s
 }
 
@@ -433,12 +453,13 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 		version = e.Version()
 	}
 	b, _ := json.Marshal(struct {
-		Status      string    `json:"status"`
-		Source      string    `json:"source"`
-		Records     int       `json:"records"`
-		LoadedAt    time.Time `json:"loaded_at"`
-		DataVersion uint64    `json:"data_version"`
-	}{"ok", info.Kind, info.Records, info.LoadedAt.UTC(), version})
+		Status      string             `json:"status"`
+		Source      string             `json:"source"`
+		Records     int                `json:"records"`
+		LoadedAt    time.Time          `json:"loaded_at"`
+		DataVersion uint64             `json:"data_version"`
+		Replication *replicationHealth `json:"replication,omitempty"`
+	}{"ok", info.Kind, info.Records, info.LoadedAt.UTC(), version, s.replicationHealth()})
 	gsekit.WriteJSON(w, http.StatusOK, b)
 }
 

@@ -52,6 +52,12 @@ type Result struct {
 // folds into the indexes once it grows (see merger); a batch of status
 // updates patches only the chunks of the status columns it touches.
 func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
+	return s.apply(ctx, ops, 0)
+}
+
+// apply is Apply; a stream position other than 0 is journaled with the
+// batch (see ApplyStream), even when the batch changes nothing.
+func (s *Store) apply(ctx context.Context, ops []Op, stream uint64) (Result, error) {
 	ops, err := checkOps(ops)
 	if err != nil {
 		return Result{}, err
@@ -64,15 +70,22 @@ func (s *Store) Apply(ctx context.Context, ops []Op) (Result, error) {
 	if err := s.writable(); err != nil {
 		return Result{}, err
 	}
+	if err := s.checkStream(stream); err != nil {
+		return Result{}, err
+	}
 	cur := s.live.Load()
 	b := fold(cur, ops)
 	res := Result{Seq: s.seq, Version: cur.Version(), Missing: b.missing}
 	if len(b.topo) == 0 && len(b.status) == 0 {
+		if stream != 0 {
+			return s.recordStream(ctx, res, stream)
+		}
 		return res, nil
 	}
 	// One batch value is both what the engine applies and what the
 	// journal records.
 	jb := batchOf(b.topo, b.status)
+	jb.stream = stream
 	next, err := jb.apply(cur)
 	if err != nil {
 		return Result{}, fmt.Errorf("apply: %w", err)
@@ -133,7 +146,7 @@ func (s *Store) writeBatch(ctx context.Context, seq uint64, b *journalBatch) err
 		wait *= 2
 	}
 	s.at("batch-written")
-	s.spans = append(s.spans, batchSpan{seq: seq, off: off, end: off + int64(len(records)), changes: b.len()})
+	s.spans = append(s.spans, batchSpan{seq: seq, off: off, end: off + int64(len(records)), changes: b.len(), stream: b.stream})
 	if s.opts.Sync == SyncAlways {
 		return s.syncJournal()
 	}

@@ -14,6 +14,9 @@ type journalBatch struct {
 	ups    []*record.Record // whole records, upserted
 	dels   []int64          // processes deleted
 	status []record.StatusUpdate
+	// stream, when not 0, is the stream position the batch brings the
+	// store to (see stream.go): written as a kindStream record before it.
+	stream uint64
 }
 
 func (b *journalBatch) len() int { return len(b.ups) + len(b.dels) + len(b.status) }
@@ -34,7 +37,7 @@ const (
 )
 
 // encodeBatch returns the records holding batch seq: one, or one per
-// maxPart bytes of it.
+// maxPart bytes of it, after a kindStream record when b.stream is set.
 func encodeBatch(seq uint64, b *journalBatch) []byte {
 	jsons := make([][]byte, len(b.ups))
 	for i, r := range b.ups {
@@ -68,6 +71,9 @@ func encodeBatch(seq uint64, b *journalBatch) []byte {
 		cut(len(jsons), len(b.dels), len(b.status))
 	}
 	var out []byte
+	if b.stream != 0 {
+		out = appendFrame(out, kindStream, seq, binary.AppendUvarint(nil, b.stream))
+	}
 	var val []byte
 	for i, p := range parts {
 		val = binary.AppendUvarint(val[:0], uint64(i))

@@ -244,6 +244,10 @@ func FuzzJournal(f *testing.F) {
 	valid := append(appendFrame([]byte(journalMagic), kindSnap, 3, nil), encodeBatch(4, b)...)
 	f.Add(valid)
 	f.Add(valid[:len(valid)-7])
+	// A snapshot mark naming a stream position, then a batch with its
+	// stream record (stream.go).
+	streamed := &journalBatch{dels: []int64{5}, stream: 9}
+	f.Add(append(appendFrame([]byte(journalMagic), kindSnap, 3, markValue(7)), encodeBatch(4, streamed)...))
 	f.Add([]byte(journalMagic))
 	f.Add(appendFrame([]byte(journalMagic), kindBatch, 1, []byte{0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f}))
 	f.Fuzz(func(t *testing.T, data []byte) {

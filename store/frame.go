@@ -33,7 +33,11 @@ var maxPart = 16 << 20
 // Record kinds.
 const (
 	kindBatch = 'B' // the value is a part of a batch (see batch.go)
-	kindSnap  = 'S' // the journal holds only batches after the snapshot of seq; no value
+	kindSnap  = 'S' // the journal holds only batches after the snapshot of seq; the value, when any, is the stream position it covers (see stream.go)
+	// kindStream records the stream position (a uvarint) batch seq
+	// brings the store to; it comes right before the batch's first part,
+	// in the same write (see stream.go).
+	kindStream = 'M'
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -99,7 +103,7 @@ func readFrame(data []byte, off int64) (frame, *frameError) {
 		return frame{}, &frameError{off: off, seq: seq, reason: "record checksum mismatch"}
 	}
 	f := frame{off: off, size: frameHeader + int64(n), kind: body[0], seq: seq, value: body[keySize:]}
-	if f.kind != kindBatch && f.kind != kindSnap {
+	if f.kind != kindBatch && f.kind != kindSnap && f.kind != kindStream {
 		return frame{}, &frameError{off: off, seq: seq, reason: fmt.Sprintf("unknown record kind %q", f.kind)}
 	}
 	return f, nil

@@ -41,12 +41,16 @@ type batchSpan struct {
 	seq      uint64
 	off, end int64
 	changes  int // the processes it changes
+	// stream is the stream position the batch brought the store to, 0
+	// when it came from no stream; off is then its kindStream record's.
+	stream uint64
 }
 
 // journalScan is what a format 2 journal file holds.
 type journalScan struct {
 	snapMeta    uint64 // the newest snapshot mark
 	hasSnapMeta bool
+	snapStream  uint64 // the newest stream position a snapshot mark names
 	batches     []batchSpan
 	parts       [][][]byte // each batch's record values
 	end         int64      // where the whole records end
@@ -65,6 +69,8 @@ func scanJournal(path string, data []byte) (journalScan, error) {
 	off := int64(len(journalMagic))
 	var open *batchSpan // the batch whose parts are being read
 	var openParts [][]byte
+	var stream *frame // a stream record waiting for its batch
+	var streamPos uint64
 	for off < int64(len(data)) {
 		f, fe := readFrame(data, off)
 		if fe != nil && fe.torn {
@@ -76,20 +82,33 @@ func scanJournal(path string, data []byte) (journalScan, error) {
 		}
 		switch f.kind {
 		case kindSnap:
-			if open != nil || len(f.value) != 0 {
+			v, err := markStream(f.value)
+			if open != nil || stream != nil || err != nil {
 				return journalScan{}, damage(path, &frameError{off: off, seq: f.seq, reason: "misplaced snapshot mark"})
 			}
-			sc.snapMeta, sc.hasSnapMeta = f.seq, true
+			sc.snapMeta, sc.hasSnapMeta, sc.snapStream = f.seq, true, max(sc.snapStream, v)
+		case kindStream:
+			v, err := markStream(f.value)
+			if open != nil || stream != nil || err != nil || v == 0 {
+				return journalScan{}, damage(path, &frameError{off: off, seq: f.seq, reason: "misplaced stream record"})
+			}
+			stream, streamPos = &f, v
 		case kindBatch:
 			part, parts, err := peekParts(f.value)
 			if err == nil {
 				err = checkPart(sc.batches, open, f.seq, part)
+			}
+			if err == nil && stream != nil && stream.seq != f.seq {
+				err = fmt.Errorf("stream record of batch %d before batch %d", stream.seq, f.seq)
 			}
 			if err != nil {
 				return journalScan{}, damage(path, &frameError{off: off, seq: f.seq, reason: err.Error()})
 			}
 			if open == nil {
 				open = &batchSpan{seq: f.seq, off: off}
+				if stream != nil {
+					open.off, open.stream, stream = stream.off, streamPos, nil
+				}
 			}
 			openParts = append(openParts, f.value)
 			if len(openParts) == parts {
@@ -99,6 +118,10 @@ func scanJournal(path string, data []byte) (journalScan, error) {
 			}
 		}
 		off += f.size
+	}
+	if open == nil && stream != nil {
+		// The file ends between a batch's stream record and the batch.
+		open = &batchSpan{seq: stream.seq, off: stream.off}
 	}
 	if open != nil {
 		// The file ends between the parts of a batch.
@@ -140,10 +163,23 @@ func checkPart(done []batchSpan, open *batchSpan, seq uint64, part int) error {
 // writeJournalFile writes a new journal file at path: the header, a
 // snapshot mark for snap when hasSnap, then tail (whole records), synced.
 func writeJournalFile(path string, snap uint64, hasSnap bool, tail io.Reader) error {
+	return writeJournalFileAt(path, journalHead(snap, hasSnap, 0), tail)
+}
+
+// journalHead returns a journal file's header and, when hasSnap, the
+// snapshot mark of snap naming the stream position stream.
+func journalHead(snap uint64, hasSnap bool, stream uint64) []byte {
 	b := []byte(journalMagic)
 	if hasSnap {
-		b = appendFrame(b, kindSnap, snap, nil)
+		b = appendFrame(b, kindSnap, snap, markValue(stream))
 	}
+	return b
+}
+
+// writeJournalFileAt writes a new journal file at path: head (from
+// journalHead), then tail (whole records), synced.
+func writeJournalFileAt(path string, head []byte, tail io.Reader) error {
+	b := head
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
@@ -234,7 +270,8 @@ func (s *Store) shrink() error {
 	if len(keep) > 0 {
 		from, to = keep[0].off, keep[len(keep)-1].end
 	}
-	if err := writeJournalFile(tmp, s.snapSeq, true, io.NewSectionReader(s.syncF, from, to-from)); err != nil {
+	head := journalHead(s.snapSeq, true, s.streamAt(s.snapSeq))
+	if err := writeJournalFileAt(tmp, head, io.NewSectionReader(s.syncF, from, to-from)); err != nil {
 		return fmt.Errorf("journal %s: shrink: %w", path, err)
 	}
 	fail := func(err error) error {
@@ -254,15 +291,15 @@ func (s *Store) shrink() error {
 	if err != nil {
 		return fail(err)
 	}
-	head := int64(len(appendFrame([]byte(journalMagic), kindSnap, 0, nil)))
+	hsize := int64(len(head))
 	spans := make([]batchSpan, len(keep))
 	for i, b := range keep {
-		b.off, b.end = b.off-from+head, b.end-from+head
+		b.off, b.end = b.off-from+hsize, b.end-from+hsize
 		spans[i] = b
 	}
 	s.fileMu.Lock()
 	s.syncF.Close()
-	s.syncF, s.dirty, s.jsize = f, false, head+to-from
+	s.syncF, s.dirty, s.jsize = f, false, hsize+to-from
 	s.fileMu.Unlock()
 	s.spans = spans
 	return nil

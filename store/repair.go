@@ -93,6 +93,7 @@ func salvage(data []byte, rep *RepairReport) []byte {
 	}
 	var out []byte
 	var open []frame // the parts of the batch being read
+	var stream frame // the last stream record read
 	drop := func(off, end int64, seq uint64, reason string) {
 		rep.Dropped = append(rep.Dropped, DroppedRange{Offset: off, Bytes: end - off, Seq: seq, Reason: reason})
 	}
@@ -122,6 +123,10 @@ func salvage(data []byte, rep *RepairReport) []byte {
 			rep.SnapshotMark, rep.HasSnapshotMark = max(rep.SnapshotMark, f.seq), true
 			continue
 		}
+		if f.kind == kindStream {
+			stream = f // kept with its batch, when that is kept
+			continue
+		}
 		part, parts, err := peekParts(f.value)
 		if err == nil && len(open) > 0 && (f.seq != open[0].seq || part != len(open)) {
 			dropOpen("its parts stop short")
@@ -136,7 +141,7 @@ func salvage(data []byte, rep *RepairReport) []byte {
 		if open = append(open, f); len(open) < parts {
 			continue
 		}
-		out = keepBatch(out, open, rep, drop)
+		out = keepBatch(out, stream, open, rep, drop)
 		open = nil
 	}
 	dropOpen("the file ends before its last part")
@@ -144,8 +149,9 @@ func salvage(data []byte, rep *RepairReport) []byte {
 }
 
 // keepBatch appends the records of the batch whose parts are given to
-// out, when they decode and the batch comes after those kept.
-func keepBatch(out []byte, parts []frame, rep *RepairReport, drop func(off, end int64, seq uint64, reason string)) []byte {
+// out, when they decode and the batch comes after those kept, after its
+// stream record when stream is that.
+func keepBatch(out []byte, stream frame, parts []frame, rep *RepairReport, drop func(off, end int64, seq uint64, reason string)) []byte {
 	seq, start, last := parts[0].seq, parts[0].off, parts[len(parts)-1]
 	var b journalBatch
 	for _, p := range parts {
@@ -157,6 +163,9 @@ func keepBatch(out []byte, parts []frame, rep *RepairReport, drop func(off, end 
 	if n := len(rep.Kept); n > 0 && seq <= rep.Kept[n-1] {
 		drop(start, last.off+last.size, seq, fmt.Sprintf("batch %d after batch %d", seq, rep.Kept[n-1]))
 		return out
+	}
+	if stream.kind == kindStream && stream.seq == seq {
+		out = appendFrame(out, kindStream, seq, stream.value)
 	}
 	for _, p := range parts {
 		out = appendFrame(out, kindBatch, p.seq, p.value)

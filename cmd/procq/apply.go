@@ -70,12 +70,7 @@ func runApply(args []string) error {
 	}
 	// Read and check every line before the data directory is touched: a
 	// bad line applies nothing.
-	r, name, err := openIn(*in)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	ops, err := store.ParseOps(r, name)
+	ops, name, err := readChanges(*in)
 	if err != nil {
 		return err
 	}

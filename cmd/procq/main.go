@@ -15,6 +15,8 @@
 //	procq apply --data-dir DIR --in CHANGES.jsonl [--sync always|second|never]
 //	procq checkpoint --data-dir DIR
 //	procq repair --data-dir DIR
+//	procq publish --nats URL --in CHANGES.jsonl
+//	procq publish-snapshot --nats URL --snapshot FILE [--stream-seq N]
 //	procq version
 //	procq help [COMMAND]
 //
@@ -61,6 +63,8 @@ var commands = []command{
 	{"apply", "apply changes to a data directory", applyUsage, runApply},
 	{"checkpoint", "write a data directory's snapshot", checkpointUsage, runCheckpoint},
 	{"repair", "salvage the valid batches of a damaged journal", "repair --data-dir DIR", runRepair},
+	{"publish", "publish changes to a fleet's NATS JetStream stream", publishUsage, runPublish},
+	{"publish-snapshot", "upload a snapshot for a fleet's new replicas", publishSnapshotUsage, runPublishSnapshot},
 	{"diff", "list the processes that differ between two snapshots (exit 1 if any)", diffUsage, runDiff},
 	{"version", "print procq's version, commit and Go version", "version", runVersion},
 }

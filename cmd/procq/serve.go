@@ -16,7 +16,7 @@ import (
 	"github.com/procq/procq/server"
 )
 
-const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--processes N] [--max-body BYTES] " + serveDataUsage
+const serveUsage = "serve (--snapshot FILE | --data-dir DIR | --demo) [--addr HOST:PORT] [--admin-token TOKEN] [--app-credentials FILE] [--pprof ADDR] [--log-format text|json] [--log-level debug|info|warn|error] [--processes N] [--max-body BYTES] " + serveDataUsage + " " + serveFleetUsage
 
 // runServe serves the HTTP API until SIGINT or SIGTERM; SIGHUP reloads
 // the snapshot.

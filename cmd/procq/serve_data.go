@@ -22,6 +22,7 @@ const serveDataUsage = "[--sync always|second|never] [--checkpoint-bytes N]"
 type dataDirFlags struct {
 	dir, token, sync *string
 	checkpointBytes  *int64
+	fleet            *fleetFlags
 }
 
 func addDataDirFlags(fs *flag.FlagSet) *dataDirFlags {
@@ -31,6 +32,7 @@ func addDataDirFlags(fs *flag.FlagSet) *dataDirFlags {
 		sync:  syncFlag(fs),
 		checkpointBytes: fs.Int64("checkpoint-bytes", store.DefaultCheckpointBytes,
 			"journal size in `BYTES` that starts a checkpoint with --data-dir; negative: never automatically"),
+		fleet: addFleetFlags(fs),
 	}
 }
 
@@ -40,6 +42,9 @@ func (f *dataDirFlags) configure(cfg *server.Config, snapshot string) error {
 	cfg.AdminToken = *f.token
 	if cfg.AdminToken == "" {
 		cfg.AdminToken = os.Getenv(adminTokenEnv)
+	}
+	if err := f.fleet.configure(cfg, *f.dir); err != nil {
+		return err
 	}
 	if *f.dir == "" {
 		return nil
