@@ -95,8 +95,15 @@ func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roari
 		}
 	}
 	pieces := p.Pieces()
+	grams := func() []uint32 { ids, _ := dict.Candidates(pieces...); return ids }
 	if n, ok := dict.CandidateCount(pieces...); ok && n < nTerms/2 {
 		useGrams, nTerms = true, n
+	}
+	for _, alts := range p.AltPieces() {
+		if n, ok := altCandidateCount(dict, alts); ok && n < nTerms/2 {
+			useGrams, nTerms = true, n
+			grams = func() []uint32 { return altCandidates(dict, alts) }
+		}
 	}
 	if cand.GetCardinality() <= uint64(nTerms) {
 		last, lastOK := ^uint32(0), false
@@ -113,7 +120,7 @@ func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roari
 	src := p.String()
 	switch {
 	case useGrams:
-		ids, _ := dict.Candidates(pieces...)
+		ids := grams()
 		set.ids = matchingTerms(dl, dict, p, len(ids), func(i int) uint32 { return ids[i] })
 	case useSuffix && src == "*"+p.Suffix():
 		set.ids = bySuffix
@@ -175,6 +182,33 @@ func matchingTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, n int, i
 	}
 	wg.Wait()
 	return slices.Concat(found...)
+}
+
+// altCandidateCount bounds the number of terms holding any of alts by the
+// sum of each one's trigram candidates; false when some alternative cannot
+// be narrowed.
+func altCandidateCount(dict *index.StrTerms, alts []string) (int, bool) {
+	total := 0
+	for _, a := range alts {
+		n, ok := dict.CandidateCount(a)
+		if !ok {
+			return 0, false
+		}
+		total += n
+	}
+	return total, true
+}
+
+// altCandidates returns, ascending and without repeats, the trigram
+// candidates of every alternative: a superset of the terms holding any.
+func altCandidates(dict *index.StrTerms, alts []string) []uint32 {
+	var ids []uint32
+	for _, a := range alts {
+		c, _ := dict.Candidates(a)
+		ids = append(ids, c...)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // denseIDRows is the number of rows of id ranges from which
