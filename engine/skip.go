@@ -67,17 +67,8 @@ func skipForward(dl *deadline, res *roaring.Bitmap, o *index.Order, lo, hi int, 
 	if seen > from {
 		return lo, 0
 	}
-	for k := p / index.BlockSize; (k+1)*index.BlockSize <= hi; k++ {
-		if k%64 == 0 && dl.expired() {
-			break
-		}
-		c := o.Block(k).AndCardinality(res)
-		if seen+c > from {
-			break
-		}
-		seen += c
-		p = (k + 1) * index.BlockSize
-	}
+	k, seen := countBlocks(dl, res, o, p/index.BlockSize, 1, lo, hi, from, seen)
+	p = k * index.BlockSize
 	g := p
 	for g > lo && !o.GroupStart(g) {
 		g--
@@ -93,7 +84,20 @@ func skipBackward(dl *deadline, res *roaring.Bitmap, o *index.Order, lo, hi int,
 	if seen > from || p <= lo {
 		return hi, 0
 	}
-	for k := p/index.BlockSize - 1; k*index.BlockSize >= lo; k-- {
+	k, seen := countBlocks(dl, res, o, p/index.BlockSize-1, -1, lo, hi, from, seen)
+	p = (k + 1) * index.BlockSize
+	g := p
+	for g < hi && !o.GroupStart(g) {
+		g++
+	}
+	return g, seen - countPositions(res, o.Perm, p, g)
+}
+
+// countBlocks adds the matches of the whole blocks k, k+step, … inside
+// positions [lo, hi) to seen while the sum stays at most from (one
+// AndCardinality a block), and returns the first block it did not count.
+func countBlocks(dl *deadline, res *roaring.Bitmap, o *index.Order, k, step, lo, hi int, from, seen uint64) (int, uint64) {
+	for ; k*index.BlockSize >= lo && (k+1)*index.BlockSize <= hi; k += step {
 		if k%64 == 0 && dl.expired() {
 			break
 		}
@@ -102,13 +106,8 @@ func skipBackward(dl *deadline, res *roaring.Bitmap, o *index.Order, lo, hi int,
 			break
 		}
 		seen += c
-		p = k * index.BlockSize
 	}
-	g := p
-	for g < hi && !o.GroupStart(g) {
-		g++
-	}
-	return g, seen - countPositions(res, o.Perm, p, g)
+	return k, seen
 }
 
 // rankEdge returns, forward, the first position of [lo, hi) whose key
