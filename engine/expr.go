@@ -119,12 +119,9 @@ func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roari
 	// literal suffix) matches every term of its range: no need to test.
 	src := p.String()
 	switch {
-	case useGrams:
-		ids := grams()
-		set.ids = matchingTerms(dl, dict, p, len(ids), func(i int) uint32 { return ids[i] })
-	case useSuffix && src == "*"+p.Suffix():
+	case !useGrams && useSuffix && src == "*"+p.Suffix():
 		set.ids = bySuffix
-	case !useSuffix && src == p.Prefix()+"*":
+	case !useGrams && !useSuffix && src == p.Prefix()+"*":
 		for id := lo; id < hi; id++ {
 			set.ids = append(set.ids, id)
 		}
@@ -135,7 +132,11 @@ func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roari
 			break
 		}
 		n, id := int(hi-lo), func(i int) uint32 { return lo + uint32(i) }
-		if useSuffix {
+		switch {
+		case useGrams:
+			ids := grams()
+			n, id = len(ids), func(i int) uint32 { return ids[i] }
+		case useSuffix:
 			n, id = len(bySuffix), func(i int) uint32 { return bySuffix[i] }
 		}
 		set.ids = matchingTerms(dl, dict, p, n, id)
