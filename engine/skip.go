@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"sort"
+
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/procq/procq/index"
@@ -26,46 +28,76 @@ func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, fr
 	if r := res.GetCardinality(); from > 0 && from*uint64(span.Len())/max(r, 1) < 2*index.BlockSize {
 		return 0, 0
 	}
-	if from == 0 {
-		probe := o.Perm[lo : lo+probeFirst]
-		if !forward {
-			probe = o.Perm[hi-probeFirst : hi]
-		}
-		if countPositions(res, probe, 0, len(probe)) > 0 {
-			return 0, 0
-		}
+	probe := o.Perm[lo : lo+probeFirst]
+	if !forward {
+		probe = o.Perm[hi-probeFirst : hi]
 	}
-	if forward {
-		// Whole blocks after the first boundary past lo, while they all
-		// come before the from-th match.
-		p := (lo/index.BlockSize + 1) * index.BlockSize
-		seen = countPositions(res, o.Perm, lo, min(p, hi))
-		if seen > from {
-			return 0, 0
+	if countPositions(res, probe, 0, len(probe)) == 0 {
+		// No match near the starting end: the result may sit anywhere
+		// in the order (a range of ids at its far end), so the walk
+		// starts at the group of the result's first key, found from
+		// the rows' ranks, not by counting every block before it.
+		if forward {
+			lo = rankEdge(res, o, lo, hi, true)
+		} else {
+			hi = rankEdge(res, o, lo, hi, false)
 		}
-		for k := p / index.BlockSize; (k+1)*index.BlockSize <= hi; k++ {
-			if k%64 == 0 && dl.expired() {
-				break
-			}
-			c := o.Block(k).AndCardinality(res)
-			if seen+c > from {
-				break
-			}
-			seen += c
-			p = (k + 1) * index.BlockSize
+		if from == 0 || hi-lo < 2*index.BlockSize {
+			return int(span.Hi) - hi + lo - int(span.Lo), 0
 		}
-		g := p
-		for g > lo && !o.GroupStart(g) {
-			g--
-		}
-		return g - lo, seen - countPositions(res, o.Perm, g, p)
-	}
-	p := (hi - 1) / index.BlockSize * index.BlockSize
-	seen = countPositions(res, o.Perm, max(p, lo), hi)
-	if seen > from || p <= lo {
+	} else if from == 0 {
 		return 0, 0
 	}
-	for k := p/index.BlockSize - 1; k*index.BlockSize >= lo; k-- {
+	if forward {
+		g, n := skipForward(dl, res, o, lo, hi, from)
+		return g - int(span.Lo), n
+	}
+	g, n := skipBackward(dl, res, o, lo, hi, from)
+	return int(span.Hi) - g, n
+}
+
+// skipForward counts whole blocks of positions [lo, hi) from lo while
+// they all come before the from-th match, and returns the start of the
+// group it stops in and the matches before it.
+func skipForward(dl *deadline, res *roaring.Bitmap, o *index.Order, lo, hi int, from uint64) (int, uint64) {
+	// Whole blocks after the first boundary past lo, while they all
+	// come before the from-th match.
+	p := (lo/index.BlockSize + 1) * index.BlockSize
+	seen := countPositions(res, o.Perm, lo, min(p, hi))
+	if seen > from {
+		return lo, 0
+	}
+	k, seen := countBlocks(dl, res, o, p/index.BlockSize, 1, lo, hi, from, seen)
+	p = k * index.BlockSize
+	g := p
+	for g > lo && !o.GroupStart(g) {
+		g--
+	}
+	return g, seen - countPositions(res, o.Perm, g, p)
+}
+
+// skipBackward is skipForward from hi down: it returns the end of the
+// group it stops in and the matches after it.
+func skipBackward(dl *deadline, res *roaring.Bitmap, o *index.Order, lo, hi int, from uint64) (int, uint64) {
+	p := (hi - 1) / index.BlockSize * index.BlockSize
+	seen := countPositions(res, o.Perm, max(p, lo), hi)
+	if seen > from || p <= lo {
+		return hi, 0
+	}
+	k, seen := countBlocks(dl, res, o, p/index.BlockSize-1, -1, lo, hi, from, seen)
+	p = (k + 1) * index.BlockSize
+	g := p
+	for g < hi && !o.GroupStart(g) {
+		g++
+	}
+	return g, seen - countPositions(res, o.Perm, p, g)
+}
+
+// countBlocks adds the matches of the whole blocks k, k+step, … inside
+// positions [lo, hi) to seen while the sum stays at most from (one
+// AndCardinality a block), and returns the first block it did not count.
+func countBlocks(dl *deadline, res *roaring.Bitmap, o *index.Order, k, step, lo, hi int, from, seen uint64) (int, uint64) {
+	for ; k*index.BlockSize >= lo && (k+1)*index.BlockSize <= hi; k += step {
 		if k%64 == 0 && dl.expired() {
 			break
 		}
@@ -74,13 +106,31 @@ func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, fr
 			break
 		}
 		seen += c
-		p = k * index.BlockSize
 	}
-	g := p
-	for g < hi && !o.GroupStart(g) {
-		g++
+	return k, seen
+}
+
+// rankEdge returns, forward, the first position of [lo, hi) whose key
+// rank is the smallest rank of a result row; else the position after
+// the last one whose rank is the largest. Positions before (forward) or
+// from (else) it hold no match, and it is a group boundary. It reads the
+// rank of every result row once: a few hundred microseconds for 200k
+// rows, where counting blocks costs tens of microseconds a block.
+func rankEdge(res *roaring.Bitmap, o *index.Order, lo, hi int, forward bool) int {
+	lowest, highest := ^uint32(0), uint32(0)
+	buf := make([]uint32, 512)
+	it := res.ManyIterator()
+	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
+		for _, row := range buf[:n] {
+			r := o.Rank[row]
+			lowest, highest = min(lowest, r), max(highest, r)
+		}
 	}
-	return hi - g, seen - countPositions(res, o.Perm, p, g)
+	perm := o.Perm[lo:hi]
+	if forward {
+		return lo + sort.Search(len(perm), func(i int) bool { return o.Rank[perm[i]] >= lowest })
+	}
+	return lo + sort.Search(len(perm), func(i int) bool { return o.Rank[perm[i]] > highest })
 }
 
 // probeFirst is how many positions skip tests for a first page before it

@@ -33,6 +33,14 @@ func TestSkipAgainstNaiveWalk(t *testing.T) {
 			}
 			for _, k := range []index.Key{index.KeyID, index.KeySetID, index.KeyModuleID, index.KeyProcessName, index.KeyProcessID, index.KeyInnerIP} {
 				o := ix.Order(k)
+				if trial%4 == 3 {
+					// A result in one window of this order, away from
+					// both ends (as a range of ids is in the id order).
+					res, r = windowResult(rng, o, span), 0
+					if r = res.GetCardinality(); r == 0 {
+						continue
+					}
+				}
 				for _, forward := range []bool{true, false} {
 					from := rng.Uint64N(r)
 					if trial%4 == 1 {
@@ -70,4 +78,19 @@ func TestSkipAgainstNaiveWalk(t *testing.T) {
 			}
 		}
 	}
+}
+
+// windowResult returns about half the rows at a random window of
+// positions of o's span that touches neither end of the span.
+func windowResult(rng *rand.Rand, o *index.Order, span index.Span) *roaring.Bitmap {
+	n := span.Len()
+	lo := int(span.Lo) + 1 + rng.IntN(n/2)
+	hi := lo + 1 + rng.IntN(int(span.Hi)-lo-1)
+	res := roaring.New()
+	for _, row := range o.Perm[lo:hi] {
+		if rng.IntN(2) == 0 {
+			res.Add(row)
+		}
+	}
+	return res
 }

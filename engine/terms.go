@@ -9,11 +9,13 @@ import (
 	"github.com/procq/procq/index"
 )
 
-// fewTerms is how many matching terms may be ORed as bitmaps. With more,
-// or when their rows outnumber the candidates, the candidate rows are
-// filtered through a mask of the matching term ids instead, which costs a
-// few nanoseconds per candidate row rather than a lookup per term.
+// fewTerms is how many matching terms may be ORed by roaring, container
+// by container, whatever their rows.
 const fewTerms = 32
+
+// termCost is what rowsWithin counts for each term it ORs row by row, in
+// rows: looking the term's bitmap up and iterating it.
+const termCost = 64
 
 // termSet is the set of matching term ids of one dictionary.
 type termSet struct {
@@ -32,6 +34,19 @@ func (s *termSet) buildMask() {
 }
 
 // rowsWithin returns the rows of cand whose term in any of sets matches.
+//
+// It takes the cheapest of three ways, by a cost counted in rows:
+//   - index.Union of the terms' bitmaps, which sets the bit of every row
+//     of every term: when those rows (and a termCost per term) are fewer
+//     than the candidates; an IP fragment matching a few hundred
+//     addresses of a few rows each;
+//   - roaring's own OR, a container at a time (a cost per byte): for a
+//     few dense terms, "default area" holding most of the rows;
+//   - otherwise a mask of the matching term ids, tested once per
+//     candidate row (a few nanoseconds a row).
+//
+// At 1M, searches ["area"] (two terms, 730k rows, 130 KiB of bitmaps)
+// against 648k candidates went from 3.7 ms through the mask to 0.1 ms.
 func rowsWithin(dl *deadline, cand *roaring.Bitmap, sets ...*termSet) *roaring.Bitmap {
 	total := 0
 	nonEmpty := sets[:0:0]
@@ -45,18 +60,19 @@ func rowsWithin(dl *deadline, cand *roaring.Bitmap, sets ...*termSet) *roaring.B
 		return roaring.New()
 	}
 	sets = nonEmpty // a set without terms would cost a mask test a row
-	// Union the terms when their rows are fewer than the candidates,
-	// else filter the candidates through the mask: at 1M the union took a
-	// cloud-name search from 5.5 ms to 0.75 ms (BenchmarkQuery/search_cloud),
-	// while many short-run terms stay on the mask.
-	if total <= fewTerms && termRows(sets) <= cand.GetCardinality() {
-		bms := make([]*roaring.Bitmap, 0, total)
-		for _, s := range sets {
-			for _, id := range s.ids {
-				bms = append(bms, s.dict.Rows(id))
-			}
+	n := cand.GetCardinality()
+	if unionRows(sets, termCost*uint64(total), n) <= n {
+		return roaring.And(index.Union(termBitmaps(sets)...), cand)
+	}
+	if total <= fewTerms {
+		bms := termBitmaps(sets)
+		var size uint64
+		for _, b := range bms {
+			size += b.GetSizeInBytes()
 		}
-		return roaring.And(index.Union(bms...), cand)
+		if size <= n {
+			return roaring.And(roaring.FastOr(bms...), cand)
+		}
 	}
 	for _, s := range sets {
 		s.buildMask()
@@ -74,15 +90,31 @@ func rowsWithin(dl *deadline, cand *roaring.Bitmap, sets ...*termSet) *roaring.B
 	})
 }
 
-// termRows counts the rows of the terms of sets.
-func termRows(sets []*termSet) uint64 {
-	var n uint64
+// unionRows returns the rows of the terms of sets plus base, or a number
+// above limit once it is sure to exceed it: counting a term's rows is a
+// lookup, and a search may match a hundred thousand addresses.
+func unionRows(sets []*termSet, base, limit uint64) uint64 {
+	rows := base
 	for _, s := range sets {
 		for _, id := range s.ids {
-			n += s.dict.Count(id)
+			if rows > limit {
+				return rows
+			}
+			rows += s.dict.Count(id)
 		}
 	}
-	return n
+	return rows
+}
+
+// termBitmaps returns the rows of every term of sets.
+func termBitmaps(sets []*termSet) []*roaring.Bitmap {
+	var bms []*roaring.Bitmap
+	for _, s := range sets {
+		for _, id := range s.ids {
+			bms = append(bms, s.dict.Rows(id))
+		}
+	}
+	return bms
 }
 
 // memo remembers which terms of a dictionary contain a search term.

@@ -40,3 +40,28 @@ func TestPieces(t *testing.T) {
 		}
 	}
 }
+
+func TestAltPieces(t *testing.T) {
+	tests := []struct {
+		src  string
+		want [][]string
+	}{
+		{"*", nil},
+		{"*foo*", nil},
+		{"*_[gse, bk][_, -]*", [][]string{{"_gse_", "_gse-", "_bk_", "_bk-"}}},
+		{"[10, 127, 172].[0-255]", [][]string{{"10.", "127.", "172."}}},
+		{"[a, b]x*", nil}, // "ax" and "bx" are too short for a trigram
+		{"[abc, de][x, y]z?[fgh, ijk]", [][]string{{"abcxz", "abcyz", "dexz", "deyz"}, {"fgh", "ijk"}}},
+		{"[!x]abc[a-z]def", nil},
+	}
+	for _, tt := range tests {
+		p, err := Parse(tt.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := p.AltPieces()
+		if !slices.EqualFunc(got, tt.want, slices.Equal[[]string]) {
+			t.Errorf("Parse(%q).AltPieces() = %q, want %q", tt.src, got, tt.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"math/rand"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -403,6 +404,11 @@ func TestProperty(t *testing.T) {
 			}
 			if got && (!strings.HasPrefix(v, p.Prefix()) || !strings.HasSuffix(v, p.Suffix())) {
 				t.Errorf("Parse(%q) matches %q without prefix %q / suffix %q", e, v, p.Prefix(), p.Suffix())
+			}
+			for _, set := range p.altPieces(1) {
+				if got && !slices.ContainsFunc(set, func(alt string) bool { return strings.Contains(v, alt) }) {
+					t.Errorf("Parse(%q) matches %q, which holds none of %q", e, v, set)
+				}
 			}
 			if litsOK && got != litSet[v] {
 				t.Errorf("Parse(%q).Literals() = %q disagrees with Match(%q) = %v", e, lits, v, got)

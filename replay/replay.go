@@ -83,6 +83,9 @@ type Summary struct {
 	// P50, P90, P99 and Max are latency quantiles of the requests
 	// answered without an unexpected failure (workload.Stats).
 	P50, P90, P99, Max time.Duration
+	// Open, with Options.Rate, are the latency quantiles from when each
+	// request was due (workload.Stats.Open).
+	Open workload.Quantiles
 	// Codes counts answers by envelope code (0: success).
 	Codes map[int]int
 	// Unstable lists the log lines answered more than once with
@@ -122,7 +125,7 @@ func Run(ctx context.Context, d Doer, reqs []Request, opt Options) (*Summary, []
 		return nil, nil, fmt.Errorf("replay: %w", err)
 	}
 	sum := &Summary{Planned: st.Planned, Sent: st.Sent, Elapsed: st.Elapsed, Concurrency: plan.Concurrency,
-		P50: st.P50, P90: st.P90, P99: st.P99, Max: st.Max, Codes: map[int]int{}}
+		P50: st.P50, P90: st.P90, P99: st.P99, Max: st.Max, Open: st.Open, Codes: map[int]int{}}
 	answers := summarize(reqs, samples, sum)
 	return sum, answers, nil
 }

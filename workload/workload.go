@@ -9,7 +9,9 @@
 // whatever the answers take (open loop, Plan.Rate > 0, with at most
 // Plan.Concurrency in flight). Every run is bounded by a request count and,
 // optionally, a duration. Latency quantiles are vegeta's (a t-digest) and
-// cover answered requests only; failed ones are counted apart.
+// cover answered requests only; failed ones are counted apart. An open
+// loop also measures each answer from the time its request was due
+// (Stats.Open), so the wait for a free worker shows in the latency.
 //
 // A request is answered when the target gives an API envelope back: HTTP
 // 200 (success) or 400 (the API rejected the request). Anything else — no
@@ -122,8 +124,14 @@ type Stats struct {
 	// Elapsed is the wall time of the run.
 	Elapsed time.Duration
 	// P50, P90, P99 and Max are latency quantiles of the answered
-	// requests.
+	// requests, each from the time it was sent.
 	P50, P90, P99, Max time.Duration
+	// Open, in an open loop (Plan.Rate > 0), are the quantiles of the
+	// answered requests' latency from the time each was due (the run's
+	// start plus its sequence number over the rate): a request that
+	// waited for a free worker counts its wait, which P50…Max leave out.
+	// Zero in a closed loop.
+	Open Quantiles
 	// Statuses counts every request by HTTP status; 0 counts requests
 	// with no answer.
 	Statuses map[int]int
@@ -131,6 +139,9 @@ type Stats struct {
 	// maxErrors.
 	Errors []string
 }
+
+// Quantiles are latency quantiles.
+type Quantiles struct{ P50, P90, P99, Max time.Duration }
 
 // maxErrors bounds Stats.Errors.
 const maxErrors = 5
@@ -197,16 +208,22 @@ func run(ctx context.Context, t *target, reqs []Request, plan Plan, each func(*S
 	atk := attacker(t, plan)
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
-	var m vegeta.Metrics
+	var m, open vegeta.Metrics
 	seen := map[string]bool{}
+	pace := pacer(plan, planned)
 	start := time.Now()
-	for res := range atk.Attack(targeter(t, reqs), pacer(plan, planned), plan.Duration, "") {
+	for res := range atk.Attack(targeter(t, reqs), pace, plan.Duration, "") {
 		s := sample(t, res)
 		st.Sent++
 		st.Statuses[s.Status]++
 		if s.Answered() {
 			st.Answered++
 			m.Add(res)
+			if plan.Rate > 0 {
+				late := *res
+				late.Latency = sinceDue(start, pace.interval(), res)
+				open.Add(&late)
+			}
 		} else {
 			st.Failed++
 			if !seen[s.Err] && len(st.Errors) < maxErrors {
@@ -224,7 +241,20 @@ func run(ctx context.Context, t *target, reqs []Request, plan Plan, each func(*S
 	st.Elapsed = time.Since(start)
 	m.Close()
 	st.P50, st.P90, st.P99, st.Max = m.Latencies.P50, m.Latencies.P90, m.Latencies.P99, m.Latencies.Max
+	if plan.Rate > 0 {
+		open.Close()
+		st.Open = Quantiles{open.Latencies.P50, open.Latencies.P90, open.Latencies.P99, open.Latencies.Max}
+	}
 	return st, ctx.Err()
+}
+
+// sinceDue is the time from when res's request was due to its answer:
+// vegeta's constant pacer sends hit n at start + (n+1)·interval. start is
+// taken just before the attack begins, so a request is never due after
+// it was sent; it is at least the request's own latency.
+func sinceDue(start time.Time, interval time.Duration, res *vegeta.Result) time.Duration {
+	due := start.Add(time.Duration(res.Seq+1) * interval)
+	return max(res.End().Sub(due), res.Latency)
 }
 
 // attacker is a vegeta attacker on t's client with the plan's workers.
@@ -267,10 +297,20 @@ func (p countPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, boo
 	return p.Pacer.Pace(elapsed, hits)
 }
 
+// interval is the time between two hits of a constant rate, 0 when the
+// hits go as fast as the workers do.
+func (p countPacer) interval() time.Duration {
+	c, ok := p.Pacer.(vegeta.ConstantPacer)
+	if !ok || c.Freq <= 0 {
+		return 0
+	}
+	return c.Per / time.Duration(c.Freq)
+}
+
 // pacer is the plan's pacer, stopping after planned requests: a constant
 // rate for an open loop, vegeta's "as fast as the workers go" (a zero
 // ConstantPacer) for a closed one.
-func pacer(plan Plan, planned int) vegeta.Pacer {
+func pacer(plan Plan, planned int) countPacer {
 	var inner vegeta.Pacer = vegeta.ConstantPacer{}
 	if plan.Rate > 0 {
 		// A rate per second with a fraction becomes whole hits per a

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
 	"github.com/procq/procq/api"
 )
 
@@ -75,6 +77,11 @@ func TestInProcess(t *testing.T) {
 		}
 		if !(st.P50 <= st.P90 && st.P90 <= st.P99 && st.P99 <= st.Max && st.Max > 0) || st.Throughput() <= 0 {
 			t.Errorf("latencies %v %v %v %v, throughput %v", st.P50, st.P90, st.P99, st.Max, st.Throughput())
+		}
+		if o := st.Open; plan.Rate > 0 && !(o.P50 <= o.P90 && o.P90 <= o.P99 && o.P99 <= o.Max && o.Max >= st.Max) {
+			t.Errorf("open loop: latencies from due %+v, from sent max %v", o, st.Max)
+		} else if plan.Rate == 0 && o != (Quantiles{}) {
+			t.Errorf("closed loop: latencies from due %+v", o)
 		}
 	}
 }
@@ -220,4 +227,34 @@ func FuzzReadLog(f *testing.F) {
 			last = r.Line
 		}
 	})
+}
+
+// TestSinceDue checks the latency of an open loop's request from when it
+// was due: its wait for a worker counts, and it is never below the
+// latency from when it was sent.
+func TestSinceDue(t *testing.T) {
+	start := time.Unix(1000, 0)
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		seq           uint64
+		sent, latency time.Duration // sent: since start
+		want          time.Duration
+	}{
+		{seq: 0, sent: 10 * ms, latency: 2 * ms, want: 2 * ms},   // due at 10 ms, sent on time
+		{seq: 9, sent: 100 * ms, latency: 3 * ms, want: 3 * ms},  // due at 100 ms
+		{seq: 9, sent: 130 * ms, latency: 3 * ms, want: 33 * ms}, // waited 30 ms for a worker
+		{seq: 99, sent: 500 * ms, latency: 1 * ms, want: 1 * ms}, // sent before it was due: its own latency
+		{seq: 4, sent: 1050 * ms, latency: 0, want: 1000 * ms},   // a second late
+	} {
+		res := &vegeta.Result{Seq: tc.seq, Timestamp: start.Add(tc.sent), Latency: tc.latency}
+		if got := sinceDue(start, 10*ms, res); got != tc.want {
+			t.Errorf("seq %d sent %v latency %v: %v since due, want %v", tc.seq, tc.sent, tc.latency, got, tc.want)
+		}
+	}
+	if got := pacer(Plan{Rate: 2.5}, 10).interval(); got != 400*ms {
+		t.Errorf("interval at 2.5/s: %v, want 400ms", got)
+	}
+	if got := pacer(Plan{}, 10).interval(); got != 0 {
+		t.Errorf("interval of a closed loop: %v, want 0", got)
+	}
 }

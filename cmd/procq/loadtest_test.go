@@ -69,7 +69,7 @@ func TestLoadtestCountsAndBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 3 ||
-		!strings.HasPrefix(lines[1], "rate=500 ") || !strings.Contains(lines[2], " 10 ") {
+		!strings.HasPrefix(lines[1], "rate=500 ") || !strings.Contains(lines[2], " 10 ") || !strings.Contains(lines[1], "(from sent: p50 ") {
 		t.Errorf("output:\n%s", out.String())
 	}
 }

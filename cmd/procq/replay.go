@@ -158,6 +158,10 @@ func printSummary(w io.Writer, s *replay.Summary) {
 		s.Sent, s.Planned, bench.Duration(s.Elapsed), s.Concurrency, cut, s.Throughput())
 	fmt.Fprintf(w, "latency: p50 %s, p90 %s, p99 %s, max %s\n",
 		bench.Duration(s.P50), bench.Duration(s.P90), bench.Duration(s.P99), bench.Duration(s.Max))
+	if o := s.Open; o.Max > 0 {
+		fmt.Fprintf(w, "latency from due (open loop): p50 %s, p90 %s, p99 %s, max %s\n",
+			bench.Duration(o.P50), bench.Duration(o.P90), bench.Duration(o.P99), bench.Duration(o.Max))
+	}
 	var codes []string
 	for _, c := range slices.Sorted(maps.Keys(s.Codes)) {
 		codes = append(codes, fmt.Sprintf("%d: %d", c, s.Codes[c]))
