@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -28,8 +29,9 @@ type Writer struct {
 	bw   *bufio.Writer
 	enc  *encoder
 
-	count uint64
-	err   error // first error of Append; Commit fails with it
+	count   uint64
+	version uint32 // 0 for Version (records); VersionIndex for WriteIndex
+	err     error  // first error of Append; Commit fails with it
 	done  bool  // Commit or Abort was called
 }
 
@@ -119,7 +121,7 @@ func (w *Writer) finish() error {
 		return fmt.Errorf("write: %w", err)
 	}
 	h := rawHeader{
-		Header:  Header{Version: Version, Count: w.count, Created: time.Now()},
+		Header:  Header{Version: cmp.Or(w.version, Version), Count: w.count, Created: time.Now()},
 		dataCRC: w.sum.crc,
 		dataLen: uint64(w.sum.n),
 	}
