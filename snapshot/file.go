@@ -32,7 +32,7 @@ type Writer struct {
 	count   uint64
 	version uint32 // 0 for Version (records); VersionIndex for WriteIndex
 	err     error  // first error of Append; Commit fails with it
-	done  bool  // Commit or Abort was called
+	done    bool   // Commit or Abort was called
 }
 
 // errFinished is returned by a Writer used after Commit or Abort.
