@@ -1,11 +1,13 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"runtime/debug"
 
 	"github.com/procq/procq/index"
 	"github.com/procq/procq/record"
@@ -40,11 +42,42 @@ func ReadIndex(path string) (*index.Index, Header, error) {
 		return nil, Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	defer f.Close()
-	ix, h, err := decodeIndex(f, st.Size())
+	var ix *index.Index
+	var h Header
+	if data, unmap := mapFile(f, st.Size()); data != nil {
+		ix, h, err = decodeMapped(data, unmap)
+	} else {
+		ix, h, err = decodeIndex(f, st.Size())
+	}
 	if err != nil {
 		return nil, Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	return ix, h, nil
+}
+
+// decodeMapped decodes the snapshot image mapped at data, then unmaps it.
+// A fault reading the map (the file cut short under it) is an error, not
+// a crash. The index shares no memory with the map.
+func decodeMapped(data []byte, unmap func()) (ix *index.Index, h Header, err error) {
+	defer unmap()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			ix, h, err = nil, Header{}, fmt.Errorf("%w: reading the file failed: %v", ErrCorrupt, p)
+		}
+	}()
+	rh, err := parseHeader(data[:min(len(data), headerSize)], int64(len(data)))
+	if err != nil {
+		return nil, Header{}, err
+	}
+	if rh.Version != VersionIndex {
+		return decodeIndex(bytes.NewReader(data), int64(len(data)))
+	}
+	ix, err = imageIndex(data[headerSize:], rh)
+	if err != nil {
+		return nil, Header{}, err
+	}
+	return ix, rh.Header, nil
 }
 
 // decodeIndex reads one snapshot image of size bytes from r as an index.
@@ -55,7 +88,10 @@ func decodeIndex(r io.Reader, size int64) (*index.Index, Header, error) {
 	}
 	if h.Version == VersionIndex {
 		ix, err := readImage(r, h)
-		return ix, h.Header, err
+		if err != nil {
+			return nil, Header{}, err
+		}
+		return ix, h.Header, nil
 	}
 	var recs []*record.Record
 	if err := decodeRecords(r, h, func(rec *record.Record) error {
@@ -68,7 +104,7 @@ func decodeIndex(r io.Reader, size int64) (*index.Index, Header, error) {
 }
 
 // readImage reads the data section of a version 2 image with header h
-// from r, checks it and returns the index it holds.
+// from r and returns the index it holds.
 func readImage(r io.Reader, h rawHeader) (*index.Index, error) {
 	// dataLen is the size of the image less its header (parseHeader).
 	data := make([]byte, h.dataLen)
@@ -78,6 +114,12 @@ func readImage(r io.Reader, h rawHeader) (*index.Index, error) {
 		}
 		return nil, fmt.Errorf("read: %w", err)
 	}
+	return imageIndex(data, h)
+}
+
+// imageIndex checks data, the data section of a version 2 image with
+// header h, and returns the index it holds.
+func imageIndex(data []byte, h rawHeader) (*index.Index, error) {
 	if crc32.Checksum(data, castagnoli) != h.dataCRC {
 		return nil, fmt.Errorf("%w: data checksum mismatch", ErrCorrupt)
 	}
