@@ -173,40 +173,30 @@ func (r *imgReader) be(n int) uint64 {
 	return v
 }
 
+// arrayLen reads an array header.
+func (r *imgReader) arrayLen(what string) uint64 {
+	switch c := r.byte(); {
+	case c&0xf0 == 0x90:
+		return uint64(c & 0x0f)
+	case c == mpArr16:
+		return r.be(2)
+	case c == mpArr32:
+		return r.be(4)
+	}
+	r.failf("%s: not an array", what)
+	return 0
+}
+
 // array reads an array header and checks that it has want elements.
 func (r *imgReader) array(want int, what string) {
-	c := r.byte()
-	var n int
-	switch {
-	case c&0xf0 == 0x90:
-		n = int(c & 0x0f)
-	case c == mpArr16:
-		n = int(r.be(2))
-	case c == mpArr32:
-		n = int(r.be(4))
-	default:
-		r.failf("%s: not an array", what)
-		return
-	}
-	if n != want && r.err == nil {
+	if n := r.arrayLen(what); n != uint64(want) && r.err == nil {
 		r.failf("%s: %d elements, want %d", what, n, want)
 	}
 }
 
 // count reads an array header whose elements take at least min bytes each.
 func (r *imgReader) count(min int, what string) int {
-	c := r.byte()
-	var n uint64
-	switch {
-	case c&0xf0 == 0x90:
-		n = uint64(c & 0x0f)
-	case c == mpArr16:
-		n = r.be(2)
-	case c == mpArr32:
-		n = r.be(4)
-	default:
-		r.failf("%s: not an array", what)
-	}
+	n := r.arrayLen(what)
 	if r.err == nil && n > uint64(len(r.b)/min) {
 		r.failf("%s: %d elements cannot fit in %d bytes", what, n, len(r.b))
 	}

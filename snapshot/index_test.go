@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/procq/procq/index"
 	"github.com/procq/procq/record"
@@ -36,14 +34,7 @@ func indexImage(t testing.TB, recs []record.Record) []byte {
 }
 
 // rawIndexImage returns data behind a valid version 2 header of count rows.
-func rawIndexImage(count uint64, data []byte) []byte {
-	h := rawHeader{
-		Header:  Header{Version: VersionIndex, Count: count, Created: time.Unix(0, 1)},
-		dataCRC: crc32.Checksum(data, castagnoli),
-		dataLen: uint64(len(data)),
-	}
-	return append(h.marshal(), data...)
-}
+func rawIndexImage(count uint64, data []byte) []byte { return rawImageOf(VersionIndex, count, data) }
 
 // TestIndexRoundTrip: a version 2 snapshot reads back, through Read and
 // through ReadIndex, as the records written (in topology order), and

@@ -82,9 +82,12 @@ func TestWriteAllMatchesImage(t *testing.T) {
 
 // rawImage wraps data in a valid header claiming count records, so tests
 // can feed hand-made record bytes past the checksums.
-func rawImage(count uint64, data []byte) []byte {
+func rawImage(count uint64, data []byte) []byte { return rawImageOf(Version, count, data) }
+
+// rawImageOf returns data behind a valid header of version v and count.
+func rawImageOf(v uint32, count uint64, data []byte) []byte {
 	h := rawHeader{
-		Header:  Header{Version: Version, Count: count, Created: time.Unix(0, 1)},
+		Header:  Header{Version: v, Count: count, Created: time.Unix(0, 1)},
 		dataCRC: crc32.Checksum(data, castagnoli),
 		dataLen: uint64(len(data)),
 	}
