@@ -224,8 +224,11 @@ func WriteAll(path string, recs []record.Record) error {
 // Read reads the snapshot at path, calling fn with each record in file
 // order, and returns the file's header. fn gets a freshly allocated record
 // that it may keep; an error from fn stops Read and is returned wrapped.
+// A version 2 file is read as an index first (ReadIndex) and its records
+// are made from it, in row order.
 //
-// The data checksum is verified after the last record, so when Read
+// The data checksum of a version 1 file is verified after the last record
+// (of a version 2 file, before the first), so when Read
 // returns an error the caller must discard every record it was given, and
 // the Header is zero. Errors name the file; errors about its content wrap
 // ErrNotSnapshot, ErrVersion or ErrCorrupt.
