@@ -27,17 +27,41 @@ import (
 // are returned wrapped as they are. Records share memory as described at
 // Read.
 func Decode(r io.Reader, size int64, fn func(r *record.Record) error) (Header, error) {
-	hb := make([]byte, min(max(size, 0), headerSize))
-	if _, err := io.ReadFull(r, hb); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return Header{}, fmt.Errorf("%w: truncated header", ErrCorrupt)
-		}
-		return Header{}, fmt.Errorf("read header: %w", err)
-	}
-	h, err := parseHeader(hb, size)
+	h, err := readHeader(r, size)
 	if err != nil {
 		return Header{}, err
 	}
+	if h.Version == VersionIndex {
+		ix, err := readImage(r, h)
+		if err == nil {
+			err = eachRecord(ix, fn)
+		}
+		if err != nil {
+			return Header{}, err
+		}
+		return h.Header, nil
+	}
+	if err := decodeRecords(r, h, fn); err != nil {
+		return Header{}, err
+	}
+	return h.Header, nil
+}
+
+// readHeader reads and checks the header of an image of size bytes.
+func readHeader(r io.Reader, size int64) (rawHeader, error) {
+	hb := make([]byte, min(max(size, 0), headerSize))
+	if _, err := io.ReadFull(r, hb); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return rawHeader{}, fmt.Errorf("%w: truncated header", ErrCorrupt)
+		}
+		return rawHeader{}, fmt.Errorf("read header: %w", err)
+	}
+	return parseHeader(hb, size)
+}
+
+// decodeRecords reads the version 1 data section of the image with
+// header h from r, calling fn with each record.
+func decodeRecords(r io.Reader, h rawHeader, fn func(r *record.Record) error) error {
 	src := &dataReader{r: r, left: int64(h.dataLen)}
 	x := &decoder{src: src, buf: make([]byte, max(16, min(h.dataLen, readBufSize)))}
 	for i := uint64(0); i < h.Count; i++ {
@@ -45,27 +69,27 @@ func Decode(r io.Reader, size int64, fn func(r *record.Record) error) (Header, e
 		x.record(rec)
 		if x.err != nil {
 			if src.err != nil {
-				return Header{}, fmt.Errorf("read record %d: %w", i, src.err)
+				return fmt.Errorf("read record %d: %w", i, src.err)
 			}
-			return Header{}, fmt.Errorf("%w: record %d of %d: %v", ErrCorrupt, i, h.Count, x.err)
+			return fmt.Errorf("%w: record %d of %d: %v", ErrCorrupt, i, h.Count, x.err)
 		}
 		if err := rec.Check(); err != nil {
-			return Header{}, fmt.Errorf("%w: record %d of %d: %w", ErrCorrupt, i, h.Count, err)
+			return fmt.Errorf("%w: record %d of %d: %w", ErrCorrupt, i, h.Count, err)
 		}
 		if err := fn(rec); err != nil {
-			return Header{}, err
+			return err
 		}
 	}
 	if src.err != nil { // a read failed, but enough bytes came anyway
-		return Header{}, fmt.Errorf("read: %w", src.err)
+		return fmt.Errorf("read: %w", src.err)
 	}
 	if n := x.remaining(); n != 0 {
-		return Header{}, fmt.Errorf("%w: %d bytes after the last record", ErrCorrupt, n)
+		return fmt.Errorf("%w: %d bytes after the last record", ErrCorrupt, n)
 	}
 	if src.crc != h.dataCRC {
-		return Header{}, fmt.Errorf("%w: data checksum mismatch", ErrCorrupt)
+		return fmt.Errorf("%w: data checksum mismatch", ErrCorrupt)
 	}
-	return h.Header, nil
+	return nil
 }
 
 // readBufSize is the size of the read window. Values up to half of it are

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -28,9 +29,10 @@ type Writer struct {
 	bw   *bufio.Writer
 	enc  *encoder
 
-	count uint64
-	err   error // first error of Append; Commit fails with it
-	done  bool  // Commit or Abort was called
+	count   uint64
+	version uint32 // 0 for Version (records); VersionIndex for WriteIndex
+	err     error  // first error of Append; Commit fails with it
+	done    bool   // Commit or Abort was called
 }
 
 // errFinished is returned by a Writer used after Commit or Abort.
@@ -119,7 +121,7 @@ func (w *Writer) finish() error {
 		return fmt.Errorf("write: %w", err)
 	}
 	h := rawHeader{
-		Header:  Header{Version: Version, Count: w.count, Created: time.Now()},
+		Header:  Header{Version: cmp.Or(w.version, Version), Count: w.count, Created: time.Now()},
 		dataCRC: w.sum.crc,
 		dataLen: uint64(w.sum.n),
 	}
@@ -222,8 +224,11 @@ func WriteAll(path string, recs []record.Record) error {
 // Read reads the snapshot at path, calling fn with each record in file
 // order, and returns the file's header. fn gets a freshly allocated record
 // that it may keep; an error from fn stops Read and is returned wrapped.
+// A version 2 file is read as an index first (ReadIndex) and its records
+// are made from it, in row order.
 //
-// The data checksum is verified after the last record, so when Read
+// The data checksum of a version 1 file is verified after the last record
+// (of a version 2 file, before the first), so when Read
 // returns an error the caller must discard every record it was given, and
 // the Header is zero. Errors name the file; errors about its content wrap
 // ErrNotSnapshot, ErrVersion or ErrCorrupt.

@@ -1,5 +1,8 @@
 // Package snapshot reads and writes the on-disk image of a set of process
 // records (record.Record): the file procq loads its in-memory engine from.
+// Version 1 holds the records (Writer writes it); version 2 the image of
+// their built indexes (WriteIndex), so that loading one is reading, not
+// indexing. Both are read by Read, Decode and ReadIndex.
 //
 // # File layout
 //
@@ -8,17 +11,18 @@
 //
 //	offset size field
 //	     0    8 magic "PROCQSNP"
-//	     8    4 format version (currently 1)
+//	     8    4 format version (1 or 2)
 //	    12    4 CRC-32C (Castagnoli) of the data section
-//	    16    8 record count
+//	    16    8 record count (version 2: rows of the index)
 //	    24    8 creation time, Unix nanoseconds
 //	    32    8 data section length in bytes; the file is exactly 44 + this
 //	    40    4 CRC-32C of header bytes 0..39
 //
-// The data section is the records, one after another, each one MessagePack
-// array (see the version 1 record layout below). There is no framing between
-// records; the count in the header says how many there are, and the data
-// section must hold exactly that many and nothing else.
+// In version 1 the data section is the records, one after another, each
+// one MessagePack array (see the version 1 record layout below). There is
+// no framing between records; the count in the header says how many there
+// are, and the data section must hold exactly that many and nothing else.
+// In version 2 it is the image of an index (see the version 2 layout).
 //
 // Readers verify everything: magic (ErrNotSnapshot), version (ErrVersion),
 // header checksum, file size against the header, the record count against
@@ -73,9 +77,45 @@
 // Empty lists are read back as nil slices. A record without a service
 // template (HasServiceTemplate false) is read back with ServiceTemplateID 0.
 //
+// # Version 2 layout
+//
+// The data section is one MessagePack array: the row count, then 24
+// sections, each a bin holding one MessagePack array, so that a reader
+// finds every section without decoding the others and decodes them in
+// parallel (index.ReadImage):
+//
+//	 0 meta        business first rows and ids, bk_process_id sorted and
+//	               the row of each (and ids by row when one repeats)
+//	 1 scalars     id, process and service template ids, cloud and service
+//	               instance term ids, expression, IPv6 and agent id columns
+//	 2 configs     config_templates lists: ends, nil marks, item columns
+//	 3 infos       proc_inst_infos lists as indexed, the same way
+//	 4 status      process_status (one-byte codes and their values, or the
+//	               values), is_auto bits, and the proc_inst_infos lists
+//	               status updates set since, by row
+//	 5-10 int terms set, module, service instance, cloud, process_status,
+//	               is_auto: distinct values ascending and their postings
+//	11-17 str terms set env, set, module, service and process names, IP,
+//	               cloud name: the dictionary (values packed, end offsets),
+//	               the term of each row, the trigram table, postings, and
+//	               the suffix order when suffix globs use it
+//	18-23 orders   id, set, module, process name, process id, IP: the
+//	               permutation, the ranks (process name: its term ids),
+//	               group starts, uniqueness, and the block bitmaps
+//
+// A column of fixed-width integers is a bin of little-endian values; a
+// column of narrow integers is [width (0, 1, 2, 4 or 8 bytes), bin]; a
+// postings list is a bin of (first row, end row) spans, one per term, and
+// an array of [term, bitmap] for the terms that are not one run; a bitmap
+// is a bin in roaring's portable serialization. The reader checks every
+// length against the bytes left and every row, term and offset against
+// what it indexes, so that a malformed image (ErrCorrupt) costs no more
+// memory than its size and never panics; the row count must equal the
+// header's.
+//
 // # Versions
 //
-// The version number names the record layout above and the header layout
+// The version number names the data layout above and the header layout
 // after the version field. Any change to either — adding, removing,
 // reordering or retyping a field, or changing the interning rules — needs a
 // new version number. A reader rejects every version it does not know with
@@ -93,9 +133,12 @@ import (
 	"time"
 )
 
-// Version is the format version this package writes and the only one it
-// reads.
-const Version uint32 = 1
+// The format versions this package reads: Writer writes Version (records),
+// WriteIndex VersionIndex (the image of an index).
+const (
+	Version      uint32 = 1
+	VersionIndex uint32 = 2
+)
 
 // Sentinel errors wrapped by every error this package returns for a file
 // that is not a valid snapshot. Branch on them with errors.Is.
@@ -136,6 +179,9 @@ const (
 	// item takes at least 1+fields bytes.
 	ctFields = 3
 	piFields = 5
+	// minIndexRowSize is the fewest bytes a row takes in a version 2
+	// image: four in the permutation of each sort key, at least.
+	minIndexRowSize = 4
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -171,8 +217,8 @@ func parseHeader(b []byte, size int64) (rawHeader, error) {
 		return h, fmt.Errorf("%w: truncated header (%d bytes)", ErrCorrupt, len(b))
 	}
 	h.Version = binary.LittleEndian.Uint32(b[8:])
-	if h.Version != Version {
-		return h, fmt.Errorf("%w %d (this program reads version %d)", ErrVersion, h.Version, Version)
+	if h.Version != Version && h.Version != VersionIndex {
+		return h, fmt.Errorf("%w %d (this program reads versions %d and %d)", ErrVersion, h.Version, Version, VersionIndex)
 	}
 	if len(b) < headerSize {
 		return h, fmt.Errorf("%w: truncated header (%d bytes)", ErrCorrupt, len(b))
@@ -188,7 +234,11 @@ func parseHeader(b []byte, size int64) (rawHeader, error) {
 		return h, fmt.Errorf("%w: file is %d bytes, header says %d bytes of data after the %d-byte header",
 			ErrCorrupt, size, h.dataLen, headerSize)
 	}
-	if h.Count > h.dataLen/minRecordSize {
+	minRow := uint64(minRecordSize)
+	if h.Version == VersionIndex {
+		minRow = minIndexRowSize
+	}
+	if h.Count > h.dataLen/minRow {
 		return h, fmt.Errorf("%w: header count %d: that many records cannot fit in %d bytes", ErrCorrupt, h.Count, h.dataLen)
 	}
 	return h, nil

@@ -82,9 +82,12 @@ func TestWriteAllMatchesImage(t *testing.T) {
 
 // rawImage wraps data in a valid header claiming count records, so tests
 // can feed hand-made record bytes past the checksums.
-func rawImage(count uint64, data []byte) []byte {
+func rawImage(count uint64, data []byte) []byte { return rawImageOf(Version, count, data) }
+
+// rawImageOf returns data behind a valid header of version v and count.
+func rawImageOf(v uint32, count uint64, data []byte) []byte {
 	h := rawHeader{
-		Header:  Header{Version: Version, Count: count, Created: time.Unix(0, 1)},
+		Header:  Header{Version: v, Count: count, Created: time.Unix(0, 1)},
 		dataCRC: crc32.Checksum(data, castagnoli),
 		dataLen: uint64(len(data)),
 	}
@@ -325,7 +328,7 @@ func TestNotSnapshot(t *testing.T) {
 
 func TestUnknownVersion(t *testing.T) {
 	b := image(t, genRecords(3, 6))
-	for _, v := range []uint32{0, 2, math.MaxUint32} {
+	for _, v := range []uint32{0, 3, math.MaxUint32} { // 1 and 2 are known
 		c := bytes.Clone(b)
 		binary.LittleEndian.PutUint32(c[8:], v)
 		binary.LittleEndian.PutUint32(c[40:], crc32.Checksum(c[:40], castagnoli))

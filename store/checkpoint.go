@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/procq/procq/engine"
-	"github.com/procq/procq/record"
-	"github.com/procq/procq/snapshot"
 )
 
 // CheckpointInfo describes one checkpoint.
@@ -140,37 +138,22 @@ func (s *Store) bumpVersion() {
 	}
 }
 
-// writeSnapshot writes e's records as a snapshot at path (atomically:
-// nothing is there unless it returns nil) and returns their number,
-// telling Options.CheckpointProgress as it goes.
-func (s *Store) writeSnapshot(ctx context.Context, e *engine.Engine, path string) (n int, err error) {
-	w, err := snapshot.Create(path)
-	if err != nil {
+// writeSnapshot writes e as a version 2 snapshot at path (atomically:
+// nothing is there unless it returns nil; see engine.WriteSnapshot) and
+// returns its record count, telling Options.CheckpointProgress before and
+// after.
+func (s *Store) writeSnapshot(ctx context.Context, e *engine.Engine, path string) (int, error) {
+	progress, total := s.opts.CheckpointProgress, e.Len()
+	if progress != nil {
+		progress(0, total)
+	}
+	if err := e.WriteSnapshot(ctx, path); err != nil {
 		return 0, err
 	}
-	progress, total := s.opts.CheckpointProgress, e.Len()
-	e.Records(func(r *record.Record) bool {
-		if n%(1<<16) == 0 {
-			if progress != nil {
-				progress(n, total)
-			}
-			if err = ctx.Err(); err != nil {
-				return false
-			}
-		}
-		if err = w.Append(r); err != nil {
-			return false
-		}
-		n++
-		return true
-	})
-	if err != nil {
-		return n, errors.Join(err, w.Abort())
-	}
 	if progress != nil {
-		progress(n, total)
+		progress(total, total)
 	}
-	return n, w.Commit()
+	return total, nil
 }
 
 // trim makes the snapshot at path, covering batch seq, the store's

@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/procq/procq/engine"
-	"github.com/procq/procq/record"
-	"github.com/procq/procq/snapshot"
 )
 
 // Init makes dir, which must be missing or empty, a data directory. With
@@ -56,29 +53,16 @@ func InitContext(ctx context.Context, dir, from string) error {
 	return syncDir(dir)
 }
 
-// copySnapshot writes the records of the snapshot at from as a snapshot at
-// to, checking that no bk_process_id appears twice, and stops with ctx's
-// error when ctx ends.
+// copySnapshot writes the snapshot at from, version 1 or 2, as a version 2
+// snapshot at to, checking that no bk_process_id appears twice (Load),
+// and stops with ctx's error when ctx ends.
 func copySnapshot(ctx context.Context, from, to string) error {
-	w, err := snapshot.Create(to)
+	e, err := engine.Load(from)
 	if err != nil {
 		return err
 	}
-	seen := make(map[int64]struct{})
-	_, err = snapshot.Read(from, func(r *record.Record) error {
-		if len(seen)%(1<<16) == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if _, dup := seen[r.ProcessID]; dup {
-			return fmt.Errorf("%w: %d", engine.ErrDuplicateProcess, r.ProcessID)
-		}
-		seen[r.ProcessID] = struct{}{}
-		return w.Append(r)
-	})
-	if err != nil {
-		return errors.Join(err, w.Abort())
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return w.Commit()
+	return e.WriteSnapshot(ctx, to)
 }

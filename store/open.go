@@ -61,13 +61,14 @@ func OpenContext(ctx context.Context, dir string, opts Options) (*Store, error) 
 	}
 	s.mu.Lock()
 	s.maybeCheckpoint()
+	s.startMerge(s.live.Load())
 	s.mu.Unlock()
 	return s, nil
 }
 
 // open recovers the store's state from its directory, which Open locked,
-// in phases: readJournal, pickSnapshot, replay, mergeSnapshot, dropTorn,
-// openJournalFile and removeOld. It stops with ctx's error between phases
+// in phases: readJournal, pickSnapshot, replay, loadSnapshot,
+// applyOverlay, dropTorn, openJournalFile and removeOld. It stops with ctx's error between phases
 // and while it reads the snapshot.
 func (s *Store) open(ctx context.Context) error {
 	snaps, leftovers, err := dirFiles(s.dir)
@@ -95,16 +96,12 @@ func (s *Store) open(ctx context.Context) error {
 		return err
 	}
 	s.at("open-snapshot")
-	recs, err := s.mergeSnapshot(ctx, ov, sc, snaps)
+	e, err := s.loadSnapshot(ctx, sc, snaps)
 	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
+	if e, err = s.applyOverlay(e, ov); err != nil {
 		return err
-	}
-	e, err := engine.New(recs)
-	if err != nil {
-		return fmt.Errorf("data dir %s: %w", s.dir, err)
 	}
 	if err := s.dropTorn(sc); err != nil {
 		return err
@@ -307,42 +304,57 @@ func (s *Store) dropTorn(sc journalScan) error {
 	return nil
 }
 
-// mergeSnapshot reads the store's snapshot, if any, and returns its
-// records with the journal's entries laid over them.
-func (s *Store) mergeSnapshot(ctx context.Context, ov journalOverlay, sc journalScan, snaps []uint64) ([]*record.Record, error) {
-	var recs []*record.Record
-	if s.snap != "" {
-		n := 0
-		_, err := snapshot.Read(s.snap, func(r *record.Record) error {
-			if n++; n%(1<<16) == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if u, ok := ov.statuses[r.ProcessID]; ok {
-				r = withStatus(r, u)
-				delete(ov.statuses, r.ProcessID)
-			}
-			if _, ok := ov.records[r.ProcessID]; !ok {
-				recs = append(recs, r)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, s.snapshotError(err, sc, snaps)
-		}
+// loadSnapshot loads the store's snapshot, if any, as an engine: a
+// version 2 snapshot is read, not indexed (engine.Load).
+func (s *Store) loadSnapshot(ctx context.Context, sc journalScan, snaps []uint64) (*engine.Engine, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
+	if s.snap == "" {
+		return engine.New(nil)
+	}
+	e, err := engine.Load(s.snap)
+	if err != nil {
+		return nil, s.snapshotError(err, sc, snaps)
+	}
+	return e, ctx.Err()
+}
+
+// applyOverlay returns e with the journal's entries laid over it through
+// the engine's write path: the status updates patch the base's status
+// columns, the upserted and deleted processes go to the delta (which the
+// background merge folds once due; see startMerge in OpenContext).
+func (s *Store) applyOverlay(e *engine.Engine, ov journalOverlay) (*engine.Engine, error) {
+	version := e.Version() // the engine recovered is the snapshot's data version
 	if len(ov.statuses) > 0 {
-		// Status entries are written only over a record of the snapshot.
-		return nil, fmt.Errorf("journal %s: %w: status entries for %d processes the snapshot lacks, such as bk_process_id %d",
-			s.journalPath(), ErrCorruptJournal, len(ov.statuses), slices.Min(slices.Collect(maps.Keys(ov.statuses))))
-	}
-	for _, r := range ov.records {
-		if r != nil {
-			recs = append(recs, r)
+		ups := make([]record.StatusUpdate, 0, len(ov.statuses))
+		for _, u := range ov.statuses {
+			ups = append(ups, u)
+		}
+		var missing []int64
+		if e, missing = e.WithStatus(ups); len(missing) > 0 {
+			// Status entries are written only over a record of the snapshot.
+			return nil, fmt.Errorf("journal %s: %w: status entries for %d processes the snapshot lacks, such as bk_process_id %d",
+				s.journalPath(), ErrCorruptJournal, len(missing), missing[0])
 		}
 	}
-	return recs, nil
+	if len(ov.records) == 0 {
+		return e.WithVersion(version), nil
+	}
+	var ups []*record.Record
+	var dels []int64
+	for _, pid := range slices.Sorted(maps.Keys(ov.records)) {
+		if r := ov.records[pid]; r != nil {
+			ups = append(ups, r)
+		} else {
+			dels = append(dels, pid)
+		}
+	}
+	n, err := e.WithChanges(ups, dels)
+	if err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", s.dir, err)
+	}
+	return n.WithVersion(version), nil
 }
 
 // snapshotError wraps err, from reading the store's snapshot, saying

@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 
+	"github.com/procq/procq/engine"
 	"github.com/procq/procq/internal/synth"
 	"github.com/procq/procq/record"
 	"github.com/procq/procq/snapshot"
@@ -36,23 +37,19 @@ func runGen(args []string) error {
 	if *n < 0 {
 		return usageErrorf("--processes must be >= 0, got %d", *n)
 	}
-	w, err := snapshot.Create(*out)
+	m := newMeter("gen")
+	var recs []*record.Record
+	err := synth.Generate(synth.Options{Processes: *n, Seed: *seed}, func(r *record.Record) error {
+		if len(recs)%4096 == 0 {
+			m.show("generating records", "records", int64(len(recs)), int64(*n))
+		}
+		recs = append(recs, r)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	m := newMeter("gen")
-	done := int64(0)
-	err = synth.Generate(synth.Options{Processes: *n, Seed: *seed}, func(r *record.Record) error {
-		if done++; done%4096 == 0 || done == int64(*n) {
-			m.show("generating records", "records", done, int64(*n))
-		}
-		return w.Append(r)
-	})
-	if err != nil {
-		return errors.Join(err, w.Abort())
-	}
-	m.show("writing "+*out, "", 0, -1)
-	if err := w.Commit(); err != nil {
+	if err := writeIndexed(m, *out, recs); err != nil {
 		return err
 	}
 	m.done("wrote %d processes to %s (%s)", *n, *out, fileSize(*out))
@@ -80,32 +77,46 @@ func runImport(args []string) error {
 		return err
 	}
 	defer f.Close()
-	w, err := snapshot.Create(*out)
-	if err != nil {
-		return err
-	}
 	m := newMeter("import")
 	size := int64(-1)
 	if st, err := os.Stat(*in); err == nil && st.Mode().IsRegular() {
 		size = st.Size()
 	}
 	cr := &countingReader{r: f}
-	records, err := importLines(cr, name, w, func(n int) { m.show("reading "+name, "bytes", cr.n, size) })
+	var recs []*record.Record
+	records, err := importLines(cr, name, func(r *record.Record) error {
+		if err := r.Check(); err != nil {
+			return err
+		}
+		recs = append(recs, r)
+		return nil
+	}, func(n int) { m.show("reading "+name, "bytes", cr.n, size) })
 	if err != nil {
-		return errors.Join(err, w.Abort())
+		return err
 	}
-	m.show("writing "+*out, "", 0, -1)
-	if err := w.Commit(); err != nil {
+	if err := writeIndexed(m, *out, recs); err != nil {
 		return err
 	}
 	m.done("%d records, %s read from %s, snapshot %s (%s)", records, byteSize(cr.n), name, *out, fileSize(*out))
 	return nil
 }
 
-// importLines appends each record line of r to w, naming file and line in
-// any error, and returns the number of records. Blank lines are skipped.
-// It calls progress with the records so far every 4096 records.
-func importLines(r io.Reader, name string, w *snapshot.Writer, progress func(int)) (int, error) {
+// writeIndexed indexes recs and writes them as a version 2 snapshot at
+// path, the image of the indexes that loading then reads back.
+func writeIndexed(m *meter, path string, recs []*record.Record) error {
+	m.show("indexing records", "", 0, -1)
+	e, err := engine.New(recs)
+	if err != nil {
+		return err
+	}
+	m.show("writing "+path, "", 0, -1)
+	return e.WriteSnapshot(context.Background(), path)
+}
+
+// importLines passes each record line of r to add, naming file and line
+// in any error, and returns the number of records. Blank lines are
+// skipped. It calls progress with the records so far every 4096 records.
+func importLines(r io.Reader, name string, add func(*record.Record) error, progress func(int)) (int, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	seen := make(map[int64]int)
 	for line := 1; ; line++ {
@@ -122,8 +133,8 @@ func importLines(r io.Reader, name string, w *snapshot.Writer, progress func(int
 				return 0, fmt.Errorf("%s:%d: duplicate bk_process_id %d (first on line %d)", name, line, rec.ProcessID, first)
 			}
 			seen[rec.ProcessID] = line
-			if aerr := w.Append(rec); aerr != nil {
-				return 0, aerr
+			if aerr := add(rec); aerr != nil {
+				return 0, fmt.Errorf("%s:%d: %w", name, line, aerr)
 			}
 		}
 		if err == io.EOF {
