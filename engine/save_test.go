@@ -13,9 +13,10 @@ import (
 
 // TestLoadV1Snapshot: the checked-in version 1 snapshot of the fixture
 // records (testdata/records.v1.snap, as files people have hold) loads,
-// and it and the version 2 snapshot written from it answer every fixture
-// request byte for byte alike (TestConformance compares the answers of
-// the records with the reference's).
+// and it, the version 2 snapshot written from it and an engine of the
+// fixture's records (testdata/records.jsonl) answer every fixture request
+// byte for byte alike (TestConformance compares the answers of the
+// records with the reference's).
 func TestLoadV1Snapshot(t *testing.T) {
 	const v1 = "../testdata/records.v1.snap"
 	if h, err := snapshot.ReadHeader(v1); err != nil || h.Version != snapshot.Version {
@@ -36,12 +37,17 @@ func TestLoadV1Snapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ref, err := New(loadFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	reqs := readLines(t, "../testdata/requests.jsonl")
 	for i, req := range reqs {
 		a, _ := old.Do(context.Background(), req)
 		b, _ := cur.Do(context.Background(), req)
-		if !bytes.Equal(a, b) {
-			t.Fatalf("request %d: %s\nversion 1: %.500s\nversion 2: %.500s", i+1, req, a, b)
+		r, _ := ref.Do(context.Background(), req)
+		if !bytes.Equal(a, b) || !bytes.Equal(a, r) {
+			t.Fatalf("request %d: %s\nversion 1: %.500s\nversion 2: %.500s\nrecords: %.500s", i+1, req, a, b, r)
 		}
 	}
 }
