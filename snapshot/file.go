@@ -244,6 +244,20 @@ func Read(path string, fn func(r *record.Record) error) (Header, error) {
 		return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	defer f.Close()
+	if rh, err := readHeader(f, st.Size()); err == nil && rh.Version == VersionIndex {
+		// Read the image from the map rather than a copy in the heap.
+		ix, h, err := ReadIndex(path)
+		if err != nil {
+			return Header{}, err
+		}
+		if err := eachRecord(ix, fn); err != nil {
+			return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
+		}
+		return h, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
+	}
 	h, err := Decode(f, st.Size(), fn)
 	if err != nil {
 		return h, fmt.Errorf("snapshot %s: %w", path, err)
