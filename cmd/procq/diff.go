@@ -124,8 +124,8 @@ func runDiff(args []string) error {
 // snapshot (each process's id and a 128-bit hash of its JSON), a bit per
 // old process seen in the new one, and the changed processes' records,
 // never a whole snapshot: the old snapshot is read twice (the second time
-// for the old values of the changed and removed processes), the new one
-// once.
+// for the old values of the changed processes, looked up by id in a
+// version 2 file), the new one once.
 func diffSnapshots(oldPath, newPath string) ([]procChange, error) {
 	old, err := readDigests(oldPath)
 	if err != nil {
@@ -150,26 +150,58 @@ func diffSnapshots(oldPath, newPath string) ([]procChange, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if _, err := snapshot.Read(oldPath, func(o *record.Record) error {
-		i, _ := old.find(o.ProcessID)
-		if seen[i>>6]&(1<<(i&63)) == 0 {
-			seen[i>>6] |= 1 << (i & 63) // a repeated id is listed once
-			changes = append(changes, procChange{op: "removed", pid: o.ProcessID})
-			return nil
+	for i, d := range old {
+		if seen[i>>6]&(1<<(i&63)) == 0 && (i == 0 || old[i-1].pid != d.pid) {
+			changes = append(changes, procChange{op: "removed", pid: d.pid})
 		}
-		if nv, ok := changedNew[o.ProcessID]; ok {
-			var ov *fieldValues
-			ov, buf = valuesOf(o, buf)
-			if f := changedFields(ov, nv); len(f) > 0 {
-				changes = append(changes, procChange{op: "changed", pid: o.ProcessID, fields: f, old: ov.sum, new: nv.sum})
-			}
+	}
+	err = oldRecords(oldPath, changedNew, func(o *record.Record) {
+		nv := changedNew[o.ProcessID]
+		var ov *fieldValues
+		ov, buf = valuesOf(o, buf)
+		if f := changedFields(ov, nv); len(f) > 0 {
+			changes = append(changes, procChange{op: "changed", pid: o.ProcessID, fields: f, old: ov.sum, new: nv.sum})
 		}
-		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	slices.SortFunc(changes, func(a, b procChange) int { return cmp.Compare(a.pid, b.pid) })
 	return changes, nil
+}
+
+// oldRecords calls fn with the old snapshot's record of each process of
+// want, once each. A version 2 snapshot is read as an index and the
+// records looked up by id; a version 1 snapshot is read through.
+func oldRecords(path string, want map[int64]*fieldValues, fn func(*record.Record)) error {
+	if len(want) == 0 {
+		return nil
+	}
+	h, err := snapshot.ReadHeader(path)
+	if err != nil {
+		return err
+	}
+	if h.Version == snapshot.VersionIndex {
+		ix, _, err := snapshot.ReadIndex(path)
+		if err != nil {
+			return err
+		}
+		for pid := range want {
+			if row, ok := ix.RowOfProcess(pid); ok {
+				fn(ix.Record(row))
+			}
+		}
+		return nil
+	}
+	done := make(map[int64]bool, len(want))
+	_, err = snapshot.Read(path, func(o *record.Record) error {
+		if _, ok := want[o.ProcessID]; ok && !done[o.ProcessID] {
+			done[o.ProcessID] = true
+			fn(o)
+		}
+		return nil
+	})
+	return err
 }
 
 // digest is a 128-bit hash of a record's fields: two records with equal

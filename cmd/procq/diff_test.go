@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/procq/procq/engine"
 	"github.com/procq/procq/internal/synth"
 	"github.com/procq/procq/record"
 	"github.com/procq/procq/snapshot"
@@ -65,6 +67,28 @@ func TestDiffListsExactlyTheChanges(t *testing.T) {
 	slices.Reverse(b) // order of the file does not matter
 	writeRecords(t, newPath, b)
 
+	// Version 1 files as written record by record; version 2 files as
+	// an engine writes them (index images, old values looked up by id).
+	v2Old, v2New := filepath.Join(dir, "a2.snap"), filepath.Join(dir, "b2.snap")
+	for _, p := range [][2]string{{oldPath, v2Old}, {newPath, v2New}} {
+		e, err := engine.Load(p[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.WriteSnapshot(context.Background(), p[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, paths := range [][2]string{{oldPath, newPath}, {v2Old, v2New}} {
+		checkDiff(t, dir, paths[0], paths[1], want)
+	}
+}
+
+// checkDiff runs procq diff on oldPath and newPath, whose changes are
+// want (process id to op and changed fields, as TestDiffListsExactlyTheChanges
+// makes them), and checks its output and exit codes.
+func checkDiff(t *testing.T, dir, oldPath, newPath string, want map[int64]string) {
+	t.Helper()
 	r := procq(t, "", "diff", oldPath, newPath)
 	if r.code != 1 {
 		t.Fatalf("diff: exit %d, stderr %s", r.code, r.stderr)
