@@ -84,10 +84,14 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "procq answers GSEKit's process_status request from memory.")
 	fmt.Fprintln(w, "\nusage: procq COMMAND [flags]")
 	fmt.Fprintln(w, "\ncommands:")
+	width := len("help")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
 	}
-	fmt.Fprintf(w, "  %-11s %s\n", "help", "show the help of procq or of a command")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "show the help of procq or of a command")
 	fmt.Fprintln(w, "\nsynopsis:")
 	for _, c := range commands {
 		fmt.Fprintln(w, "  procq "+c.usage)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -245,7 +246,7 @@ func TestUsageListsEveryCommand(t *testing.T) {
 	if _, ok := lookup("frobnicate"); ok {
 		t.Error("lookup found an unknown command")
 	}
-	if r := procq(t, "", "help"); r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "  replay      replay a request log") {
+	if r := procq(t, "", "help"); r.code != 0 || r.stderr != "" || !regexp.MustCompile(`\n  replay +replay a request log`).MatchString(r.stdout) {
 		t.Errorf("procq help: %+v", r)
 	}
 	if r := procq(t, ""); r.code != 2 || !strings.Contains(r.stderr, "usage: procq COMMAND") {
