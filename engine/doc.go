@@ -28,11 +28,12 @@
 //     already higher or off. It is restored when the last concurrent load
 //     ends, so a program that sets the GC percent itself during a load
 //     sees its setting overwritten then.
-//   - Background work: New (and Load) return before all indexes are
-//     done: the suffix orders of the name dictionaries, needed only by
-//     suffix globs such as "*_agent", are sorted by goroutines started
-//     in the background. A query that needs one waits for it; the
-//     goroutines hold the engine's memory until they finish.
+//   - Background work: New (and Load of a version 1 snapshot) return
+//     before all indexes are done: the suffix orders of the name
+//     dictionaries, needed only by suffix globs such as "*_agent", are
+//     sorted by goroutines started in the background. A query that needs
+//     one waits for it; the goroutines hold the engine's memory until
+//     they finish. A version 2 snapshot holds them: its Load has none.
 //   - Shared records: New keeps the records it is given and reorders the
 //     slice; the caller must not change them afterwards. The records
 //     Engine.Records and Engine.Record hand out belong to the engine, and
