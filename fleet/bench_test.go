@@ -5,14 +5,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/procq/procq/engine"
 	"github.com/procq/procq/internal/synth"
 	"github.com/procq/procq/record"
-	"github.com/procq/procq/snapshot"
 	"github.com/procq/procq/store"
 )
 
@@ -156,19 +157,22 @@ func BenchmarkRestore(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(c.Close)
+	// A version 2 snapshot, as gen, import and checkpoints write.
 	snap := filepath.Join(b.TempDir(), "bench.snap")
-	sw, err := snapshot.Create(snap)
+	recs, err := synth.Collect(synth.Options{Processes: synth.BenchProcesses(), Seed: synth.DefaultSeed})
 	if err != nil {
 		b.Fatal(err)
 	}
-	err = synth.Generate(synth.Options{Processes: synth.BenchProcesses(), Seed: synth.DefaultSeed}, sw.Append)
-	if err == nil {
-		err = sw.Commit()
-	}
+	e, err := engine.New(recs)
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
+	if err := e.WriteSnapshot(ctx, snap); err != nil {
+		b.Fatal(err)
+	}
+	recs, e = nil, nil
+	runtime.GC()
 	if _, err := c.PublishSnapshot(ctx, snap, 1); err != nil {
 		b.Fatal(err)
 	}
