@@ -80,16 +80,24 @@ func (s FieldSet) With(f Field) FieldSet { return s | 1<<f }
 func (s FieldSet) Has(f Field) bool { return s&(1<<f) != 0 }
 
 // AppendJSON appends r as a JSON object holding the fields of s (all when s
-// is zero), keys in response order. It is long on purpose: one short block
-// per key, in the order the keys are written, is the response order made
-// visible, and a loop over fields would cost an indirect call per key on
-// the hottest path of a broad page. index.(*Index).AppendRowJSON writes a
-// row of the columns the same way, with the same helpers (AppendKey and
-// the Append* value writers below).
+// is zero), keys in response order.
 func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
 	s = s.OrAll()
 	b = append(b, '{')
-	for f := Field(0); f < numFields; f++ {
+	b = r.AppendFields(b, s, 0, numFields)
+	return append(b, '}')
+}
+
+// AppendFields appends the members ("key":value) of the fields of s that
+// are in [from, to), as AppendJSON writes them in the object of s: so
+// index.(*Index).AppendRowJSON writes a row's scalars with it and only
+// the expression and the lists itself. s must not be zero (see OrAll).
+// It is long on purpose: one short block per key, in the order the keys
+// are written, is the response order made visible, and a loop over
+// fields would cost an indirect call per key on the hottest path of a
+// broad page.
+func (r *Record) AppendFields(b []byte, s FieldSet, from, to Field) []byte {
+	for f := from; f < to; f++ {
 		if !s.Has(f) {
 			continue
 		}
@@ -151,7 +159,7 @@ func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
 			b = append(b, ']')
 		}
 	}
-	return append(b, '}')
+	return b
 }
 
 // OrAll returns s, or AllFields when s is zero (the zero set means every
