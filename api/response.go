@@ -6,25 +6,49 @@ import (
 	"github.com/procq/procq/record"
 )
 
+// Items is a page of list items that writes each item itself, so that a
+// page need not be records: the engine writes its base rows straight from
+// the index's columns.
+type Items interface {
+	// Len is the number of items.
+	Len() int
+	// AppendItem appends item i as a JSON object holding the keys of
+	// fields (all when fields is 0), as record.AppendJSON writes them.
+	AppendItem(b []byte, i int, fields record.FieldSet) []byte
+}
+
 // AppendSuccess appends the success envelope
 // {"result":true,"code":0,"message":"","data":{"count":N,"list":[...]}}
 // to b. Each record of recs becomes one list item holding the keys of
 // fields (all when fields is 0); a nil record is written as null.
 func AppendSuccess(b []byte, count int, recs []*record.Record, fields record.FieldSet) []byte {
+	return AppendSuccessItems(b, count, records(recs), fields)
+}
+
+// AppendSuccessItems is AppendSuccess with the list written by items.
+func AppendSuccessItems(b []byte, count int, items Items, fields record.FieldSet) []byte {
 	b = append(b, `{"result":true,"code":0,"message":"","data":{"count":`...)
 	b = strconv.AppendInt(b, int64(count), 10)
 	b = append(b, `,"list":[`...)
-	for i, r := range recs {
+	for i := range items.Len() {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if r == nil {
-			b = append(b, "null"...)
-			continue
-		}
-		b = r.AppendJSON(b, fields)
+		b = items.AppendItem(b, i, fields)
 	}
 	return append(b, "]}}"...)
+}
+
+// records are Items; a nil record is written as null.
+type records []*record.Record
+
+func (rs records) Len() int { return len(rs) }
+
+func (rs records) AppendItem(b []byte, i int, fields record.FieldSet) []byte {
+	if rs[i] == nil {
+		return append(b, "null"...)
+	}
+	return rs[i].AppendJSON(b, fields)
 }
 
 // AppendError appends the error envelope

@@ -63,11 +63,7 @@ func (e *Engine) cursorPage(dl *deadline, q *api.Query, p *pager, res *Result, b
 	}
 	more := len(hits) > q.Limit
 	hits = hits[:min(len(hits), q.Limit)]
-	e.materialize(hits)
-	res.Rows = make([]*record.Record, len(hits))
-	for i, h := range hits {
-		res.Rows[i] = h.rec
-	}
+	res.page = hits
 	if more {
 		e.setNext(q, res)
 	}
@@ -206,7 +202,12 @@ func (e *Engine) cursorGroup(q *api.Query, perm []uint32, at *match.SortRow) (lo
 
 // setNext sets res.Next to the cursor of res's last row.
 func (e *Engine) setNext(q *api.Query, res *Result) {
-	r := res.Rows[len(res.Rows)-1]
+	last := res.page[len(res.page)-1]
+	r := last.rec
+	if r == nil {
+		r = new(record.Record)
+		e.ix.RecordScalars(uint32(last.row), r)
+	}
 	c := api.Cursor{ID: r.ID, SetID: r.SetID, ModuleID: r.ModuleID, ProcessID: r.ProcessID,
 		ProcessName: r.ProcessName, InnerIP: r.InnerIP, Sig: q.Sig}
 	res.Next = c.Encode()

@@ -194,7 +194,6 @@ func (e *Engine) mergedPage(p *pager, ordering []api.OrderKey, res *roaring.Bitm
 		}
 		pos++
 	}
-	e.materialize(out)
 	return out
 }
 

@@ -167,12 +167,26 @@ type Result struct {
 	// Next is the cursor of the next page of a cursor request, "" on the
 	// last page.
 	Next string
+	// page is the page as base rows and delta records, before Rows is
+	// materialized from it (Query) or it is written (DoWith).
+	page []hit
 }
 
 // Query answers a request parsed by api.ParseRequest (validated, its
 // expressions compiled). Its error is the context's error when ctx ends
 // before the answer is ready; every long loop checks it.
 func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
+	res, err := e.query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	res.Rows = e.records(res.page)
+	return res, nil
+}
+
+// query is Query with the page left as res.page: base rows are not
+// materialized.
+func (e *Engine) query(ctx context.Context, q *api.Query) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -235,17 +249,14 @@ func (e *Engine) Query(ctx context.Context, q *api.Query) (*Result, error) {
 		if dl.expired() {
 			return nil, ctx.Err()
 		}
-		res.Rows = make([]*record.Record, len(hits))
-		for i, h := range hits {
-			res.Rows[i] = h.rec
-		}
+		res.page = hits
 		return res, nil
 	}
 	rows := p.page(bm, r, plan.span, off, q.Limit)
 	if dl.expired() {
 		return nil, ctx.Err()
 	}
-	res.Rows = e.ix.Records(rows)
+	res.page = baseHits(rows)
 	return res, nil
 }
 

@@ -133,13 +133,13 @@ func (e *Engine) DoWith(ctx context.Context, body []byte, opts DoOptions) ([]byt
 		return e.doError(err)
 	}
 	q.Explain = opts.Explain
-	res, err := e.Query(ctx, q)
+	res, err := e.query(ctx, q)
 	if err != nil {
 		return e.doError(err)
 	}
 	// About a kilobyte a full record: one allocation, no regrowth.
-	buf := make([]byte, 0, 256+1024*len(res.Rows))
-	buf = api.AppendSuccess(buf, int(res.Count), res.Rows, res.Fields)
+	buf := make([]byte, 0, 256+1024*len(res.page))
+	buf = api.AppendSuccessItems(buf, int(res.Count), pageItems{e.ix, res.page}, res.Fields)
 	if len(q.Facets) > 0 {
 		buf = api.AppendFacets(buf, res.Facets)
 	}

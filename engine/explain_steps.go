@@ -214,6 +214,6 @@ func (x *explainer) page(res *Result, how string, merged bool) {
 	case how == "":
 		how = "past_end" // the page starts after the last match
 	}
-	x.step("page", res.Count, uint64(len(res.Rows)), orderingTerms(x.q.Ordering), len(x.q.Ordering))
+	x.step("page", res.Count, uint64(len(res.page)), orderingTerms(x.q.Ordering), len(x.q.Ordering))
 	x.x.Steps[len(x.x.Steps)-1].Strategy = how
 }

@@ -80,30 +80,28 @@ func (s FieldSet) With(f Field) FieldSet { return s | 1<<f }
 func (s FieldSet) Has(f Field) bool { return s&(1<<f) != 0 }
 
 // AppendJSON appends r as a JSON object holding the fields of s (all when s
-// is zero), keys in response order. It is long on purpose: one short block
-// per key, in the order the keys are written, is the response order made
-// visible, and a loop over fields would cost an indirect call per key on
-// the hottest path of a broad page.
+// is zero), keys in response order.
 func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
-	if s == 0 {
-		s = AllFields
-	}
+	s = s.OrAll()
 	b = append(b, '{')
-	first := true
-	key := func(f Field) {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, '"')
-		b = append(b, fieldNames[f]...)
-		b = append(b, '"', ':')
-	}
-	for f := Field(0); f < numFields; f++ {
+	b = r.AppendFields(b, s, 0, numFields)
+	return append(b, '}')
+}
+
+// AppendFields appends the members ("key":value) of the fields of s that
+// are in [from, to), as AppendJSON writes them in the object of s: so
+// index.(*Index).AppendRowJSON writes a row's scalars with it and only
+// the expression and the lists itself. s must not be zero (see OrAll).
+// It is long on purpose: one short block per key, in the order the keys
+// are written, is the response order made visible, and a loop over
+// fields would cost an indirect call per key on the hottest path of a
+// broad page.
+func (r *Record) AppendFields(b []byte, s FieldSet, from, to Field) []byte {
+	for f := from; f < to; f++ {
 		if !s.Has(f) {
 			continue
 		}
-		key(f)
+		b = AppendKey(b, f, s)
 		switch f {
 		case FieldID:
 			b = strconv.AppendInt(b, r.ID, 10)
@@ -132,11 +130,7 @@ func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
 		case FieldModuleName:
 			b = appendString(b, r.ModuleName)
 		case FieldServiceTemplateID:
-			if r.HasServiceTemplate {
-				b = strconv.AppendInt(b, r.ServiceTemplateID, 10)
-			} else {
-				b = append(b, "null"...)
-			}
+			b = AppendNullableInt(b, r.ServiceTemplateID, r.HasServiceTemplate)
 		case FieldServiceInstanceID:
 			b = strconv.AppendInt(b, r.ServiceInstanceID, 10)
 		case FieldServiceName:
@@ -154,43 +148,116 @@ func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
 		case FieldConfigTemplates:
 			b = append(b, '[')
 			for i, c := range r.ConfigTemplates {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, `{"config_template_id":`...)
-				b = strconv.AppendInt(b, c.ConfigTemplateID, 10)
-				b = append(b, `,"template_name":`...)
-				b = appendString(b, c.TemplateName)
-				b = append(b, `,"file_name":`...)
-				b = appendString(b, c.FileName)
-				b = append(b, '}')
+				b = AppendConfigTemplate(b, i, c)
 			}
 			b = append(b, ']')
 		case FieldProcInstInfos:
 			b = append(b, '[')
 			for i, p := range r.ProcInstInfos {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, `{"bk_process_id":`...)
-				b = strconv.AppendInt(b, p.ProcessID, 10)
-				b = append(b, `,"local_inst_id":`...)
-				b = strconv.AppendInt(b, p.LocalInstID, 10)
-				b = append(b, `,"inst_id":`...)
-				b = strconv.AppendInt(b, p.InstID, 10)
-				b = append(b, `,"process_status":`...)
-				b = strconv.AppendInt(b, p.ProcessStatus, 10)
-				b = append(b, `,"is_auto":`...)
-				b = strconv.AppendBool(b, p.IsAuto)
-				b = append(b, '}')
+				b = AppendProcInstInfo(b, i, p)
 			}
 			b = append(b, ']')
 		}
 	}
+	return b
+}
+
+// OrAll returns s, or AllFields when s is zero (the zero set means every
+// field).
+func (s FieldSet) OrAll() FieldSet {
+	if s == 0 {
+		return AllFields
+	}
+	return s
+}
+
+// AppendKey appends the key of f, `"name":`, preceded by a comma unless f
+// is the first field of s, which must not be zero (see OrAll).
+func AppendKey(b []byte, f Field, s FieldSet) []byte {
+	if s&(1<<f-1) != 0 {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, fieldNames[f]...)
+	return append(b, '"', ':')
+}
+
+// AppendNullableInt appends v, or null when ok is false.
+func AppendNullableInt(b []byte, v int64, ok bool) []byte {
+	if !ok {
+		return append(b, "null"...)
+	}
+	return strconv.AppendInt(b, v, 10)
+}
+
+// AppendConfigTemplate appends c as the i-th item of a config_templates
+// list (a comma first unless i is 0).
+func AppendConfigTemplate(b []byte, i int, c ConfigTemplate) []byte {
+	if i > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, `{"config_template_id":`...)
+	b = strconv.AppendInt(b, c.ConfigTemplateID, 10)
+	b = append(b, `,"template_name":`...)
+	b = appendString(b, c.TemplateName)
+	b = append(b, `,"file_name":`...)
+	b = appendString(b, c.FileName)
 	return append(b, '}')
 }
 
+// AppendProcInstInfo appends p as the i-th item of a proc_inst_infos list
+// (a comma first unless i is 0).
+func AppendProcInstInfo(b []byte, i int, p ProcInstInfo) []byte {
+	if i > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, `{"bk_process_id":`...)
+	b = strconv.AppendInt(b, p.ProcessID, 10)
+	b = append(b, `,"local_inst_id":`...)
+	b = strconv.AppendInt(b, p.LocalInstID, 10)
+	b = append(b, `,"inst_id":`...)
+	b = strconv.AppendInt(b, p.InstID, 10)
+	b = append(b, `,"process_status":`...)
+	b = strconv.AppendInt(b, p.ProcessStatus, 10)
+	b = append(b, `,"is_auto":`...)
+	b = strconv.AppendBool(b, p.IsAuto)
+	return append(b, '}')
+}
+
+// AppendDerivedExpression appends, as a JSON string, the expression
+// DerivedExpression gives a record with these names and process id,
+// building no string: the parts are escaped one by one, which is the
+// escaping of the whole since the dots between them are ASCII.
+func AppendDerivedExpression(b []byte, setName, moduleName, serviceName, processName string, pid int64) []byte {
+	b = append(b, '"')
+	b = appendEscaped(b, setName)
+	b = append(b, '.')
+	b = appendEscaped(b, moduleName)
+	b = append(b, '.')
+	b = appendEscaped(b, serviceName)
+	b = append(b, '.')
+	b = appendEscaped(b, processName)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, pid, 10)
+	return append(b, '"')
+}
+
 const hexDigits = "0123456789abcdef"
+
+// plain8 reports whether the 8 bytes of s are ASCII that a JSON string
+// holds as is (no control character, quote or backslash), testing them
+// as one word: the common case of appendEscaped costs a test per 8 bytes
+// rather than per byte (BenchmarkAppendString).
+func plain8(s string) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	quote, backslash := w^('"'*lsb), w^('\\'*lsb)
+	special := (w - 0x20*lsb) | // a byte below 0x20 borrows
+		(quote-lsb) & ^quote | (backslash-lsb) & ^backslash | // a zero byte borrows
+		w // a byte from 0x80
+	return special&msb == 0
+}
 
 // AppendString appends s as a JSON string: UTF-8 kept as is, quotes,
 // backslashes and control characters escaped, invalid bytes as U+FFFD.
@@ -198,8 +265,18 @@ func AppendString(b []byte, s string) []byte { return appendString(b, s) }
 
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendEscaped(b, s)
+	return append(b, '"')
+}
+
+// appendEscaped appends s escaped as the inside of a JSON string.
+func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && s[i] < utf8.RuneSelf && plain8(s[i:i+8]) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -233,8 +310,7 @@ func appendString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 // jsonRecord is the wire shape used to decode one imported line.
