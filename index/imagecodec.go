@@ -283,7 +283,22 @@ func (r *imgReader) bin() []byte {
 }
 
 // str returns a bin as a new string.
-func (r *imgReader) str() string { return string(r.bin()) }
+func (r *imgReader) str() string {
+	b := r.binCopy()
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// binCopy returns the bytes of a bin as a new slice (nil on an error).
+func (r *imgReader) binCopy() []byte {
+	b := r.bin()
+	if b == nil {
+		return nil
+	}
+	c := make([]byte, len(b))
+	defer adviseHuge(c)()
+	copy(c, b)
+	return c
+}
 
 // readWords reads a bin of values of T into a new slice; want < 0 takes any
 // length.
@@ -301,8 +316,10 @@ func readWords[T uint8 | uint16 | uint32 | uint64 | int64](r *imgReader, want in
 		return nil
 	}
 	vs := make([]T, len(b)/size)
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&vs[0])), len(b))
+	defer adviseHuge(raw)()
 	if littleEndian {
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(&vs[0])), len(b)), b)
+		copy(raw, b)
 		return vs
 	}
 	for i := range vs {
