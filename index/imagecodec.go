@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -135,6 +136,7 @@ var errImage = errors.New("malformed index image")
 type imgReader struct {
 	b   []byte
 	err error
+	bmr bytes.Reader // what roaring reads a bitmap from, reused
 }
 
 func (r *imgReader) failf(format string, args ...any) {
@@ -344,7 +346,8 @@ func (r *imgReader) bitmap(n int) *roaring.Bitmap {
 		return nil
 	}
 	bm := roaring.New()
-	if err := bm.UnmarshalBinary(b); err != nil {
+	r.bmr.Reset(b)
+	if _, err := bm.ReadFrom(&r.bmr); err != nil {
 		r.failf("bitmap: %v", err)
 		return nil
 	}
