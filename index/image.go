@@ -134,7 +134,13 @@ func (ix *Index) WriteImage(w io.Writer, stop func() error) error {
 // the image holds, so that a malformed image is an error, never a panic or
 // an allocation out of proportion to data; a duplicate bk_process_id is
 // not an error here (DuplicateProcess).
-func ReadImage(data []byte) (*Index, error) {
+func ReadImage(data []byte) (*Index, error) { return ReadImageDone(data, nil) }
+
+// ReadImageDone is ReadImage that calls done, when not nil, with the bytes
+// of each section of data once they are decoded and no longer read, from
+// the goroutine that decoded them: a caller reading a memory map releases
+// its pages there, so that the map and the index are not both resident.
+func ReadImageDone(data []byte, done func(section []byte)) (*Index, error) {
 	secs := sections()
 	r := &imgReader{b: data}
 	r.array(1+len(secs), "image")
@@ -163,6 +169,9 @@ func ReadImage(data []byte) (*Index, error) {
 			for i := range next {
 				sr := &imgReader{b: bodies[i]}
 				secs[i].read(ix, sr)
+				if done != nil {
+					done(bodies[i])
+				}
 				if sr.err == nil && len(sr.b) != 0 {
 					sr.failf("%d bytes after the section", len(sr.b))
 				}

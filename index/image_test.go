@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/procq/procq/internal/synth"
 	"github.com/procq/procq/record"
@@ -132,5 +134,43 @@ func TestImageTruncated(t *testing.T) {
 	}
 	if _, err := ReadImage(append(slices.Clone(img), 0)); !errors.Is(err, errImage) {
 		t.Fatalf("a byte more: %v", err)
+	}
+}
+
+// TestReadImageDone: ReadImageDone hands every section of the image to
+// done once, as disjoint parts of data, and reads what ReadImage reads.
+func TestReadImageDone(t *testing.T) {
+	recs, err := synth.Collect(synth.Options{Processes: 500, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := Build(recs)
+	img := imageOf(t, ix)
+	var mu sync.Mutex
+	seen := make([]int, len(img))
+	got, err := ReadImageDone(img, func(sec []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		off := int(uintptr(unsafe.Pointer(unsafe.SliceData(sec))) - uintptr(unsafe.Pointer(&img[0])))
+		for i := range sec {
+			seen[off+i]++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameIndex(t, ix, got)
+	runs, covered := 0, 0
+	for i, c := range seen {
+		if c > 1 {
+			t.Fatalf("byte %d handed to done %d times", i, c)
+		}
+		if c == 1 && (i == 0 || seen[i-1] == 0) {
+			runs++
+		}
+		covered += c
+	}
+	if runs != len(sections()) || covered == 0 {
+		t.Fatalf("%d sections handed to done (%d bytes), want %d", runs, covered, len(sections()))
 	}
 }

@@ -418,7 +418,7 @@ func (r *imgReader) trigrams(terms int) *trigrams {
 	g.list = readWords[uint32](r, len(g.keys), "trigram lists")
 	g.count = readWords[uint32](r, -1, "trigram counts")
 	g.off = readWords[uint32](r, len(g.count)+1, "trigram offsets")
-	g.data = slices.Clone(r.bin())
+	g.data = r.binCopy()
 	if r.err != nil {
 		return g
 	}

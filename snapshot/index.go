@@ -73,7 +73,7 @@ func decodeMapped(data []byte, unmap func()) (ix *index.Index, h Header, err err
 	if rh.Version != VersionIndex {
 		return decodeIndex(bytes.NewReader(data), int64(len(data)))
 	}
-	ix, err = imageIndex(data[headerSize:], rh)
+	ix, err = imageIndex(data[headerSize:], rh, releaseMapped)
 	if err != nil {
 		return nil, Header{}, err
 	}
@@ -114,16 +114,17 @@ func readImage(r io.Reader, h rawHeader) (*index.Index, error) {
 		}
 		return nil, fmt.Errorf("read: %w", err)
 	}
-	return imageIndex(data, h)
+	return imageIndex(data, h, nil)
 }
 
 // imageIndex checks data, the data section of a version 2 image with
-// header h, and returns the index it holds.
-func imageIndex(data []byte, h rawHeader) (*index.Index, error) {
+// header h, and returns the index it holds. release, when not nil, is
+// called with each section of data once it is decoded (index.ReadImageDone).
+func imageIndex(data []byte, h rawHeader, release func([]byte)) (*index.Index, error) {
 	if crc32.Checksum(data, castagnoli) != h.dataCRC {
 		return nil, fmt.Errorf("%w: data checksum mismatch", ErrCorrupt)
 	}
-	ix, err := index.ReadImage(data)
+	ix, err := index.ReadImageDone(data, release)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
