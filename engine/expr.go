@@ -143,7 +143,7 @@ func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roari
 		if dl.expired() {
 			return roaring.New() // partial: never cached, never answered
 		}
-		if n >= parallelTerms {
+		if n >= cacheTerms {
 			cache.put(key, set.ids)
 		}
 	}
@@ -154,6 +154,14 @@ func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roari
 // the work across all CPUs: general patterns cost about 100-200 ns a term,
 // so a service-name dictionary of 600k terms is worth splitting.
 const parallelTerms = 1 << 15
+
+// cacheTerms is how many terms a pattern must have tested for its
+// matches to be kept in the term cache: a general pattern costs up to
+// about 0.5 µs a term, so from here on testing costs a millisecond or
+// more, while the ids cost 4 bytes each. Trigram narrowing leaves a few
+// thousand candidates where a pattern once tested the whole dictionary,
+// which is why this is not parallelTerms.
+const cacheTerms = 1 << 11
 
 // termCheckEvery is how many terms matchingTerms tests between two looks
 // at the deadline: a term may cost up to a few microseconds (a pattern of
