@@ -278,11 +278,12 @@ func (e *Engine) Do(ctx context.Context, body []byte) ([]byte, error) {
 	return e.DoWith(ctx, body, DoOptions{})
 }
 
-// doError is the envelope of a failed Do and its error.
-func (e *Engine) doError(err error) ([]byte, error) {
+// doError is the envelope of a failed Do, appended to buf[:0], and its
+// error.
+func (e *Engine) doError(buf []byte, err error) ([]byte, error) {
 	var ae *api.Error
 	if errors.As(err, &ae) {
-		return api.AppendError(nil, ae), err
+		return api.AppendError(buf[:0], ae), err
 	}
-	return api.AppendError(nil, &api.Error{Code: api.CodeInternal, Message: "internal error: " + err.Error()}), err
+	return api.AppendError(buf[:0], &api.Error{Code: api.CodeInternal, Message: "internal error: " + err.Error()}), err
 }

@@ -202,3 +202,30 @@ func TestTermCacheCountsKeys(t *testing.T) {
 		t.Errorf("new engine cache %+v", st)
 	}
 }
+
+// TestDoWithBuf: an answer written into a caller's buffer is the answer
+// Do gives, in that buffer's array when it has room, for answers and
+// errors alike.
+func TestDoWithBuf(t *testing.T) {
+	e, err := New(loadFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	buf := make([]byte, 0, 1<<20)
+	for i, req := range readLines(t, "../testdata/requests.jsonl") {
+		want, werr := e.Do(ctx, req)
+		got, gerr := e.DoWith(ctx, req, DoOptions{Buf: buf[:7]})
+		if !bytes.Equal(got, want) || (werr == nil) != (gerr == nil) {
+			t.Fatalf("request %d: DoWith with a buffer gave %.300s (%v), Do %.300s (%v)", i+1, got, gerr, want, werr)
+		}
+		if len(got) > 0 && &got[0] != &buf[:1][0] {
+			t.Fatalf("request %d: the answer of %d bytes is not in the 1 MiB buffer given", i+1, len(got))
+		}
+	}
+	small := make([]byte, 0, 16)
+	got, err := e.DoWith(ctx, []byte(`{"bk_biz_id":2,"scope":{"bk_set_env":"3"},"page":1,"pagesize":50}`), DoOptions{Buf: small})
+	if err != nil || len(got) <= cap(small) {
+		t.Fatalf("a buffer too small: %d bytes, %v", len(got), err)
+	}
+}
