@@ -185,10 +185,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, o *Outcome) {
 		}
 	}
 	t0 := time.Now()
-	bp := answerBufs.Get().(*[]byte)
-	defer putAnswerBuf(bp)
-	resp, err := e.DoWith(ctx, body, engine.DoOptions{Explain: r.URL.Query().Get("explain") == "1", Buf: *bp})
-	*bp = resp
+	resp, done, err := pooledDo(ctx, e, body, r.URL.Query().Get("explain") == "1")
+	defer done()
 	if err == nil && h.opts.SlowLog > 0 && h.opts.OnSlow != nil && time.Since(t0) >= h.opts.SlowLog {
 		h.explainSlow(r, e, body, time.Since(t0))
 	}
@@ -223,12 +221,18 @@ var answerBufs = sync.Pool{New: func() any { return new([]byte) }}
 // is left to the collector rather than held by the pool.
 const maxPooledAnswer = 4 << 20
 
-// putAnswerBuf returns *bp to answerBufs once its answer is written.
-func putAnswerBuf(bp *[]byte) {
-	if cap(*bp) > maxPooledAnswer {
-		*bp = nil
-	}
-	answerBufs.Put(bp)
+// pooledDo answers body on e into a buffer of answerBufs; done gives the
+// buffer back, once the answer is written out.
+func pooledDo(ctx context.Context, e *engine.Engine, body []byte, explain bool) (resp []byte, done func(), err error) {
+	bp := answerBufs.Get().(*[]byte)
+	resp, err = e.DoWith(ctx, body, engine.DoOptions{Explain: explain, Buf: *bp})
+	return resp, func() {
+		*bp = resp
+		if cap(resp) > maxPooledAnswer {
+			*bp = nil
+		}
+		answerBufs.Put(bp)
+	}, err
 }
 
 // readBody reads the whole body, at most MaxBodyBytes of it.
