@@ -244,19 +244,20 @@ func Read(path string, fn func(r *record.Record) error) (Header, error) {
 		return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	defer f.Close()
-	if rh, err := readHeader(f, st.Size()); err == nil && rh.Version == VersionIndex {
-		// Read the image from the map rather than a copy in the heap.
-		ix, h, err := ReadIndex(path)
-		if err != nil {
-			return Header{}, err
+	rh, herr := readHeader(f, st.Size())
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	if herr == nil && rh.Version == VersionIndex {
+		// The same open file, read from its map rather than a heap copy.
+		ix, h, err := readIndexFile(f, st.Size())
+		if err == nil {
+			err = eachRecord(ix, fn)
 		}
-		if err := eachRecord(ix, fn); err != nil {
+		if err != nil {
 			return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 		}
 		return h, nil
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	h, err := Decode(f, st.Size(), fn)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 	"runtime/debug"
 
 	"github.com/procq/procq/index"
@@ -42,17 +43,23 @@ func ReadIndex(path string) (*index.Index, Header, error) {
 		return nil, Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	defer f.Close()
-	var ix *index.Index
-	var h Header
-	if data, unmap := mapFile(f, st.Size()); data != nil {
-		ix, h, err = decodeMapped(data, unmap)
-	} else {
-		ix, h, err = decodeIndex(f, st.Size())
-	}
+	ix, h, err := readIndexFile(f, st.Size())
 	if err != nil {
 		return nil, Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	return ix, h, nil
+}
+
+// readIndexFile reads the open snapshot f of size bytes, from its start,
+// as an index: from a map of the file where it can be mapped.
+func readIndexFile(f *os.File, size int64) (*index.Index, Header, error) {
+	if data, unmap := mapFile(f, size); data != nil {
+		return decodeMapped(data, unmap)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, Header{}, err
+	}
+	return decodeIndex(f, size)
 }
 
 // decodeMapped decodes the snapshot image mapped at data, then unmaps it.
