@@ -1,0 +1,128 @@
+// Command loadtime times what a fresh process pays to load a snapshot and
+// to answer its first requests: the figures docs/BENCHMARKS.md gives for
+// snapshot loads and for the page faults of a fresh heap.
+//
+//	go run ./bench/loadtime FILE                     # one load
+//	go run ./bench/loadtime -requests REQ.jsonl FILE # then rounds of requests
+//
+// A load prints its wall, user and system time, minor page faults and the
+// process's peak RSS. With -requests, each round answers every request
+// -n times, rounds alternating between Engine.Do (a fresh answer buffer)
+// and Engine.DoWith into one reused buffer, printing the mean time and
+// page faults a request of each round.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/procq/procq/engine"
+)
+
+func main() {
+	reqPath := flag.String("requests", "", "JSON Lines `FILE` of request bodies to answer after the load")
+	rounds := flag.Int("rounds", 6, "rounds of requests")
+	n := flag.Int("n", 200, "answers of each request a round")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: loadtime [-requests FILE [-rounds R] [-n N]] SNAPSHOT")
+		os.Exit(2)
+	}
+	if err := run(flag.Arg(0), *reqPath, *rounds, *n); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtime:", err)
+		os.Exit(1)
+	}
+}
+
+func run(path, reqPath string, rounds, n int) error {
+	var reqs [][]byte
+	if reqPath != "" {
+		b, err := os.ReadFile(reqPath)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
+				reqs = append(reqs, bytes.Clone(line))
+			}
+		}
+	}
+	var e *engine.Engine
+	wall, cpu := measure(func() (err error) { e, err = engine.Load(path); return err })
+	if e == nil {
+		return cpu.err
+	}
+	fmt.Printf("load %v user %v sys %v minflt %d maxrss %d MB records %d\n",
+		wall.Round(time.Millisecond), cpu.user, cpu.sys, cpu.minflt, cpu.maxrssMB, e.Len())
+	if len(reqs) == 0 {
+		return nil
+	}
+	ctx := context.Background()
+	var buf []byte
+	for round := range rounds {
+		reuse := round%2 == 1
+		wall, cpu := measure(func() error {
+			for range n {
+				for _, r := range reqs {
+					resp, err := doOne(ctx, e, r, reuse, buf)
+					if err != nil {
+						return err
+					}
+					if reuse {
+						buf = resp
+					}
+				}
+			}
+			return nil
+		})
+		if cpu.err != nil {
+			return cpu.err
+		}
+		answers := int64(max(n, 1) * len(reqs))
+		fmt.Printf("round %d reused-buffer=%v %v/request minflt/request %d\n",
+			round, reuse, (wall / time.Duration(answers)).Round(time.Microsecond), cpu.minflt/answers)
+	}
+	return nil
+}
+
+// doOne answers body, into buf when reuse is set.
+func doOne(ctx context.Context, e *engine.Engine, body []byte, reuse bool, buf []byte) ([]byte, error) {
+	if reuse {
+		return e.DoWith(ctx, body, engine.DoOptions{Buf: buf})
+	}
+	return e.Do(ctx, body)
+}
+
+// usage is what getrusage says a piece of work cost.
+type usage struct {
+	user, sys time.Duration
+	minflt    int64
+	maxrssMB  int64
+	err       error
+}
+
+// measure runs f and returns its wall time and the process's usage over it.
+func measure(f func() error) (time.Duration, usage) {
+	var r0, r1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+	start := time.Now()
+	err := f()
+	wall := time.Since(start)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+	ns := func(t syscall.Timeval) time.Duration { return time.Duration(syscall.TimevalToNsec(t)) }
+	return wall, usage{
+		user:     (ns(r1.Utime) - ns(r0.Utime)).Round(time.Millisecond),
+		sys:      (ns(r1.Stime) - ns(r0.Stime)).Round(time.Millisecond),
+		minflt:   r1.Minflt - r0.Minflt,
+		maxrssMB: r1.Maxrss >> 10,
+		err:      err,
+	}
+}
