@@ -121,7 +121,8 @@ func (x *explainer) exprFields() {
 	}
 	if c.ProcessID != nil && !c.ProcessID.MatchesAll() {
 		x.mark()
-		rows := roaring.And(cand, matchProcessIDs(nil, ix, c.ProcessID, cand))
+		span, _ := ix.Biz(x.q.BizID)
+		rows := roaring.And(cand, matchProcessIDs(nil, ix, span, c.ProcessID, cand))
 		var first []string
 		it := rows.Iterator()
 		for len(first) < explainFirst && it.HasNext() {

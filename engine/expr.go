@@ -71,7 +71,7 @@ func evalExpr(dl *deadline, x *api.ExprScope, ix *index.Index, span index.Span, 
 		}
 	}
 	if c.ProcessID != nil && !c.ProcessID.MatchesAll() {
-		cand = roaring.And(cand, matchProcessIDs(dl, ix, c.ProcessID, cand))
+		cand = roaring.And(cand, matchProcessIDs(dl, ix, span, c.ProcessID, cand))
 	}
 	return cand
 }
@@ -227,14 +227,12 @@ const denseIDRows = 4096
 // matchProcessIDs returns rows whose bk_process_id text matches p: integer
 // ranges by binary search on the sorted ids, otherwise by testing the
 // candidate rows.
-func matchProcessIDs(dl *deadline, ix *index.Index, p *expr.Pattern, cand *roaring.Bitmap) *roaring.Bitmap {
+func matchProcessIDs(dl *deadline, ix *index.Index, span index.Span, p *expr.Pattern, cand *roaring.Bitmap) *roaring.Bitmap {
 	if ranges, ok := p.IntRanges(); ok {
-		// Ranges of ids are ranges of id ranks, and the rows of a range
-		// of ranks are one slice of the rows in id order: their bits are
-		// set in a dense array (rows past the candidates' last skipped)
-		// and ANDed with the candidates once, instead of a rank test per
-		// candidate row: at 1M, bench's BenchmarkDo/expr_pid_range went
-		// from 18.2 ms to 2.1 ms (p50 of 6, benchstat, loaded machine).
+		// Ranges of ids are ranges of id ranks, and the business's rows
+		// of a range of ranks are one stretch of positions of the id
+		// order (rowsAtPositions), instead of a rank test per candidate
+		// row.
 		total := uint64(0)
 		for _, r := range ranges {
 			i, j := ix.ProcessRanks(r.Lo, r.Hi)
@@ -250,21 +248,22 @@ func matchProcessIDs(dl *deadline, ix *index.Index, p *expr.Pattern, cand *roari
 			}
 			return index.Union(bms...)
 		}
-		rows := newRowSet(cand)
-		defer rows.release()
-		top := cand.Maximum()
+		o := ix.Order(index.KeyProcessID)
+		var parts []*roaring.Bitmap
 		for n, r := range ranges {
 			if n%checkEvery == 0 && dl.expired() {
 				break
 			}
 			i, j := ix.ProcessRanks(r.Lo, r.Hi)
-			for _, row := range ix.ProcessRowsByRank(i, j) {
-				if row <= top {
-					rows.words[row>>6] |= 1 << (row & 63)
-				}
+			a, b := positionsOfRanks(o, span, i, j)
+			if a == int(span.Lo) && b == int(span.Hi) {
+				return cand // every process of the business
+			}
+			if a < b {
+				parts = append(parts, rowsAtPositions(o, a, b, cand))
 			}
 		}
-		return roaring.And(rows.bitmap(), cand)
+		return roaring.FastOr(parts...)
 	}
 	if pre := p.Prefix(); pre != "" {
 		cand = roaring.And(cand, processesWithPrefix(ix, pre))

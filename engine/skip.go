@@ -110,27 +110,71 @@ func countBlocks(dl *deadline, res *roaring.Bitmap, o *index.Order, k, step, lo,
 	return k, seen
 }
 
-// rankEdge returns, forward, the first position of [lo, hi) whose key
-// rank is the smallest rank of a result row; else the position after
-// the last one whose rank is the largest. Positions before (forward) or
-// from (else) it hold no match, and it is a group boundary. It reads the
-// rank of every result row once: a few hundred microseconds for 200k
-// rows, where counting blocks costs tens of microseconds a block.
+// rankEdge returns, forward, the start of the group of equal keys
+// holding the first position of [lo, hi) whose row is in res; else the
+// end of the group holding the last one. Positions before (forward) or
+// from (else) it hold no match, and it is a group boundary. res holds
+// rows of positions [lo, hi) only. A binary search over the order's
+// prefix bitmaps finds the sixteenth of the order holding that position,
+// its blocks the block, and the block's positions the position: about
+// ten bitmap tests and at most BlockSize lookups, where reading the rank
+// of every result row cost 0.4-0.8 ms for 500k rows.
 func rankEdge(res *roaring.Bitmap, o *index.Order, lo, hi int, forward bool) int {
-	lowest, highest := ^uint32(0), uint32(0)
-	buf := make([]uint32, 512)
-	it := res.ManyIterator()
-	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
-		for _, row := range buf[:n] {
-			r := o.Rank[row]
-			lowest, highest = min(lowest, r), max(highest, r)
+	steps, step := o.NumSupers(), o.SuperSize()
+	if forward {
+		k := sort.Search(steps+1, func(m int) bool { return o.Before(m).Intersects(res) })
+		if k == 0 || k > steps {
+			return lo // res is empty or holds rows the order does not
+		}
+		p, ok := firstIn(res, o, (k-1)*step, min(k*step, len(o.Perm)))
+		if !ok {
+			return lo
+		}
+		g, _ := o.GroupOf(p)
+		return max(g, lo)
+	}
+	card := res.GetCardinality()
+	k := sort.Search(steps+1, func(m int) bool { return o.Before(m).AndCardinality(res) == card })
+	if k == 0 || k > steps {
+		return hi
+	}
+	p, ok := lastIn(res, o, (k-1)*step, min(k*step, len(o.Perm)))
+	if !ok {
+		return hi
+	}
+	_, g := o.GroupOf(p)
+	return min(g, hi)
+}
+
+// firstIn returns the first position of [a, b) whose row is in res,
+// skipping the blocks that hold none; a is a block boundary.
+func firstIn(res *roaring.Bitmap, o *index.Order, a, b int) (int, bool) {
+	for k := a / index.BlockSize; k*index.BlockSize < b; k++ {
+		if !o.Block(k).Intersects(res) {
+			continue
+		}
+		for p := k * index.BlockSize; p < min(b, (k+1)*index.BlockSize); p++ {
+			if res.Contains(o.Perm[p]) {
+				return p, true
+			}
 		}
 	}
-	perm := o.Perm[lo:hi]
-	if forward {
-		return lo + sort.Search(len(perm), func(i int) bool { return o.Rank[perm[i]] >= lowest })
+	return 0, false
+}
+
+// lastIn returns the last position of [a, b) whose row is in res.
+func lastIn(res *roaring.Bitmap, o *index.Order, a, b int) (int, bool) {
+	for k := (b - 1) / index.BlockSize; k >= 0 && (k+1)*index.BlockSize > a; k-- {
+		if !o.Block(k).Intersects(res) {
+			continue
+		}
+		for p := min(b, (k+1)*index.BlockSize) - 1; p >= max(a, k*index.BlockSize); p-- {
+			if res.Contains(o.Perm[p]) {
+				return p, true
+			}
+		}
 	}
-	return lo + sort.Search(len(perm), func(i int) bool { return o.Rank[perm[i]] > highest })
+	return 0, false
 }
 
 // probeFirst is how many positions skip tests for a first page before it

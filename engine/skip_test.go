@@ -94,3 +94,49 @@ func windowResult(rng *rand.Rand, o *index.Order, span index.Span) *roaring.Bitm
 	}
 	return res
 }
+
+// TestRankEdgeAgainstNaive checks rankEdge, both directions, on results
+// in windows of every order against the group edge of the first (last)
+// matching position found by testing every position.
+func TestRankEdgeAgainstNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	ix := index.Build(randomRecords(rng, 150000)) // several containers, several prefix steps
+	for biz := int64(1); biz <= 3; biz++ {
+		span, _ := ix.Biz(biz)
+		for trial := range 20 {
+			for k := range index.NumKeys {
+				o := ix.Order(k)
+				res := windowResult(rng, o, span)
+				if trial%5 == 0 {
+					res = roaring.New()
+					res.Add(o.Perm[int(span.Lo)+rng.IntN(span.Len())])
+				}
+				if res.IsEmpty() {
+					continue
+				}
+				first, last := -1, -1
+				for p := int(span.Lo); p < int(span.Hi); p++ {
+					if res.Contains(o.Perm[p]) {
+						if first < 0 {
+							first = p
+						}
+						last = p
+					}
+				}
+				wantLo, wantHi := first, last+1
+				for wantLo > int(span.Lo) && !o.GroupStart(wantLo) {
+					wantLo--
+				}
+				for wantHi < int(span.Hi) && !o.GroupStart(wantHi) {
+					wantHi++
+				}
+				if got := rankEdge(res, o, int(span.Lo), int(span.Hi), true); got != wantLo {
+					t.Fatalf("biz %d key %d forward: rankEdge %d, want %d", biz, k, got, wantLo)
+				}
+				if got := rankEdge(res, o, int(span.Lo), int(span.Hi), false); got != wantHi {
+					t.Fatalf("biz %d key %d backward: rankEdge %d, want %d", biz, k, got, wantHi)
+				}
+			}
+		}
+	}
+}

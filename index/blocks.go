@@ -36,3 +36,59 @@ func buildBlocks(perm []uint32) []*roaring.Bitmap {
 	}
 	return blocks
 }
+
+// prefixSteps is about how many prefix bitmaps an order keeps: enough
+// that a search over them narrows to a sixteenth of the positions, few
+// enough that they cost a couple of bytes a row for an order that
+// scatters rows (each is at most one bit a row).
+const prefixSteps = 16
+
+// SuperSize returns how many positions of Perm one step of Before covers:
+// a multiple of BlockSize.
+func (o *Order) SuperSize() int { return o.super }
+
+// NumSupers returns how many steps Before has: Before(NumSupers()) holds
+// every row.
+func (o *Order) NumSupers() int { return len(o.prefixes) }
+
+// Before returns the rows at positions [0, m·SuperSize) of Perm, for m in
+// [0, NumSupers()]: with the block bitmaps, the rows at any range of
+// positions are a difference of two prefixes and a few edge blocks, and
+// the first position holding a row of a set is a binary search over the
+// prefixes. Shared: read only.
+func (o *Order) Before(m int) *roaring.Bitmap {
+	if m == 0 {
+		return emptyBitmap
+	}
+	return o.prefixes[m-1]
+}
+
+// emptyBitmap is Before(0). Shared: read only.
+var emptyBitmap = roaring.New()
+
+// superSize returns the positions a prefix step covers for an order of n
+// positions.
+func superSize(n int) int {
+	blocks := (n + BlockSize - 1) / BlockSize
+	return max(1, (blocks+prefixSteps-1)/prefixSteps) * BlockSize
+}
+
+// buildPrefixes returns the prefix bitmaps of perm (Before) and their
+// step: one pass setting the rows of each step in a dense array, copied
+// out at each step's end.
+func buildPrefixes(perm []uint32) (int, []*roaring.Bitmap) {
+	step := superSize(len(perm))
+	words := make([]uint64, (len(perm)+63)/64)
+	prefixes := make([]*roaring.Bitmap, 0, (len(perm)+step-1)/step)
+	for lo := 0; lo < len(perm); lo += step {
+		for _, row := range perm[lo:min(lo+step, len(perm))] {
+			if int(row>>6) < len(words) {
+				words[row>>6] |= 1 << (row & 63)
+			}
+		}
+		b := roaring.FromDense(words, true) // words goes on changing
+		b.RunOptimize()
+		prefixes = append(prefixes, b)
+	}
+	return step, prefixes
+}

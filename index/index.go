@@ -395,6 +395,9 @@ func (ix *Index) Sizes() map[string]uint64 {
 		for _, b := range ix.orders[k].blocks {
 			orders += b.GetSizeInBytes() + 8
 		}
+		for _, b := range ix.orders[k].prefixes {
+			orders += b.GetSizeInBytes() + 8
+		}
 		if k != KeyProcessName { // shares the process-name dictionary's column
 			orders += uint64(len(ix.orders[k].Rank) * 4)
 		}

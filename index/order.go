@@ -2,6 +2,7 @@ package index
 
 import (
 	"cmp"
+	mbits "math/bits"
 	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -57,6 +58,9 @@ type Order struct {
 	Unique bool
 	// blocks holds the rows of each BlockSize positions of Perm: Block.
 	blocks []*roaring.Bitmap
+	// prefixes holds the rows of positions [0, (m+1)·super): Before.
+	prefixes []*roaring.Bitmap
+	super    int
 }
 
 // GroupStart reports whether position i of Perm starts a group of equal
@@ -65,8 +69,35 @@ func (o *Order) GroupStart(i int) bool {
 	return o.Unique || o.groupStart[i>>6]&(1<<(i&63)) != 0
 }
 
+// GroupOf returns the positions [lo, hi) of the group of equal keys
+// holding position p of Perm.
+func (o *Order) GroupOf(p int) (lo, hi int) {
+	if o.Unique {
+		return p, p + 1
+	}
+	w := p >> 6
+	below := uint64(2)<<(p&63) - 1 // bits 0..p&63
+	x := o.groupStart[w] & below
+	for x == 0 && w > 0 { // position 0 starts a group
+		w--
+		x = o.groupStart[w]
+	}
+	lo = w<<6 + 63 - mbits.LeadingZeros64(x)
+	w = p >> 6
+	x = o.groupStart[w] &^ below
+	for x == 0 && w+1 < len(o.groupStart) {
+		w++
+		x = o.groupStart[w]
+	}
+	if x == 0 {
+		return lo, len(o.Perm)
+	}
+	return lo, w<<6 + mbits.TrailingZeros64(x)
+}
+
 func newOrder(perm, rank []uint32) Order {
 	o := Order{Perm: perm, Rank: rank, groupStart: make([]uint64, (len(perm)+63)/64), blocks: buildBlocks(perm)}
+	o.super, o.prefixes = buildPrefixes(perm)
 	distinct := 0
 	for i, row := range perm {
 		if i == 0 || rank[row] != rank[perm[i-1]] {
