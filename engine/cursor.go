@@ -166,7 +166,7 @@ func (e *Engine) seekWalk(p *pager, q *api.Query, res *roaring.Bitmap, span inde
 		}
 		// Sorted by the remaining keys, a group is in p's order: the
 		// cursor's own group is cut by binary search.
-		group = collectGroup(res, perm[lo:hi], false, group[:0])
+		group = collectGroup(res, perm[lo:hi], false, group[:0], hi-lo)
 		slices.SortFunc(group, p.compare)
 		if groups == 0 && at != nil {
 			group = group[sort.Search(len(group), func(i int) bool { return follows(group[i]) }):]

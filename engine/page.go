@@ -150,7 +150,14 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 		if done > budget {
 			return nil, false
 		}
-		group = collectGroup(res, perm[lo:hi], reverse, group[:0])
+		// Without a sort inside the group, its first to-seen matches
+		// are all the page needs of it: a first page of a big group
+		// (a common process name at 1M) stops there.
+		limit := hi - lo
+		if !subSort {
+			limit = int(min(to-seen, uint64(limit)))
+		}
+		group = collectGroup(res, perm[lo:hi], reverse, group[:0], limit)
 		g := uint64(len(group))
 		if seen+g <= from {
 			seen += g
@@ -201,19 +208,27 @@ func nextGroup(o *index.Order, base, n, done int, forward bool) (lo, hi int) {
 }
 
 // collectGroup appends to group the rows of perm (backwards when reverse)
-// that are in res.
-func collectGroup(res *roaring.Bitmap, perm []uint32, reverse bool, group []uint32) []uint32 {
+// that are in res, up to limit of them.
+func collectGroup(res *roaring.Bitmap, perm []uint32, reverse bool, group []uint32, limit int) []uint32 {
+	if limit <= 0 {
+		return group
+	}
+	base := len(group)
 	if reverse {
 		for i := len(perm) - 1; i >= 0; i-- {
 			if res.Contains(perm[i]) {
-				group = append(group, perm[i])
+				if group = append(group, perm[i]); len(group)-base == limit {
+					break
+				}
 			}
 		}
 		return group
 	}
 	for _, row := range perm {
 		if res.Contains(row) {
-			group = append(group, row)
+			if group = append(group, row); len(group)-base == limit {
+				break
+			}
 		}
 	}
 	return group
