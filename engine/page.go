@@ -117,7 +117,7 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 	perm := o.Perm[span.Lo:span.Hi]
 	base := int(span.Lo)
 	groupsForward := first.desc == reverse
-	sub := &pager{ix: p.ix, keys: p.keys[1:]}
+	sub := &pager{ix: p.ix, dl: p.dl, keys: p.keys[1:]}
 	// Within a group the presorted order is ascending bk_process_id; any
 	// other remaining keys need a sort.
 	subSort := len(p.keys) > 2 || p.keys[len(p.keys)-1].desc
@@ -149,6 +149,11 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 		done += hi - lo
 		if done > budget {
 			return nil, false
+		}
+		if subSort && hi-lo >= bigGroup {
+			rows, g := p.groupPage(res, o, span, base+lo, base+hi, seen, from, to, reverse, sub)
+			out, seen = append(out, rows...), seen+g
+			continue
 		}
 		// Without a sort inside the group, its first to-seen matches
 		// are all the page needs of it: a first page of a big group
@@ -183,6 +188,37 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 		seen += g
 	}
 	return out, true
+}
+
+// bigGroup is the size from which walk pages a group of the first key
+// by the remaining keys' presorted orders instead of sorting its rows.
+const bigGroup = 4096
+
+// groupPage returns the rows of the group at positions [lo, hi) of o
+// that the walk's page [from, to) takes, seen matches having come
+// before the group, ordered by sub's keys (in reverse when reverse), and
+// the group's matches. The group's rows are one bitmap
+// (rowsAtPositions), paged by sub like a result of its own: for the
+// first page of a process name held by 90k rows at 1M, a walk of a few
+// hundred positions of the second key's order instead of a selection
+// over 90k rows (4-10 ms).
+func (p *pager) groupPage(res *roaring.Bitmap, o *index.Order, span index.Span, lo, hi int, seen, from, to uint64, reverse bool, sub *pager) ([]uint32, uint64) {
+	grp := rowsAtPositions(o, lo, hi, res)
+	g := grp.GetCardinality()
+	if seen+g <= from {
+		return nil, g
+	}
+	start := uint64(0)
+	if from > seen {
+		start = from - seen
+	}
+	end := min(g, to-seen)
+	if !reverse {
+		return sub.page(grp, g, span, start, int(end-start)), g
+	}
+	rows := sub.page(grp, g, span, g-end, int(end-start))
+	slices.Reverse(rows)
+	return rows, g
 }
 
 // nextGroup returns the next group of equal first keys, positions

@@ -140,3 +140,55 @@ func TestRankEdgeAgainstNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestBigGroupWalkAgainstScan checks pages of two-key orderings whose
+// first key has groups of more than bigGroup rows (paged by the second
+// key's order, groupPage) against a full sort, for every pair of keys,
+// both directions of each, shallow and deep pages.
+func TestBigGroupWalkAgainstScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	ix := index.Build(randomRecords(rng, 150000))
+	big := 0
+	for biz := int64(1); biz <= 3; biz++ {
+		span, _ := ix.Biz(biz)
+		for trial := range 4 {
+			res := roaring.New()
+			for row := span.Lo; row < span.Hi; row++ {
+				if rng.IntN([]int{1, 3, 1, 2}[trial]) == 0 {
+					res.Add(row)
+				}
+			}
+			r := res.GetCardinality()
+			for k1 := range index.NumKeys {
+				o := ix.Order(k1)
+				for p := int(span.Lo); p < int(span.Hi); {
+					lo, hi := o.GroupOf(p)
+					if hi-lo >= bigGroup {
+						big++
+					}
+					p = hi
+				}
+				for k2 := range index.NumKeys {
+					if k2 == k1 {
+						continue
+					}
+					for _, d := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+						p := &pager{ix: ix, keys: normalizeOrdering([]sortKey{{key: k1, desc: d[0]}, {key: k2, desc: d[1]}})}
+						from := []uint64{0, rng.Uint64N(r), r - min(r, 30)}[rng.IntN(3)]
+						to := min(r, from+1+rng.Uint64N(120))
+						want := p.scan(res, r, from, to)
+						got, ok := p.walk(res, span, from, to, false, 1<<30)
+						rev, okRev := p.walk(res, span, r-to, r-from, true, 1<<30)
+						slices.Reverse(rev)
+						if !ok || !okRev || !slices.Equal(got, want) || !slices.Equal(rev, want) {
+							t.Fatalf("biz %d keys %d,%d desc %v [%d, %d): walk %v, reverse walk %v, scan %v", biz, k1, k2, d, from, to, got, rev, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	if big == 0 {
+		t.Fatal("no group of the data reaches bigGroup rows: the test does not reach groupPage")
+	}
+}

@@ -9,7 +9,10 @@
 // process's peak RSS. With -requests, each round answers every request
 // -n times, rounds alternating between Engine.Do (a fresh answer buffer)
 // and Engine.DoWith into one reused buffer, printing the mean time and
-// page faults a request of each round.
+// page faults a request of each round. With -each, every request is
+// then timed on its own: its first answer in this process (cold, the
+// term cache empty unless an earlier request filled it) and the p50 and
+// p99 of -n more, into a reused buffer, one line a request.
 package main
 
 import (
@@ -19,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
@@ -29,18 +33,22 @@ func main() {
 	reqPath := flag.String("requests", "", "JSON Lines `FILE` of request bodies to answer after the load")
 	rounds := flag.Int("rounds", 6, "rounds of requests")
 	n := flag.Int("n", 200, "answers of each request a round")
+	each := flag.Bool("each", false, "time every request on its own (first answer, then p50 and p99 of -n) instead of rounds")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: loadtime [-requests FILE [-rounds R] [-n N]] SNAPSHOT")
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *reqPath, *rounds, *n); err != nil {
+	if *each {
+		*rounds = 0
+	}
+	if err := run(flag.Arg(0), *reqPath, *rounds, *n, *each); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtime:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path, reqPath string, rounds, n int) error {
+func run(path, reqPath string, rounds, n int, each bool) error {
 	var reqs [][]byte
 	if reqPath != "" {
 		b, err := os.ReadFile(reqPath)
@@ -66,6 +74,9 @@ func run(path, reqPath string, rounds, n int) error {
 		return nil
 	}
 	ctx := context.Background()
+	if each {
+		return timeEach(ctx, e, reqs, n)
+	}
 	var buf []byte
 	for round := range rounds {
 		reuse := round%2 == 1
@@ -89,6 +100,34 @@ func run(path, reqPath string, rounds, n int) error {
 		answers := int64(max(n, 1) * len(reqs))
 		fmt.Printf("round %d reused-buffer=%v %v/request minflt/request %d\n",
 			round, reuse, (wall / time.Duration(answers)).Round(time.Microsecond), cpu.minflt/answers)
+	}
+	return nil
+}
+
+// timeEach prints, for each request, its first answer's time and the p50,
+// p99 and max of n more.
+func timeEach(ctx context.Context, e *engine.Engine, reqs [][]byte, n int) error {
+	var buf []byte
+	took := make([]time.Duration, max(n, 1))
+	for _, r := range reqs {
+		start := time.Now()
+		resp, err := e.DoWith(ctx, r, engine.DoOptions{Buf: buf})
+		if err != nil {
+			return err
+		}
+		first := time.Since(start)
+		buf = resp
+		for i := range took {
+			start := time.Now()
+			if buf, err = e.DoWith(ctx, r, engine.DoOptions{Buf: buf}); err != nil {
+				return err
+			}
+			took[i] = time.Since(start)
+		}
+		slices.Sort(took)
+		us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+		fmt.Printf("first %8.0f us  p50 %7.0f us  p99 %7.0f us  max %7.0f us  %s\n",
+			us(first), us(took[len(took)/2]), us(took[len(took)*99/100]), us(took[len(took)-1]), r)
 	}
 	return nil
 }
