@@ -150,8 +150,14 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 		if done > budget {
 			return nil, false
 		}
-		if subSort && hi-lo >= bigGroup {
-			rows, g := p.groupPage(res, o, span, base+lo, base+hi, seen, from, to, reverse, sub)
+		if hi-lo >= bigGroup {
+			var rows []uint32
+			var g uint64
+			if subSort {
+				rows, g = p.groupPage(res, o, span, base+lo, base+hi, seen, from, to, reverse, sub)
+			} else {
+				rows, g = groupRun(res, o, base+lo, base+hi, seen, from, to, reverse)
+			}
 			out, seen = append(out, rows...), seen+g
 			continue
 		}
@@ -191,7 +197,8 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 }
 
 // bigGroup is the size from which walk pages a group of the first key
-// by the remaining keys' presorted orders instead of sorting its rows.
+// by the remaining keys' presorted orders instead of sorting its rows,
+// or, when the group needs no sort, counts its matches by blocks.
 const bigGroup = 4096
 
 // groupPage returns the rows of the group at positions [lo, hi) of o

@@ -50,3 +50,90 @@ func rowsAtPositions(o *index.Order, a, b int, cand *roaring.Bitmap) *roaring.Bi
 	out.Or(core)
 	return out
 }
+
+// groupRun returns the rows of the group at positions [lo, hi) of o that
+// a walk's page [from, to) takes, seen matches having come before the
+// group, when the group's order is its positions' (backwards when
+// reverse), and how many matches of the group the walk has now passed:
+// all of them, or up to the page's end when the page ends inside it. The
+// matches before the page are counted a block at a time (nthMatch), so
+// a deep page landing in a group of 90k rows does not test each of them.
+func groupRun(res *roaring.Bitmap, o *index.Order, lo, hi int, seen, from, to uint64, reverse bool) ([]uint32, uint64) {
+	start := uint64(0)
+	if from > seen {
+		start = from - seen
+	}
+	p, ok := nthMatch(res, o, lo, hi, start, !reverse)
+	if !ok {
+		return nil, matchesIn(res, o, lo, hi)
+	}
+	need := int(to - seen - start)
+	rows := make([]uint32, 0, need)
+	step := 1
+	if reverse {
+		step = -1
+	}
+	for ; p >= lo && p < hi && len(rows) < need; p += step {
+		if row := o.Perm[p]; res.Contains(row) {
+			rows = append(rows, row)
+		}
+	}
+	return rows, start + uint64(len(rows))
+}
+
+// nthMatch returns the position of the n-th (from 0) row of res among
+// positions [a, b) of o, counted from a (forward) or from b-1: whole
+// blocks are counted with one AndCardinality each while they end before
+// it.
+func nthMatch(res *roaring.Bitmap, o *index.Order, a, b int, n uint64, forward bool) (int, bool) {
+	const bs = index.BlockSize
+	if forward {
+		for p := a; p < b; p++ {
+			if p%bs == 0 && p+bs <= b {
+				if c := o.Block(p / bs).AndCardinality(res); c <= n {
+					n -= c
+					p += bs - 1
+					continue
+				}
+			}
+			if res.Contains(o.Perm[p]) {
+				if n == 0 {
+					return p, true
+				}
+				n--
+			}
+		}
+		return 0, false
+	}
+	for p := b - 1; p >= a; p-- {
+		if (p+1)%bs == 0 && p+1-bs >= a {
+			if c := o.Block((p+1)/bs - 1).AndCardinality(res); c <= n {
+				n -= c
+				p -= bs - 1
+				continue
+			}
+		}
+		if res.Contains(o.Perm[p]) {
+			if n == 0 {
+				return p, true
+			}
+			n--
+		}
+	}
+	return 0, false
+}
+
+// matchesIn counts the rows of res at positions [a, b) of o: whole blocks
+// with one AndCardinality each, the edges one position at a time.
+func matchesIn(res *roaring.Bitmap, o *index.Order, a, b int) uint64 {
+	const bs = index.BlockSize
+	first, last := (a+bs-1)/bs, b/bs
+	if first >= last {
+		return countPositions(res, o.Perm, a, b)
+	}
+	n := countPositions(res, o.Perm, a, first*bs) + countPositions(res, o.Perm, last*bs, b)
+	for k := first; k < last; k++ {
+		n += o.Block(k).AndCardinality(res)
+	}
+	return n
+}
