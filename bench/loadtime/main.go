@@ -6,7 +6,7 @@
 //	go run ./bench/loadtime -requests REQ.jsonl FILE # then rounds of requests
 //
 // A load prints its wall, user and system time, minor page faults and the
-// process's peak RSS. With -requests, each round answers every request
+// process's peak RSS, then its RSS after a collection (Linux). With -requests, each round answers every request
 // -n times, rounds alternating between Engine.Do (a fresh answer buffer)
 // and Engine.DoWith into one reused buffer, printing the mean time and
 // page faults a request of each round. With -each, every request is
@@ -22,7 +22,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -70,6 +74,9 @@ func run(path, reqPath string, rounds, n int, each bool) error {
 	}
 	fmt.Printf("load %v user %v sys %v minflt %d maxrss %d MB records %d\n",
 		wall.Round(time.Millisecond), cpu.user, cpu.sys, cpu.minflt, cpu.maxrssMB, e.Len())
+	if rss, ok := residentAfterGC(); ok && e.Len() > 0 {
+		fmt.Printf("rss after load and a collection %d MB, %d B/record\n", rss>>20, rss/uint64(e.Len()))
+	}
 	if len(reqs) == 0 {
 		return nil
 	}
@@ -138,6 +145,25 @@ func doOne(ctx context.Context, e *engine.Engine, body []byte, reuse bool, buf [
 		return e.DoWith(ctx, body, engine.DoOptions{Buf: buf})
 	}
 	return e.Do(ctx, body)
+}
+
+// residentAfterGC returns the process's resident set (VmRSS, Linux) after
+// a collection that returns freed memory to the system: what the loaded
+// engine holds, without the load's garbage.
+func residentAfterGC() (uint64, bool) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
 }
 
 // usage is what getrusage says a piece of work cost.
