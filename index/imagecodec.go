@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/procq/procq/internal/hugepage"
 )
 
 // The image (see image.go) is MessagePack: arrays, integers, booleans,
@@ -297,7 +299,7 @@ func (r *imgReader) binCopy() []byte {
 		return nil
 	}
 	c := make([]byte, len(b))
-	defer adviseHuge(c)()
+	defer hugepage.Advise(c)()
 	copy(c, b)
 	return c
 }
@@ -319,7 +321,7 @@ func readWords[T uint8 | uint16 | uint32 | uint64 | int64](r *imgReader, want in
 	}
 	vs := make([]T, len(b)/size)
 	raw := unsafe.Slice((*byte)(unsafe.Pointer(&vs[0])), len(b))
-	defer adviseHuge(raw)()
+	defer hugepage.Advise(raw)()
 	if littleEndian {
 		copy(raw, b)
 		return vs

@@ -111,30 +111,33 @@ func run(path, reqPath string, rounds, n int, each bool) error {
 	return nil
 }
 
-// timeEach prints, for each request, its first answer's time and the p50,
-// p99 and max of n more.
+// timeEach prints, for each request, its first answer's time and minor
+// page faults, and the p50, p99 and max of n more.
 func timeEach(ctx context.Context, e *engine.Engine, reqs [][]byte, n int) error {
 	var buf []byte
 	took := make([]time.Duration, max(n, 1))
 	for _, r := range reqs {
-		start := time.Now()
-		resp, err := e.DoWith(ctx, r, engine.DoOptions{Buf: buf})
-		if err != nil {
+		var resp []byte
+		first, u := measure(func() (err error) {
+			resp, err = e.DoWith(ctx, r, engine.DoOptions{Buf: buf})
 			return err
+		})
+		if u.err != nil {
+			return u.err
 		}
-		first := time.Since(start)
 		buf = resp
 		for i := range took {
 			start := time.Now()
-			if buf, err = e.DoWith(ctx, r, engine.DoOptions{Buf: buf}); err != nil {
+			out, err := e.DoWith(ctx, r, engine.DoOptions{Buf: buf})
+			if err != nil {
 				return err
 			}
-			took[i] = time.Since(start)
+			took[i], buf = time.Since(start), out
 		}
 		slices.Sort(took)
 		us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
-		fmt.Printf("first %8.0f us  p50 %7.0f us  p99 %7.0f us  max %7.0f us  %s\n",
-			us(first), us(took[len(took)/2]), us(took[len(took)*99/100]), us(took[len(took)-1]), r)
+		fmt.Printf("first %8.0f us %5d faults  p50 %7.0f us  p99 %7.0f us  max %7.0f us  %s\n",
+			us(first), u.minflt, us(took[len(took)/2]), us(took[len(took)*99/100]), us(took[len(took)-1]), r)
 	}
 	return nil
 }

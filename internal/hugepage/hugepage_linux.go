@@ -1,6 +1,6 @@
 //go:build linux
 
-package index
+package hugepage
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ var thpMadvise = sync.OnceValue(func() bool {
 	return err == nil && bytes.Contains(b, []byte("[madvise]"))
 })
 
-// adviseHuge asks the kernel to back the huge pages b spans, rounded out
+// Advise asks the kernel to back the huge pages b spans, rounded out
 // to whole huge pages, with transparent huge pages when they are first
 // touched, and returns the function that withdraws the advice: call it
 // once b is written, so that pages the runtime later frees are not
@@ -31,7 +31,7 @@ var thpMadvise = sync.OnceValue(func() bool {
 // page whose memory another object already touched stays small: the
 // advice then changes nothing. b must not have been written yet. Advice
 // that fails changes nothing but the speed, so errors are ignored.
-func adviseHuge(b []byte) (done func()) {
+func Advise(b []byte) (done func()) {
 	if len(b) < hugePage/2 || !thpMadvise() {
 		return func() {}
 	}

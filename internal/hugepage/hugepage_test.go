@@ -1,18 +1,18 @@
-package index
+package hugepage
 
 import (
 	"bytes"
 	"testing"
 )
 
-// TestAdviseHuge: advice over slices of every size, around and inside
+// TestAdvise: advice over slices of every size, around and inside
 // huge pages, leaves what they and their neighbours hold as written.
-func TestAdviseHuge(t *testing.T) {
+func TestAdvise(t *testing.T) {
 	for _, n := range []int{0, 1, 4096, 1 << 20, 3 << 20, 4<<20 + 17} {
 		before := bytes.Repeat([]byte{7}, 64)
 		b := make([]byte, n)
 		after := bytes.Repeat([]byte{9}, 64)
-		done := adviseHuge(b)
+		done := Advise(b)
 		for i := range b {
 			b[i] = byte(i)
 		}
