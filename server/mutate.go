@@ -98,6 +98,7 @@ func (s *Server) loadDataDir(ctx context.Context) (*LoadInfo, error) {
 		}
 	}
 	s.data.st.Store(st)
+	s.pretouch()
 	info := s.dataInfo(time.Now(), time.Since(start))
 	s.m.loaded(info)
 	s.log.Info("data directory opened", "data_dir", s.cfg.DataDir, "records", info.Records,

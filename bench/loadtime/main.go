@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/procq/procq/engine"
+	"github.com/procq/procq/pretouch"
 )
 
 func main() {
@@ -38,6 +39,7 @@ func main() {
 	rounds := flag.Int("rounds", 6, "rounds of requests")
 	n := flag.Int("n", 200, "answers of each request a round")
 	each := flag.Bool("each", false, "time every request on its own (first answer, then p50 and p99 of -n) instead of rounds")
+	touch := flag.Bool("pretouch", false, "after the load, touch the heap's headroom (pretouch.Heap), as procq serve does")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: loadtime [-requests FILE [-rounds R] [-n N]] SNAPSHOT")
@@ -46,13 +48,13 @@ func main() {
 	if *each {
 		*rounds = 0
 	}
-	if err := run(flag.Arg(0), *reqPath, *rounds, *n, *each); err != nil {
+	if err := run(flag.Arg(0), *reqPath, *rounds, *n, *each, *touch); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtime:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path, reqPath string, rounds, n int, each bool) error {
+func run(path, reqPath string, rounds, n int, each, touch bool) error {
 	var reqs [][]byte
 	if reqPath != "" {
 		b, err := os.ReadFile(reqPath)
@@ -76,6 +78,11 @@ func run(path, reqPath string, rounds, n int, each bool) error {
 		wall.Round(time.Millisecond), cpu.user, cpu.sys, cpu.minflt, cpu.maxrssMB, e.Len())
 	if rss, ok := residentAfterGC(); ok && e.Len() > 0 {
 		fmt.Printf("rss after load and a collection %d MB, %d B/record\n", rss>>20, rss/uint64(e.Len()))
+	}
+	if touch {
+		var touched uint64
+		wall, cpu := measure(func() error { touched = pretouch.Heap(0); return nil })
+		fmt.Printf("pretouch %d MB in %v user %v sys %v minflt %d\n", touched>>20, wall.Round(time.Millisecond), cpu.user, cpu.sys, cpu.minflt)
 	}
 	if len(reqs) == 0 {
 		return nil

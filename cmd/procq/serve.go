@@ -33,6 +33,7 @@ func runServe(args []string) error {
 	alias(fs, "demo-processes", "processes")
 	maxBody := fs.Int64("max-body", gsekit.DefaultMaxBodyBytes, "largest request body in `BYTES`")
 	slowLog := fs.Duration("slow-log", 0, "log the explain of every query slower than `DURATION` (0: off)")
+	touch := fs.Bool("pretouch", true, "after the first load, touch the heap's headroom before answering: first requests as fast as later ones; RSS starts at about twice the data set's heap (--pretouch=false: grows with traffic)")
 	dataDir := addDataDirFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -47,7 +48,7 @@ func runServe(args []string) error {
 	if *demoN <= 0 || *maxBody <= 0 {
 		return usageErrorf("--processes and --max-body must be > 0")
 	}
-	cfg := server.Config{MaxBodyBytes: *maxBody, PprofAddr: *pprofAddr, Logger: log, SlowLog: *slowLog}
+	cfg := server.Config{MaxBodyBytes: *maxBody, PprofAddr: *pprofAddr, Logger: log, SlowLog: *slowLog, Pretouch: *touch}
 	switch {
 	case *demo:
 		cfg.Source = demoSource{*demoN, synth.DefaultSeed}
