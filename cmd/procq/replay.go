@@ -16,6 +16,7 @@ import (
 	"github.com/procq/procq/bench"
 	"github.com/procq/procq/engine"
 	"github.com/procq/procq/internal/synth"
+	"github.com/procq/procq/pretouch"
 	"github.com/procq/procq/replay"
 	"github.com/procq/procq/workload"
 )
@@ -42,6 +43,7 @@ func runReplay(args []string) error {
 	duration := fs.Duration("duration", 0, "stop after `D` (default: no limit)")
 	out := fs.String("out", "", "write each answer's digest to this results `FILE` (JSON Lines; \"-\" for stdout, the report then goes to stderr)")
 	compare := fs.String("compare", "", "results `FILE` of an earlier run to compare the answers with")
+	touch := fs.Bool("pretouch", true, "touch the heap's headroom after the load, as serve does (--pretouch=false: the first requests fault in fresh memory)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,6 +88,11 @@ func runReplay(args []string) error {
 	}
 	fmt.Fprintf(report, "replay: %d requests of %s against %s (%d records, loaded in %s)\n",
 		len(reqs), *logPath, *snap, e.Len(), bench.Duration(time.Since(start)))
+	if *touch {
+		start := time.Now()
+		n := pretouch.Heap(0)
+		fmt.Fprintf(report, "replay: heap pretouched, %d MiB in %s\n", n>>20, bench.Duration(time.Since(start)))
+	}
 
 	opt := replay.Options{Concurrency: *conc, Rate: *rate, Count: *count, Duration: *duration}
 	var m *meter
