@@ -75,14 +75,14 @@ func run(path, reqPath string, rounds, n int, each, touch bool) error {
 		return cpu.err
 	}
 	fmt.Printf("load %v user %v sys %v minflt %d maxrss %d MB records %d\n",
-		wall.Round(time.Millisecond), cpu.user, cpu.sys, cpu.minflt, cpu.maxrssMB, e.Len())
+		wall.Round(time.Millisecond), cpu.user.Round(time.Millisecond), cpu.sys.Round(time.Millisecond), cpu.minflt, cpu.maxrssMB, e.Len())
 	if rss, ok := residentAfterGC(); ok && e.Len() > 0 {
 		fmt.Printf("rss after load and a collection %d MB, %d B/record\n", rss>>20, rss/uint64(e.Len()))
 	}
 	if touch {
 		var touched uint64
 		wall, cpu := measure(func() error { touched = pretouch.Heap(0); return nil })
-		fmt.Printf("pretouch %d MB in %v user %v sys %v minflt %d\n", touched>>20, wall.Round(time.Millisecond), cpu.user, cpu.sys, cpu.minflt)
+		fmt.Printf("pretouch %d MB in %v user %v sys %v minflt %d\n", touched>>20, wall.Round(time.Millisecond), cpu.user.Round(time.Millisecond), cpu.sys.Round(time.Millisecond), cpu.minflt)
 	}
 	if len(reqs) == 0 {
 		return nil
@@ -143,8 +143,8 @@ func timeEach(ctx context.Context, e *engine.Engine, reqs [][]byte, n int) error
 		}
 		slices.Sort(took)
 		us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
-		fmt.Printf("first %8.0f us %5d faults  p50 %7.0f us  p99 %7.0f us  max %7.0f us  %s\n",
-			us(first), u.minflt, us(took[len(took)/2]), us(took[len(took)*99/100]), us(took[len(took)-1]), r)
+		fmt.Printf("first %8.0f us (cpu %5.0f us) %5d faults  p50 %7.0f us  p99 %7.0f us  max %7.0f us  %s\n",
+			us(first), us(u.user+u.sys), u.minflt, us(took[len(took)/2]), us(took[len(took)*99/100]), us(took[len(took)-1]), r)
 	}
 	return nil
 }
@@ -194,8 +194,8 @@ func measure(f func() error) (time.Duration, usage) {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
 	ns := func(t syscall.Timeval) time.Duration { return time.Duration(syscall.TimevalToNsec(t)) }
 	return wall, usage{
-		user:     (ns(r1.Utime) - ns(r0.Utime)).Round(time.Millisecond),
-		sys:      (ns(r1.Stime) - ns(r0.Stime)).Round(time.Millisecond),
+		user:     ns(r1.Utime) - ns(r0.Utime),
+		sys:      ns(r1.Stime) - ns(r0.Stime),
 		minflt:   r1.Minflt - r0.Minflt,
 		maxrssMB: r1.Maxrss >> 10,
 		err:      err,
