@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math/bits"
 	"strings"
 	"sync"
 
@@ -43,7 +44,7 @@ func (s *termSet) buildMask() {
 //   - roaring's own OR, a container at a time (a cost per byte): for a
 //     few dense terms, "default area" holding most of the rows;
 //   - otherwise a mask of the matching term ids, tested once per
-//     candidate row (a few nanoseconds a row).
+//     candidate row (about a nanosecond a row: maskRows).
 //
 // At 1M, searches ["area"] (two terms, 730k rows, 130 KiB of bitmaps)
 // against 648k candidates went from 3.7 ms through the mask to 0.1 ms.
@@ -77,18 +78,75 @@ func rowsWithin(dl *deadline, cand *roaring.Bitmap, sets ...*termSet) *roaring.B
 	for _, s := range sets {
 		s.buildMask()
 	}
-	// The loop below runs once per candidate row: keep it free of calls.
-	return filterBatches(dl, cand, func(batch []uint32, words []uint64) {
-		for _, row := range batch {
-			for _, s := range sets {
-				if id := s.rowTerm[row]; s.mask[id>>6]&(1<<(id&63)) != 0 {
-					words[row>>6] |= 1 << (row & 63)
-					break
-				}
+	return maskRows(dl, cand, sets)
+}
+
+// maskWordsEvery is how many 64-row words maskRows tests between two looks
+// at the deadline: 256 Ki rows, a few hundred microseconds.
+const maskWordsEvery = 4096
+
+// maskRows returns the rows of cand whose term is in the mask of any of
+// sets (built). It walks cand as 64-row words of a dense array, rewritten
+// in place: a full word is 64 consecutive rows, whose terms are read in
+// sequence and whose bits are built in a register; a sparse word visits
+// its set bits. No iterator, no read-modify-write per row. It stops, with
+// a partial result, once dl expires. At 1M, bench's BenchmarkDo (200x,
+// 3 runs, median) went from 1.49 to 0.86 ms for expr_suffix (648k
+// candidates) and 2.10 to 1.14 ms for expr_ten_groups against
+// filterBatches' row iterator.
+func maskRows(dl *deadline, cand *roaring.Bitmap, sets []*termSet) *roaring.Bitmap {
+	if cand.IsEmpty() {
+		return roaring.New()
+	}
+	rows := newRowSet(cand)
+	defer rows.release()
+	words := rows.words
+	cand.WriteDenseTo(words)
+	for i, w := range words {
+		if i%maskWordsEvery == 0 && dl.expired() {
+			clear(words[i:])
+			break
+		}
+		if w == 0 {
+			continue
+		}
+		base := uint32(i) << 6
+		var out uint64
+		for _, s := range sets {
+			out |= s.maskWord(base, w&^out)
+			if out == w {
+				break
 			}
 		}
-	})
+		words[i] = out
+	}
+	return rows.bitmap()
 }
+
+// maskWord returns the bits of w (rows base to base+63) whose row's term
+// is in the mask.
+func (s *termSet) maskWord(base uint32, w uint64) uint64 {
+	mask := s.mask
+	if bits.OnesCount64(w) >= denseWordRows && int(base)+64 <= len(s.rowTerm) {
+		var out uint64
+		for j, id := range s.rowTerm[base : base+64 : base+64] {
+			out |= (mask[id>>6] >> (id & 63) & 1) << j
+		}
+		return out & w
+	}
+	var out uint64
+	for v := w; v != 0; v &= v - 1 {
+		j := uint32(bits.TrailingZeros64(v))
+		id := s.rowTerm[base+j]
+		out |= (mask[id>>6] >> (id & 63) & 1) << j
+	}
+	return out
+}
+
+// denseWordRows is the number of candidate rows of a word from which
+// maskWord tests all 64 rows without branches rather than visiting the
+// candidates one by one.
+const denseWordRows = 24
 
 // unionRows returns the rows of the terms of sets plus base, or a number
 // above limit once it is sure to exceed it: counting a term's rows is a
