@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/procq/procq/index"
+	"github.com/procq/procq/internal/synth"
 )
 
 // naiveMaskRows is the plain mask path maskRows replaces: each candidate
@@ -102,4 +105,56 @@ func TestMaskRowsEmptyAndExpired(t *testing.T) {
 	if got := maskRows(dl, all, sets); !got.IsEmpty() {
 		t.Errorf("expired deadline: kept %d rows, want none", got.GetCardinality())
 	}
+}
+
+// TestRowsWithinMatchesNaive checks every way rowsWithin may take (the
+// roaring union, the dense union of ascending or unordered ids, roaring's
+// OR, the mask) against the plain mask, on the dictionaries of a synth
+// index with random subsets of terms and random candidates.
+func TestRowsWithinMatchesNaive(t *testing.T) {
+	recs, err := synth.Collect(synth.Options{Processes: 20000, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := index.Build(recs)
+	dicts := []*index.StrTerms{ix.SetName, ix.ModuleName, ix.ServiceName, ix.ProcessName}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 300 {
+		cand := randomCandidates(r, ix.Len())
+		if r.IntN(3) == 0 {
+			cand.AddRange(0, uint64(ix.Len())) // most rows
+		}
+		sets := make([]*termSet, 1+r.IntN(2))
+		for k := range sets {
+			sets[k] = randomTerms(r, dicts[r.IntN(len(dicts))])
+		}
+		ref := make([]*termSet, len(sets))
+		for k, s := range sets {
+			ref[k] = &termSet{dict: s.dict, ids: s.ids}
+			ref[k].buildMask()
+		}
+		want := naiveMaskRows(cand, ref)
+		if got := rowsWithin(nil, cand, sets...); !got.Equals(want) {
+			t.Fatalf("case %d: rowsWithin kept %d rows, the plain mask %d", i, got.GetCardinality(), want.GetCardinality())
+		}
+		if got := unionWithin(nil, cand, ref); !got.Equals(want) {
+			t.Fatalf("case %d: unionWithin kept %d rows, the plain mask %d", i, got.GetCardinality(), want.GetCardinality())
+		}
+	}
+}
+
+// randomTerms returns a set of a few or many terms of dict, ascending or
+// shuffled.
+func randomTerms(r *rand.Rand, dict *index.StrTerms) *termSet {
+	s := &termSet{dict: dict}
+	keep := []int{2, 20, 500}[r.IntN(3)]
+	for id := range dict.Len() {
+		if r.IntN(1000) < keep {
+			s.ids = append(s.ids, uint32(id))
+		}
+	}
+	if r.IntN(2) == 0 {
+		r.Shuffle(len(s.ids), func(i, j int) { s.ids[i], s.ids[j] = s.ids[j], s.ids[i] })
+	}
+	return s
 }
