@@ -67,13 +67,16 @@ func (p *postings) orRows(words []uint64, id uint32) {
 		return
 	}
 	end := uint32(min(len(words)*64, 1<<32-1))
-	p.bms[id].Iterate(func(row uint32) bool {
-		if row >= end {
-			return false
+	var buf [256]uint32
+	it := p.bms[id].ManyIterator()
+	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+		for _, row := range buf[:n] {
+			if row >= end {
+				return
+			}
+			words[row>>6] |= 1 << (row & 63)
 		}
-		words[row>>6] |= 1 << (row & 63)
-		return true
-	})
+	}
 }
 
 // setRange sets bits [lo, hi) of words.
