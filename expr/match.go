@@ -73,6 +73,8 @@ func (p *Pattern) compile() {
 			p.tail, p.body = p.body[len(p.body)-1].lit, p.body[:len(p.body)-1]
 		}
 		p.prog = newProg(p.body)
+		p.first, p.firstOK = endBytes(p.body, false)
+		p.last, p.lastOK = endBytes(p.body, true)
 	}
 }
 
@@ -122,11 +124,23 @@ func (p *Pattern) Match(s string) bool {
 	// The leading and trailing literal nodes are matched by the prefix and
 	// suffix checks; only the body between them needs simulating.
 	mid := s[len(p.head) : len(s)-len(p.tail)]
+	if (p.firstOK || p.lastOK) && !p.endsOK(mid) {
+		return false
+	}
 	if len(p.body) == 1 && p.body[0].kind == kNum {
 		return len(mid) > 0 && numOK(mid, p.body[0].lo, p.body[0].hi)
 	}
 	ok, _ := simulate(p.prog, mid)
 	return ok
+}
+
+// endsOK reports whether mid begins and ends with bytes a match of the
+// body may begin and end with.
+func (p *Pattern) endsOK(mid string) bool {
+	if mid == "" {
+		return false // the body matches no empty string when either is known
+	}
+	return (!p.firstOK || p.first.has(mid[0])) && (!p.lastOK || p.last.has(mid[len(mid)-1]))
 }
 
 // numOK reports whether the digit run t (all ASCII digits, non-empty) is

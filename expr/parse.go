@@ -93,6 +93,10 @@ type Pattern struct {
 	tail   string              // modeSim: trailing literal node, matched as a suffix
 	body   []node              // modeSim: the nodes between head and tail
 	prog   *prog               // modeSim: body ready for simulation
+	// modeSim: the bytes a match of body begins and ends with, when known
+	// (firstOK, lastOK): tested before simulating.
+	first, last     byteSet
+	firstOK, lastOK bool
 }
 
 // Parse parses one field expression. The input is first trimmed of ASCII

@@ -59,6 +59,44 @@ func (p *postings) union(ids []uint32) *roaring.Bitmap {
 	return union(bms)
 }
 
+// orRows sets the bit of every row of term id in words (row r is bit
+// r%64 of words[r/64]); rows past the end of words are left out.
+func (p *postings) orRows(words []uint64, id uint32) {
+	if s := p.spans[id]; s.Hi != 0 {
+		setRange(words, s.Lo, min(s.Hi, uint32(min(len(words)*64, 1<<32-1))))
+		return
+	}
+	end := uint32(min(len(words)*64, 1<<32-1))
+	var buf [256]uint32
+	it := p.bms[id].ManyIterator()
+	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+		for _, row := range buf[:n] {
+			if row >= end {
+				return
+			}
+			words[row>>6] |= 1 << (row & 63)
+		}
+	}
+}
+
+// setRange sets bits [lo, hi) of words.
+func setRange(words []uint64, lo, hi uint32) {
+	if lo >= hi {
+		return
+	}
+	first, last := lo>>6, (hi-1)>>6
+	head, tail := ^uint64(0)<<(lo&63), ^uint64(0)>>(63-(hi-1)&63)
+	if first == last {
+		words[first] |= head & tail
+		return
+	}
+	words[first] |= head
+	for w := first + 1; w < last; w++ {
+		words[w] = ^uint64(0)
+	}
+	words[last] |= tail
+}
+
 func (p *postings) sizeInBytes() uint64 {
 	n := uint64(len(p.spans) * 8)
 	for _, b := range p.bms {
@@ -301,6 +339,12 @@ func (t *StrTerms) Term(id uint32) string { return t.terms[id] }
 
 // Rows returns the rows of term id; possibly shared, read only.
 func (t *StrTerms) Rows(id uint32) *roaring.Bitmap { return t.rows(id) }
+
+// OrRows sets the bit of every row of term id in words (row r is bit
+// r%64 of words[r/64]), leaving out rows past the end of words: a union
+// of many terms, each one contiguous run of rows, costs a few word writes
+// a term instead of a bitmap a term.
+func (t *StrTerms) OrRows(words []uint64, id uint32) { t.orRows(words, id) }
 
 // Count returns the number of rows of term id.
 func (t *StrTerms) Count(id uint32) uint64 { return t.count(id) }
