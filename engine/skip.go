@@ -22,31 +22,29 @@ func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, fr
 		return 0, 0
 	}
 	lo, hi := int(span.Lo), int(span.Hi)
-	// Counting blocks pays when the walk would visit a few blocks' worth
-	// of positions before the from-th match; a first page of a result
-	// spread over the order finds its rows within the first few.
-	if r := res.GetCardinality(); from > 0 && from*uint64(span.Len())/max(r, 1) < 2*index.BlockSize {
-		return 0, 0
-	}
 	probe := o.Perm[lo : lo+probeFirst]
 	if !forward {
 		probe = o.Perm[hi-probeFirst : hi]
 	}
 	if countPositions(res, probe, 0, len(probe)) == 0 {
 		// No match near the starting end: the result may sit anywhere
-		// in the order (a range of ids at its far end), so the walk
-		// starts at the group of the result's first key, found from
-		// the rows' ranks, not by counting every block before it.
+		// in the order (a range of ids at its far end, the addresses of
+		// one subnet), so the walk starts at the group of the result's
+		// first key, found by the prefix bitmaps, not by counting every
+		// block before it.
 		if forward {
 			lo = rankEdge(res, o, lo, hi, true)
 		} else {
 			hi = rankEdge(res, o, lo, hi, false)
 		}
-		if from == 0 || hi-lo < 2*index.BlockSize {
-			return int(span.Hi) - hi + lo - int(span.Lo), 0
-		}
-	} else if from == 0 {
-		return 0, 0
+	}
+	edge := int(span.Hi) - hi + lo - int(span.Lo) // positions without a match
+	// Counting blocks pays when the walk would visit a few blocks' worth
+	// of positions before the from-th match; a first page of a result
+	// spread over the order finds its rows within the first few.
+	r := res.GetCardinality()
+	if from == 0 || hi-lo < 2*index.BlockSize || from*uint64(hi-lo)/max(r, 1) < 2*index.BlockSize {
+		return edge, 0
 	}
 	if forward {
 		g, n := skipForward(dl, res, o, lo, hi, from)
