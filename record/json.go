@@ -244,19 +244,57 @@ func AppendDerivedExpression(b []byte, setName, moduleName, serviceName, process
 
 const hexDigits = "0123456789abcdef"
 
-// plain8 reports whether the 8 bytes of s are ASCII that a JSON string
-// holds as is (no control character, quote or backslash), testing them
-// as one word: the common case of appendEscaped costs a test per 8 bytes
-// rather than per byte (BenchmarkAppendString).
-func plain8(s string) bool {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+// SWAR constants: a one and a top bit in every byte of a word.
+const lsb, msb = 0x0101010101010101, 0x8080808080808080
+
+// word8 returns the 8 bytes of s from i as a little-endian word.
+func word8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// specials8 returns a word whose top bit is set in some byte if w holds a
+// byte a JSON string escapes (a control character, a quote or a
+// backslash), zero if none: the "has less than" and "has zero byte" word
+// tests, exact for whether any byte matches. Bytes from 0x80 do not count.
+func specials8(w uint64) uint64 {
 	quote, backslash := w^('"'*lsb), w^('\\'*lsb)
-	special := (w - 0x20*lsb) | // a byte below 0x20 borrows
-		(quote-lsb) & ^quote | (backslash-lsb) & ^backslash | // a zero byte borrows
-		w // a byte from 0x80
-	return special&msb == 0
+	return ((w-0x20*lsb)&^w | (quote-lsb)&^quote | (backslash-lsb)&^backslash) & msb
+}
+
+// verbatim reports whether s is written into a JSON string as is: valid
+// UTF-8 with no control character, quote or backslash. It tests 8 bytes
+// a word and validates UTF-8 only when a byte is not ASCII, so that the
+// common string costs a few instructions per 8 bytes
+// (BenchmarkAppendString).
+func verbatim(s string) bool {
+	var special, high uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := word8(s, i)
+		special |= specials8(w)
+		high |= w
+	}
+	if i < len(s) {
+		// The last bytes: the string's last word, overlapping words
+		// already tested, or a short string padded with spaces.
+		var w uint64
+		if len(s) >= 8 {
+			w = word8(s, len(s)-8)
+		} else {
+			w = ' ' * lsb
+			for j := range len(s) {
+				w = w&^(0xff<<(8*j)) | uint64(s[j])<<(8*j)
+			}
+		}
+		special |= specials8(w)
+		high |= w
+	}
+	if special != 0 {
+		return false
+	}
+	return high&msb == 0 || utf8.ValidString(s)
 }
 
 // AppendString appends s as a JSON string: UTF-8 kept as is, quotes,
@@ -269,14 +307,19 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendEscaped appends s escaped as the inside of a JSON string.
+// appendEscaped appends s escaped as the inside of a JSON string: as is
+// when it needs no escaping (verbatim), else a byte at a time.
 func appendEscaped(b []byte, s string) []byte {
+	if verbatim(s) {
+		return append(b, s...)
+	}
+	return appendEscapedSlow(b, s)
+}
+
+// appendEscapedSlow is appendEscaped for a string that needs escaping.
+func appendEscapedSlow(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) && s[i] < utf8.RuneSelf && plain8(s[i:i+8]) {
-			i += 8
-			continue
-		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
