@@ -92,74 +92,77 @@ func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
 // are in [from, to), as AppendJSON writes them in the object of s: so
 // index.(*Index).AppendRowJSON writes a row's scalars with it and only
 // the expression and the lists itself. s must not be zero (see OrAll).
-// It is long on purpose: one short block per key, in the order the keys
-// are written, is the response order made visible, and a loop over
-// fields would cost an indirect call per key on the hottest path of a
-// broad page.
+// One line per key, in the order the keys are written, is the response
+// order made visible; each is a test of a bit and, for a key of the set,
+// a key copied whole and a value (BenchmarkPageJSON in index).
 func (r *Record) AppendFields(b []byte, s FieldSet, from, to Field) []byte {
-	for f := from; f < to; f++ {
-		if !s.Has(f) {
-			continue
+	in := s & (1<<to - 1) &^ (1<<from - 1)
+	b = intMember(b, s, in, FieldID, r.ID)
+	b = intMember(b, s, in, FieldBizID, r.BizID)
+	b = strMember(b, s, in, FieldExpression, r.Expression)
+	b = strMember(b, s, in, FieldInnerIP, r.InnerIP)
+	b = strMember(b, s, in, FieldInnerIPv6, r.InnerIPv6)
+	b = strMember(b, s, in, FieldAgentID, r.AgentID)
+	b = intMember(b, s, in, FieldCloudID, r.CloudID)
+	b = strMember(b, s, in, FieldCloudName, r.CloudName)
+	b = strMember(b, s, in, FieldSetEnv, r.SetEnv)
+	b = intMember(b, s, in, FieldSetID, r.SetID)
+	b = intMember(b, s, in, FieldModuleID, r.ModuleID)
+	b = strMember(b, s, in, FieldSetName, r.SetName)
+	b = strMember(b, s, in, FieldModuleName, r.ModuleName)
+	if in.Has(FieldServiceTemplateID) {
+		b = AppendNullableInt(AppendKey(b, FieldServiceTemplateID, s), r.ServiceTemplateID, r.HasServiceTemplate)
+	}
+	b = intMember(b, s, in, FieldServiceInstanceID, r.ServiceInstanceID)
+	b = strMember(b, s, in, FieldServiceName, r.ServiceName)
+	b = strMember(b, s, in, FieldProcessName, r.ProcessName)
+	b = intMember(b, s, in, FieldProcessID, r.ProcessID)
+	b = intMember(b, s, in, FieldProcessTemplateID, r.ProcessTemplateID)
+	b = intMember(b, s, in, FieldProcessStatus, r.ProcessStatus)
+	if in.Has(FieldIsAuto) {
+		b = appendBool(AppendKey(b, FieldIsAuto, s), r.IsAuto)
+	}
+	if in.Has(FieldConfigTemplates) {
+		b = append(AppendKey(b, FieldConfigTemplates, s), '[')
+		for i, c := range r.ConfigTemplates {
+			b = AppendConfigTemplate(b, i, c)
 		}
-		b = AppendKey(b, f, s)
-		switch f {
-		case FieldID:
-			b = strconv.AppendInt(b, r.ID, 10)
-		case FieldBizID:
-			b = strconv.AppendInt(b, r.BizID, 10)
-		case FieldExpression:
-			b = appendString(b, r.Expression)
-		case FieldInnerIP:
-			b = appendString(b, r.InnerIP)
-		case FieldInnerIPv6:
-			b = appendString(b, r.InnerIPv6)
-		case FieldAgentID:
-			b = appendString(b, r.AgentID)
-		case FieldCloudID:
-			b = strconv.AppendInt(b, r.CloudID, 10)
-		case FieldCloudName:
-			b = appendString(b, r.CloudName)
-		case FieldSetEnv:
-			b = appendString(b, r.SetEnv)
-		case FieldSetID:
-			b = strconv.AppendInt(b, r.SetID, 10)
-		case FieldModuleID:
-			b = strconv.AppendInt(b, r.ModuleID, 10)
-		case FieldSetName:
-			b = appendString(b, r.SetName)
-		case FieldModuleName:
-			b = appendString(b, r.ModuleName)
-		case FieldServiceTemplateID:
-			b = AppendNullableInt(b, r.ServiceTemplateID, r.HasServiceTemplate)
-		case FieldServiceInstanceID:
-			b = strconv.AppendInt(b, r.ServiceInstanceID, 10)
-		case FieldServiceName:
-			b = appendString(b, r.ServiceName)
-		case FieldProcessName:
-			b = appendString(b, r.ProcessName)
-		case FieldProcessID:
-			b = strconv.AppendInt(b, r.ProcessID, 10)
-		case FieldProcessTemplateID:
-			b = strconv.AppendInt(b, r.ProcessTemplateID, 10)
-		case FieldProcessStatus:
-			b = strconv.AppendInt(b, r.ProcessStatus, 10)
-		case FieldIsAuto:
-			b = strconv.AppendBool(b, r.IsAuto)
-		case FieldConfigTemplates:
-			b = append(b, '[')
-			for i, c := range r.ConfigTemplates {
-				b = AppendConfigTemplate(b, i, c)
-			}
-			b = append(b, ']')
-		case FieldProcInstInfos:
-			b = append(b, '[')
-			for i, p := range r.ProcInstInfos {
-				b = AppendProcInstInfo(b, i, p)
-			}
-			b = append(b, ']')
+		b = append(b, ']')
+	}
+	if in.Has(FieldProcInstInfos) {
+		b = append(AppendKey(b, FieldProcInstInfos, s), '[')
+		for i, p := range r.ProcInstInfos {
+			b = AppendProcInstInfo(b, i, p)
 		}
+		b = append(b, ']')
 	}
 	return b
+}
+
+// intMember appends the member of f, an integer v, when f is in in; s is
+// the object's set (see AppendKey).
+func intMember(b []byte, s, in FieldSet, f Field, v int64) []byte {
+	if !in.Has(f) {
+		return b
+	}
+	return strconv.AppendInt(AppendKey(b, f, s), v, 10)
+}
+
+// strMember appends the member of f, a string v, when f is in in; s is
+// the object's set (see AppendKey).
+func strMember(b []byte, s, in FieldSet, f Field, v string) []byte {
+	if !in.Has(f) {
+		return b
+	}
+	return appendString(AppendKey(b, f, s), v)
+}
+
+// appendBool appends true or false.
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, "true"...)
+	}
+	return append(b, "false"...)
 }
 
 // OrAll returns s, or AllFields when s is zero (the zero set means every
@@ -174,13 +177,21 @@ func (s FieldSet) OrAll() FieldSet {
 // AppendKey appends the key of f, `"name":`, preceded by a comma unless f
 // is the first field of s, which must not be zero (see OrAll).
 func AppendKey(b []byte, f Field, s FieldSet) []byte {
-	if s&(1<<f-1) != 0 {
-		b = append(b, ',')
+	k := memberKeys[f%numFields]
+	if s&(1<<f-1) == 0 {
+		k = k[1:]
 	}
-	b = append(b, '"')
-	b = append(b, fieldNames[f]...)
-	return append(b, '"', ':')
+	return append(b, k...)
 }
+
+// memberKeys holds the key of each field with the comma before it,
+// `,"name":`, so that AppendKey copies one string.
+var memberKeys = func() (k [numFields]string) {
+	for f, n := range fieldNames {
+		k[f] = `,"` + n + `":`
+	}
+	return k
+}()
 
 // AppendNullableInt appends v, or null when ok is false.
 func AppendNullableInt(b []byte, v int64, ok bool) []byte {
@@ -220,7 +231,7 @@ func AppendProcInstInfo(b []byte, i int, p ProcInstInfo) []byte {
 	b = append(b, `,"process_status":`...)
 	b = strconv.AppendInt(b, p.ProcessStatus, 10)
 	b = append(b, `,"is_auto":`...)
-	b = strconv.AppendBool(b, p.IsAuto)
+	b = appendBool(b, p.IsAuto)
 	return append(b, '}')
 }
 
