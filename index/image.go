@@ -190,6 +190,7 @@ func ReadImageDone(data []byte, done func(section []byte)) (*Index, error) {
 	if err := ix.link(); err != nil {
 		return nil, err
 	}
+	ix.verbatim = ix.findVerbatim()
 	return ix, nil
 }
 

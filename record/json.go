@@ -89,33 +89,41 @@ func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
 }
 
 // AppendFields appends the members ("key":value) of the fields of s that
-// are in [from, to), as AppendJSON writes them in the object of s: so
-// index.(*Index).AppendRowJSON writes a row's scalars with it and only
-// the expression and the lists itself. s must not be zero (see OrAll).
-// One line per key, in the order the keys are written, is the response
-// order made visible; each is a test of a bit and, for a key of the set,
-// a key copied whole and a value (BenchmarkPageJSON in index).
+// are in [from, to), as AppendJSON writes them in the object of s. s must
+// not be zero (see OrAll).
 func (r *Record) AppendFields(b []byte, s FieldSet, from, to Field) []byte {
+	return r.AppendFieldsVerbatim(b, s, from, to, 0)
+}
+
+// AppendFieldsVerbatim is AppendFields for a record whose string fields
+// in verbatim are known to need no escaping (Verbatim): those are copied
+// as they are, untested. index.(*Index).AppendRowJSON writes a row's
+// scalars with it, knowing which of its dictionaries need no escaping,
+// and only the expression and the lists itself. One line per key, in the
+// order the keys are written, is the response order made visible; each
+// is a test of a bit and, for a key of the set, a key copied whole and a
+// value (BenchmarkPageJSON in index).
+func (r *Record) AppendFieldsVerbatim(b []byte, s FieldSet, from, to Field, verbatim FieldSet) []byte {
 	in := s & (1<<to - 1) &^ (1<<from - 1)
 	b = intMember(b, s, in, FieldID, r.ID)
 	b = intMember(b, s, in, FieldBizID, r.BizID)
-	b = strMember(b, s, in, FieldExpression, r.Expression)
-	b = strMember(b, s, in, FieldInnerIP, r.InnerIP)
-	b = strMember(b, s, in, FieldInnerIPv6, r.InnerIPv6)
-	b = strMember(b, s, in, FieldAgentID, r.AgentID)
+	b = strMember(b, s, in, verbatim, FieldExpression, r.Expression)
+	b = strMember(b, s, in, verbatim, FieldInnerIP, r.InnerIP)
+	b = strMember(b, s, in, verbatim, FieldInnerIPv6, r.InnerIPv6)
+	b = strMember(b, s, in, verbatim, FieldAgentID, r.AgentID)
 	b = intMember(b, s, in, FieldCloudID, r.CloudID)
-	b = strMember(b, s, in, FieldCloudName, r.CloudName)
-	b = strMember(b, s, in, FieldSetEnv, r.SetEnv)
+	b = strMember(b, s, in, verbatim, FieldCloudName, r.CloudName)
+	b = strMember(b, s, in, verbatim, FieldSetEnv, r.SetEnv)
 	b = intMember(b, s, in, FieldSetID, r.SetID)
 	b = intMember(b, s, in, FieldModuleID, r.ModuleID)
-	b = strMember(b, s, in, FieldSetName, r.SetName)
-	b = strMember(b, s, in, FieldModuleName, r.ModuleName)
+	b = strMember(b, s, in, verbatim, FieldSetName, r.SetName)
+	b = strMember(b, s, in, verbatim, FieldModuleName, r.ModuleName)
 	if in.Has(FieldServiceTemplateID) {
 		b = AppendNullableInt(AppendKey(b, FieldServiceTemplateID, s), r.ServiceTemplateID, r.HasServiceTemplate)
 	}
 	b = intMember(b, s, in, FieldServiceInstanceID, r.ServiceInstanceID)
-	b = strMember(b, s, in, FieldServiceName, r.ServiceName)
-	b = strMember(b, s, in, FieldProcessName, r.ProcessName)
+	b = strMember(b, s, in, verbatim, FieldServiceName, r.ServiceName)
+	b = strMember(b, s, in, verbatim, FieldProcessName, r.ProcessName)
 	b = intMember(b, s, in, FieldProcessID, r.ProcessID)
 	b = intMember(b, s, in, FieldProcessTemplateID, r.ProcessTemplateID)
 	b = intMember(b, s, in, FieldProcessStatus, r.ProcessStatus)
@@ -125,7 +133,7 @@ func (r *Record) AppendFields(b []byte, s FieldSet, from, to Field) []byte {
 	if in.Has(FieldConfigTemplates) {
 		b = append(AppendKey(b, FieldConfigTemplates, s), '[')
 		for i, c := range r.ConfigTemplates {
-			b = AppendConfigTemplate(b, i, c)
+			b = AppendConfigTemplate(b, i, c, false)
 		}
 		b = append(b, ']')
 	}
@@ -148,13 +156,25 @@ func intMember(b []byte, s, in FieldSet, f Field, v int64) []byte {
 	return strconv.AppendInt(AppendKey(b, f, s), v, 10)
 }
 
-// strMember appends the member of f, a string v, when f is in in; s is
-// the object's set (see AppendKey).
-func strMember(b []byte, s, in FieldSet, f Field, v string) []byte {
+// strMember appends the member of f, a string v, when f is in in,
+// escaped unless f is in verbatim; s is the object's set (see AppendKey).
+func strMember(b []byte, s, in, verbatim FieldSet, f Field, v string) []byte {
 	if !in.Has(f) {
 		return b
 	}
-	return appendString(AppendKey(b, f, s), v)
+	return appendStringKnown(AppendKey(b, f, s), v, verbatim.Has(f))
+}
+
+// appendStringKnown appends s as a JSON string, as is when verbatim says
+// it is known to need no escaping.
+func appendStringKnown(b []byte, s string, verbatim bool) []byte {
+	b = append(b, '"')
+	if verbatim {
+		b = append(b, s...)
+	} else {
+		b = appendEscaped(b, s)
+	}
+	return append(b, '"')
 }
 
 // appendBool appends true or false.
@@ -202,17 +222,18 @@ func AppendNullableInt(b []byte, v int64, ok bool) []byte {
 }
 
 // AppendConfigTemplate appends c as the i-th item of a config_templates
-// list (a comma first unless i is 0).
-func AppendConfigTemplate(b []byte, i int, c ConfigTemplate) []byte {
+// list (a comma first unless i is 0); verbatim says its names are known
+// to need no escaping (Verbatim).
+func AppendConfigTemplate(b []byte, i int, c ConfigTemplate, verbatim bool) []byte {
 	if i > 0 {
 		b = append(b, ',')
 	}
 	b = append(b, `{"config_template_id":`...)
 	b = strconv.AppendInt(b, c.ConfigTemplateID, 10)
 	b = append(b, `,"template_name":`...)
-	b = appendString(b, c.TemplateName)
+	b = appendStringKnown(b, c.TemplateName, verbatim)
 	b = append(b, `,"file_name":`...)
-	b = appendString(b, c.FileName)
+	b = appendStringKnown(b, c.FileName, verbatim)
 	return append(b, '}')
 }
 
@@ -238,16 +259,28 @@ func AppendProcInstInfo(b []byte, i int, p ProcInstInfo) []byte {
 // AppendDerivedExpression appends, as a JSON string, the expression
 // DerivedExpression gives a record with these names and process id,
 // building no string: the parts are escaped one by one, which is the
-// escaping of the whole since the dots between them are ASCII.
-func AppendDerivedExpression(b []byte, setName, moduleName, serviceName, processName string, pid int64) []byte {
+// escaping of the whole since the dots between them are ASCII, or copied
+// as they are when verbatim says they are known to need no escaping
+// (Verbatim).
+func AppendDerivedExpression(b []byte, setName, moduleName, serviceName, processName string, pid int64, verbatim bool) []byte {
 	b = append(b, '"')
-	b = appendEscaped(b, setName)
-	b = append(b, '.')
-	b = appendEscaped(b, moduleName)
-	b = append(b, '.')
-	b = appendEscaped(b, serviceName)
-	b = append(b, '.')
-	b = appendEscaped(b, processName)
+	if verbatim {
+		b = append(b, setName...)
+		b = append(b, '.')
+		b = append(b, moduleName...)
+		b = append(b, '.')
+		b = append(b, serviceName...)
+		b = append(b, '.')
+		b = append(b, processName...)
+	} else {
+		b = appendEscaped(b, setName)
+		b = append(b, '.')
+		b = appendEscaped(b, moduleName)
+		b = append(b, '.')
+		b = appendEscaped(b, serviceName)
+		b = append(b, '.')
+		b = appendEscaped(b, processName)
+	}
 	b = append(b, '.')
 	b = strconv.AppendInt(b, pid, 10)
 	return append(b, '"')
@@ -274,12 +307,12 @@ func specials8(w uint64) uint64 {
 	return ((w-0x20*lsb)&^w | (quote-lsb)&^quote | (backslash-lsb)&^backslash) & msb
 }
 
-// verbatim reports whether s is written into a JSON string as is: valid
+// Verbatim reports whether s is written into a JSON string as is: valid
 // UTF-8 with no control character, quote or backslash. It tests 8 bytes
 // a word and validates UTF-8 only when a byte is not ASCII, so that the
 // common string costs a few instructions per 8 bytes
 // (BenchmarkAppendString).
-func verbatim(s string) bool {
+func Verbatim(s string) bool {
 	var special, high uint64
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
@@ -319,9 +352,9 @@ func appendString(b []byte, s string) []byte {
 }
 
 // appendEscaped appends s escaped as the inside of a JSON string: as is
-// when it needs no escaping (verbatim), else a byte at a time.
+// when it needs no escaping (Verbatim), else a byte at a time.
 func appendEscaped(b []byte, s string) []byte {
-	if verbatim(s) {
+	if Verbatim(s) {
 		return append(b, s...)
 	}
 	return appendEscapedSlow(b, s)
