@@ -1,6 +1,8 @@
 package index
 
 import (
+	"sync/atomic"
+
 	"github.com/procq/procq/record"
 )
 
@@ -17,18 +19,19 @@ import (
 // Records and record.AppendJSON.
 func (ix *Index) AppendRowJSON(b []byte, row uint32, s record.FieldSet) []byte {
 	s = s.OrAll()
+	v := ix.verbatim.get()
 	var r record.Record
 	ix.RecordScalars(row, &r)
 	b = append(b, '{')
 	b = r.AppendFieldsVerbatim(b, s, record.FieldID, record.FieldExpression, 0)
 	if s.Has(record.FieldExpression) {
 		b = record.AppendKey(b, record.FieldExpression, s)
-		b = ix.appendExpression(b, row, &r)
+		b = ix.appendExpression(b, row, &r, v)
 	}
-	b = r.AppendFieldsVerbatim(b, s, record.FieldInnerIP, record.FieldConfigTemplates, ix.verbatim.fields)
+	b = r.AppendFieldsVerbatim(b, s, record.FieldInnerIP, record.FieldConfigTemplates, v.fields)
 	if s.Has(record.FieldConfigTemplates) {
 		b = record.AppendKey(b, record.FieldConfigTemplates, s)
-		b = ix.appendConfigs(b, row)
+		b = ix.appendConfigs(b, row, v.configs)
 	}
 	if s.Has(record.FieldProcInstInfos) {
 		b = record.AppendKey(b, record.FieldProcInstInfos, s)
@@ -39,27 +42,28 @@ func (ix *Index) AppendRowJSON(b []byte, row uint32, s record.FieldSet) []byte {
 
 // appendExpression appends the expression of row, whose scalars are r,
 // as a JSON string: its own, or the one derived from its names.
-func (ix *Index) appendExpression(b []byte, row uint32, r *record.Record) []byte {
+func (ix *Index) appendExpression(b []byte, row uint32, r *record.Record, v jsonVerbatim) []byte {
 	if !ix.rc.derived.has(int(row)) {
 		e := ix.rc.expr.get(int(row))
-		if ix.verbatim.expr {
+		if v.expr {
 			b = append(b, '"')
 			b = append(b, e...)
 			return append(b, '"')
 		}
 		return record.AppendString(b, e)
 	}
-	return record.AppendDerivedExpression(b, r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, r.ProcessID, ix.verbatim.derived)
+	return record.AppendDerivedExpression(b, r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, r.ProcessID, v.derived)
 }
 
-// appendConfigs appends the config_templates list of row.
-func (ix *Index) appendConfigs(b []byte, row uint32) []byte {
+// appendConfigs appends the config_templates list of row; verbatim says
+// its names need no escaping.
+func (ix *Index) appendConfigs(b []byte, row uint32, verbatim bool) []byte {
 	c := &ix.rc.ct
 	lo, hi, _ := c.span(int(row))
 	b = append(b, '[')
 	for j := lo; j < hi; j++ {
 		b = record.AppendConfigTemplate(b, j-lo, record.ConfigTemplate{
-			ConfigTemplateID: c.id.get(j), TemplateName: c.tmpl.get(j), FileName: c.file.get(j)}, ix.verbatim.configs)
+			ConfigTemplateID: c.id.get(j), TemplateName: c.tmpl.get(j), FileName: c.file.get(j)}, verbatim)
 	}
 	return append(b, ']')
 }
@@ -87,8 +91,9 @@ func (ix *Index) appendInfos(b []byte, row uint32, pid int64) []byte {
 // a JSON string holds as they are (record.Verbatim): AppendRowJSON copies
 // their strings untested, which saves it a test of every byte of a page
 // (BenchmarkPageJSON). It costs no memory per row or term: one pass over
-// the dictionaries once built or loaded (findVerbatim), and a dictionary
-// with one string to escape has all of its strings tested.
+// the dictionaries (findVerbatim), and a dictionary with one string to
+// escape has all of its strings tested. The zero value tests every
+// string.
 type jsonVerbatim struct {
 	// fields are the string fields whose dictionaries need no escaping.
 	fields record.FieldSet
@@ -96,6 +101,36 @@ type jsonVerbatim struct {
 	// names a derived expression joins; configs: template and file
 	// names.
 	expr, derived, configs bool
+}
+
+// verbatimCell holds an index's jsonVerbatim once found; it is shared by
+// the indexes that share its dictionaries (WithStatus). Build finds it
+// before it returns; a load has it found in the background, since the
+// pass costs tens of milliseconds at 1M rows (BenchmarkFindVerbatim: a
+// term dictionary with non-ASCII bytes has each term tested), and until
+// then every string is tested, as it would be without it.
+type verbatimCell struct {
+	v    atomic.Pointer[jsonVerbatim]
+	done chan struct{}
+}
+
+// find sets c to what findVerbatim finds in ix, and closes done.
+func (c *verbatimCell) find(ix *Index) {
+	v := ix.findVerbatim()
+	c.v.Store(&v)
+	close(c.done)
+}
+
+// get returns the dictionaries known to need no escaping: none until
+// they are found, or for an index with no cell.
+func (c *verbatimCell) get() jsonVerbatim {
+	if c == nil {
+		return jsonVerbatim{}
+	}
+	if v := c.v.Load(); v != nil {
+		return *v
+	}
+	return jsonVerbatim{}
 }
 
 // findVerbatim returns which dictionaries of ix need no escaping.

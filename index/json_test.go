@@ -312,11 +312,12 @@ func TestVerbatimAfterLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if back.verbatim != ix.verbatim {
-			t.Errorf("%s: loaded %+v, built %+v", tc.name, back.verbatim, ix.verbatim)
+		<-back.verbatim.done
+		if got, want := back.verbatim.get(), ix.verbatim.get(); got != want {
+			t.Errorf("%s: loaded %+v, built %+v", tc.name, got, want)
 		}
-		if tc.name == "synth" && (!ix.verbatim.derived || !ix.verbatim.configs || ix.verbatim.fields == 0) {
-			t.Errorf("synth data needs no escaping, found %+v", ix.verbatim)
+		if v := ix.verbatim.get(); tc.name == "synth" && (!v.derived || !v.configs || v.fields == 0) {
+			t.Errorf("synth data needs no escaping, found %+v", v)
 		}
 	}
 }
