@@ -44,13 +44,7 @@ func (ix *Index) AppendRowJSON(b []byte, row uint32, s record.FieldSet) []byte {
 // as a JSON string: its own, or the one derived from its names.
 func (ix *Index) appendExpression(b []byte, row uint32, r *record.Record, v jsonVerbatim) []byte {
 	if !ix.rc.derived.has(int(row)) {
-		e := ix.rc.expr.get(int(row))
-		if v.expr {
-			b = append(b, '"')
-			b = append(b, e...)
-			return append(b, '"')
-		}
-		return record.AppendString(b, e)
+		return record.AppendStringKnown(b, ix.rc.expr.get(int(row)), v.expr)
 	}
 	return record.AppendDerivedExpression(b, r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, r.ProcessID, v.derived)
 }

@@ -162,12 +162,12 @@ func strMember(b []byte, s, in, verbatim FieldSet, f Field, v string) []byte {
 	if !in.Has(f) {
 		return b
 	}
-	return appendStringKnown(AppendKey(b, f, s), v, verbatim.Has(f))
+	return AppendStringKnown(AppendKey(b, f, s), v, verbatim.Has(f))
 }
 
-// appendStringKnown appends s as a JSON string, as is when verbatim says
-// it is known to need no escaping.
-func appendStringKnown(b []byte, s string, verbatim bool) []byte {
+// AppendStringKnown appends s as a JSON string, as is when verbatim says
+// it is known to need no escaping (Verbatim), else as AppendString.
+func AppendStringKnown(b []byte, s string, verbatim bool) []byte {
 	b = append(b, '"')
 	if verbatim {
 		b = append(b, s...)
@@ -231,9 +231,9 @@ func AppendConfigTemplate(b []byte, i int, c ConfigTemplate, verbatim bool) []by
 	b = append(b, `{"config_template_id":`...)
 	b = strconv.AppendInt(b, c.ConfigTemplateID, 10)
 	b = append(b, `,"template_name":`...)
-	b = appendStringKnown(b, c.TemplateName, verbatim)
+	b = AppendStringKnown(b, c.TemplateName, verbatim)
 	b = append(b, `,"file_name":`...)
-	b = appendStringKnown(b, c.FileName, verbatim)
+	b = AppendStringKnown(b, c.FileName, verbatim)
 	return append(b, '}')
 }
 
