@@ -32,6 +32,8 @@ type Index struct {
 	n    int
 	rc   recColumns
 	cols columns
+	// verbatim says which dictionaries need no escaping in JSON.
+	verbatim *verbatimCell
 
 	biz     map[int64]Span
 	bizRows map[int64]*roaring.Bitmap
@@ -128,6 +130,8 @@ func Build(recs []*record.Record) *Index {
 	ix.buildOrders(run, recs, &ranks, &ranked)
 	wg.Wait()
 	ix.rc.pidRank, ix.rc.setTerm, ix.rc.moduleTerm = ranks[KeyProcessID], ranks[KeySetID], ranks[KeyModuleID]
+	ix.verbatim = &verbatimCell{done: make(chan struct{})}
+	ix.verbatim.find(ix)
 	// Suffix orders are only needed by suffix globs; sort them in the
 	// background so the engine can answer everything else at once.
 	for _, d := range []*StrTerms{ix.SetName, ix.ModuleName, ix.ServiceName, ix.ProcessName} {

@@ -1,6 +1,8 @@
 package index
 
 import (
+	"sync/atomic"
+
 	"github.com/procq/procq/record"
 )
 
@@ -12,22 +14,24 @@ import (
 // a record on the stack first (RecordScalars: its loads are independent,
 // so their cache misses overlap) and written by record's AppendFields;
 // the expression and the lists are written from the columns with
-// record's writers. BenchmarkPageJSON compares it with Records and
-// record.AppendJSON.
+// record's writers. Strings of a dictionary known to need no escaping
+// (jsonVerbatim) are copied untested. BenchmarkPageJSON compares it with
+// Records and record.AppendJSON.
 func (ix *Index) AppendRowJSON(b []byte, row uint32, s record.FieldSet) []byte {
 	s = s.OrAll()
+	v := ix.verbatim.get()
 	var r record.Record
 	ix.RecordScalars(row, &r)
 	b = append(b, '{')
-	b = r.AppendFields(b, s, record.FieldID, record.FieldExpression)
+	b = r.AppendFieldsVerbatim(b, s, record.FieldID, record.FieldExpression, 0)
 	if s.Has(record.FieldExpression) {
 		b = record.AppendKey(b, record.FieldExpression, s)
-		b = ix.appendExpression(b, row, &r)
+		b = ix.appendExpression(b, row, &r, v)
 	}
-	b = r.AppendFields(b, s, record.FieldInnerIP, record.FieldConfigTemplates)
+	b = r.AppendFieldsVerbatim(b, s, record.FieldInnerIP, record.FieldConfigTemplates, v.fields)
 	if s.Has(record.FieldConfigTemplates) {
 		b = record.AppendKey(b, record.FieldConfigTemplates, s)
-		b = ix.appendConfigs(b, row)
+		b = ix.appendConfigs(b, row, v.configs)
 	}
 	if s.Has(record.FieldProcInstInfos) {
 		b = record.AppendKey(b, record.FieldProcInstInfos, s)
@@ -38,21 +42,22 @@ func (ix *Index) AppendRowJSON(b []byte, row uint32, s record.FieldSet) []byte {
 
 // appendExpression appends the expression of row, whose scalars are r,
 // as a JSON string: its own, or the one derived from its names.
-func (ix *Index) appendExpression(b []byte, row uint32, r *record.Record) []byte {
+func (ix *Index) appendExpression(b []byte, row uint32, r *record.Record, v jsonVerbatim) []byte {
 	if !ix.rc.derived.has(int(row)) {
-		return record.AppendString(b, ix.rc.expr.get(int(row)))
+		return record.AppendStringKnown(b, ix.rc.expr.get(int(row)), v.expr)
 	}
-	return record.AppendDerivedExpression(b, r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, r.ProcessID)
+	return record.AppendDerivedExpression(b, r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, r.ProcessID, v.derived)
 }
 
-// appendConfigs appends the config_templates list of row.
-func (ix *Index) appendConfigs(b []byte, row uint32) []byte {
+// appendConfigs appends the config_templates list of row; verbatim says
+// its names need no escaping.
+func (ix *Index) appendConfigs(b []byte, row uint32, verbatim bool) []byte {
 	c := &ix.rc.ct
 	lo, hi, _ := c.span(int(row))
 	b = append(b, '[')
 	for j := lo; j < hi; j++ {
 		b = record.AppendConfigTemplate(b, j-lo, record.ConfigTemplate{
-			ConfigTemplateID: c.id.get(j), TemplateName: c.tmpl.get(j), FileName: c.file.get(j)})
+			ConfigTemplateID: c.id.get(j), TemplateName: c.tmpl.get(j), FileName: c.file.get(j)}, verbatim)
 	}
 	return append(b, ']')
 }
@@ -74,4 +79,114 @@ func (ix *Index) appendInfos(b []byte, row uint32, pid int64) []byte {
 			LocalInstID: c.local.get(j), InstID: c.inst.get(j), ProcessStatus: c.status.get(j), IsAuto: c.auto.has(j)})
 	}
 	return append(b, ']')
+}
+
+// jsonVerbatim says which dictionaries of an index hold only strings that
+// a JSON string holds as they are (record.Verbatim): AppendRowJSON copies
+// their strings untested, which saves it a test of every byte of a page
+// (BenchmarkPageJSON). It costs no memory per row or term: one pass over
+// the dictionaries (findVerbatim), and a dictionary with one string to
+// escape has all of its strings tested. The zero value tests every
+// string.
+type jsonVerbatim struct {
+	// fields are the string fields whose dictionaries need no escaping.
+	fields record.FieldSet
+	// expr: the expressions rows have of their own; derived: the four
+	// names a derived expression joins; configs: template and file
+	// names.
+	expr, derived, configs bool
+}
+
+// verbatimCell holds an index's jsonVerbatim once found; it is shared by
+// the indexes that share its dictionaries (WithStatus). Build finds it
+// before it returns; a load has it found in the background, since the
+// pass costs tens of milliseconds at 1M rows (BenchmarkFindVerbatim: a
+// term dictionary with non-ASCII bytes has each term tested), and until
+// then every string is tested, as it would be without it.
+type verbatimCell struct {
+	v    atomic.Pointer[jsonVerbatim]
+	done chan struct{}
+}
+
+// find sets c to what findVerbatim finds in ix, and closes done.
+func (c *verbatimCell) find(ix *Index) {
+	v := ix.findVerbatim()
+	c.v.Store(&v)
+	close(c.done)
+}
+
+// get returns the dictionaries known to need no escaping: none until
+// they are found, or for an index with no cell.
+func (c *verbatimCell) get() jsonVerbatim {
+	if c == nil {
+		return jsonVerbatim{}
+	}
+	if v := c.v.Load(); v != nil {
+		return *v
+	}
+	return jsonVerbatim{}
+}
+
+// findVerbatim returns which dictionaries of ix need no escaping.
+func (ix *Index) findVerbatim() jsonVerbatim {
+	var v jsonVerbatim
+	for f, ok := range map[record.Field]bool{
+		record.FieldInnerIP: ix.InnerIP.verbatim(), record.FieldInnerIPv6: ix.rc.ipv6.verbatim(),
+		record.FieldAgentID: ix.rc.agent.verbatim(), record.FieldCloudName: ix.CloudName.verbatim(),
+		record.FieldSetEnv: ix.Env.verbatim(), record.FieldSetName: ix.SetName.verbatim(),
+		record.FieldModuleName: ix.ModuleName.verbatim(), record.FieldServiceName: ix.ServiceName.verbatim(),
+		record.FieldProcessName: ix.ProcessName.verbatim(),
+	} {
+		if ok {
+			v.fields = v.fields.With(f)
+		}
+	}
+	names := record.FieldSet(0).With(record.FieldSetName).With(record.FieldModuleName).
+		With(record.FieldServiceName).With(record.FieldProcessName)
+	v.derived = v.fields&names == names
+	v.expr = ix.rc.expr.verbatim()
+	v.configs = ix.rc.ct.tmpl.verbatim() && ix.rc.ct.file.verbatim()
+	return v
+}
+
+// verbatim reports whether every term of t needs no escaping. Its
+// alphabet answers for a dictionary of plain ASCII; one with other bytes
+// has its terms tested.
+func (t *StrTerms) verbatim() bool {
+	high := false
+	for c, in := range t.alphabet {
+		if !in {
+			continue
+		}
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+		high = high || c >= 0x80
+	}
+	if !high {
+		return true
+	}
+	for _, term := range t.terms {
+		if !record.Verbatim(term) {
+			return false
+		}
+	}
+	return true
+}
+
+// verbatim reports whether every string of d needs no escaping: its
+// packed strings as one, and each string starting a character (valid
+// UTF-8 cut at character starts is valid UTF-8 in every piece).
+func (d *dict) verbatim() bool {
+	if !record.Verbatim(d.packed) {
+		return false
+	}
+	// Ends of zero width are all zero: no string but empty ones.
+	n := len(d.ends.u8) + len(d.ends.u16) + len(d.ends.u32) + len(d.ends.u64)
+	for i := range n {
+		if e := d.ends.get(i); e < uint64(len(d.packed)) && d.packed[e]&0xc0 == 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -51,3 +51,17 @@ func BenchmarkPageJSON(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFindVerbatim is what finding the dictionaries that need no
+// escaping adds to a build or a load:
+// PROCQ_BENCH_PROCESSES=1000000 go test ./index -run '^$' -bench FindVerbatim -benchtime 3x
+func BenchmarkFindVerbatim(b *testing.B) {
+	recs, err := synth.Collect(synth.Options{Processes: synth.BenchProcesses(), Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix := Build(recs)
+	for b.Loop() {
+		ix.findVerbatim()
+	}
+}

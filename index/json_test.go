@@ -221,3 +221,103 @@ func TestAppendRowJSONAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestVerbatimDictionaries checks that a dictionary is found to need no
+// escaping exactly when every one of its strings needs none, for both
+// kinds of dictionary: term dictionaries (StrTerms, answered by their
+// alphabet when it is plain ASCII) and packed columns (dict, tested as
+// one string cut at its ends), including strings that are invalid UTF-8
+// alone but valid once packed together.
+func TestVerbatimDictionaries(t *testing.T) {
+	tests := []struct {
+		name  string
+		terms []string
+		want  bool
+	}{
+		{"empty", nil, true},
+		{"empty strings", []string{"", ""}, true},
+		{"ascii", []string{"10.0.0.1", "gse_agent", "default area"}, true},
+		{"cjk and symbols", []string{"大区116", "<script>&amp;", "\u2028\u2029", "😀", "\ufffd"}, true},
+		{"quote", []string{"a", `b"c`}, false},
+		{"backslash", []string{`a\b`}, false},
+		{"control", []string{"ok", "a\x1fb"}, false},
+		{"del is plain", []string{"a\x7f"}, true},
+		{"invalid", []string{"ok", "\xff"}, false},
+		{"surrogate", []string{"\xed\xa0\x80"}, false},
+		{"rune split across strings", []string{"\xe4\xb8", "\xad"}, false},
+		{"truncated rune last", []string{"名", "\xe5\x90"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := dictBuilder{}
+			for _, s := range tc.terms {
+				db.add(s)
+			}
+			d := db.finish()
+			if got := d.verbatim(); got != tc.want {
+				t.Errorf("dict: verbatim %v, want %v", got, tc.want)
+			}
+			terms := buildStrTerms(len(tc.terms), func(i int) string { return tc.terms[i] }, false)
+			if got := terms.verbatim(); got != tc.want {
+				t.Errorf("StrTerms: verbatim %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestVerbatimDictionariesProperty builds dictionaries of random odd
+// strings and checks verbatim against record.Verbatim of every string.
+func TestVerbatimDictionariesProperty(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	plain := []string{"a", "名字", "😀", "\xe4\xb8", "\xad", "<&>", "\u2028", "."}
+	for range 3000 {
+		terms := make([]string, rnd.IntN(4))
+		for i := range terms {
+			for range rnd.IntN(4) {
+				if rnd.IntN(8) == 0 {
+					terms[i] += oddString(rnd)
+				} else {
+					terms[i] += plain[rnd.IntN(len(plain))]
+				}
+			}
+		}
+		want := true
+		db := dictBuilder{}
+		for _, s := range terms {
+			want = want && record.Verbatim(s)
+			db.add(s)
+		}
+		d := db.finish()
+		st := buildStrTerms(len(terms), func(i int) string { return terms[i] }, false)
+		if got1, got2 := d.verbatim(), st.verbatim(); got1 != want || got2 != want {
+			t.Fatalf("%q: dict %v, StrTerms %v, want %v", terms, got1, got2, want)
+		}
+	}
+}
+
+// TestVerbatimAfterLoad checks that an index read from its image knows
+// what the built one knew about its dictionaries, for data that needs no
+// escaping and for odd strings that do.
+func TestVerbatimAfterLoad(t *testing.T) {
+	recs, err := synth.Collect(synth.Options{Processes: 500, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		recs []*record.Record
+	}{{"synth", recs}, {"odd", oddRecords(rand.New(rand.NewPCG(7, 8)), 200)}} {
+		ix := Build(tc.recs)
+		back, err := ReadImage(imageOf(t, ix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-back.verbatim.done
+		if got, want := back.verbatim.get(), ix.verbatim.get(); got != want {
+			t.Errorf("%s: loaded %+v, built %+v", tc.name, got, want)
+		}
+		if v := ix.verbatim.get(); tc.name == "synth" && (!v.derived || !v.configs || v.fields == 0) {
+			t.Errorf("synth data needs no escaping, found %+v", v)
+		}
+	}
+}

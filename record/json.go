@@ -89,77 +89,100 @@ func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
 }
 
 // AppendFields appends the members ("key":value) of the fields of s that
-// are in [from, to), as AppendJSON writes them in the object of s: so
-// index.(*Index).AppendRowJSON writes a row's scalars with it and only
-// the expression and the lists itself. s must not be zero (see OrAll).
-// It is long on purpose: one short block per key, in the order the keys
-// are written, is the response order made visible, and a loop over
-// fields would cost an indirect call per key on the hottest path of a
-// broad page.
+// are in [from, to), as AppendJSON writes them in the object of s. s must
+// not be zero (see OrAll).
 func (r *Record) AppendFields(b []byte, s FieldSet, from, to Field) []byte {
-	for f := from; f < to; f++ {
-		if !s.Has(f) {
-			continue
+	return r.AppendFieldsVerbatim(b, s, from, to, 0)
+}
+
+// AppendFieldsVerbatim is AppendFields for a record whose string fields
+// in verbatim are known to need no escaping (Verbatim): those are copied
+// as they are, untested. index.(*Index).AppendRowJSON writes a row's
+// scalars with it, knowing which of its dictionaries need no escaping,
+// and only the expression and the lists itself. One line per key, in the
+// order the keys are written, is the response order made visible; each
+// is a test of a bit and, for a key of the set, a key copied whole and a
+// value (BenchmarkPageJSON in index).
+func (r *Record) AppendFieldsVerbatim(b []byte, s FieldSet, from, to Field, verbatim FieldSet) []byte {
+	in := s & (1<<to - 1) &^ (1<<from - 1)
+	b = intMember(b, s, in, FieldID, r.ID)
+	b = intMember(b, s, in, FieldBizID, r.BizID)
+	b = strMember(b, s, in, verbatim, FieldExpression, r.Expression)
+	b = strMember(b, s, in, verbatim, FieldInnerIP, r.InnerIP)
+	b = strMember(b, s, in, verbatim, FieldInnerIPv6, r.InnerIPv6)
+	b = strMember(b, s, in, verbatim, FieldAgentID, r.AgentID)
+	b = intMember(b, s, in, FieldCloudID, r.CloudID)
+	b = strMember(b, s, in, verbatim, FieldCloudName, r.CloudName)
+	b = strMember(b, s, in, verbatim, FieldSetEnv, r.SetEnv)
+	b = intMember(b, s, in, FieldSetID, r.SetID)
+	b = intMember(b, s, in, FieldModuleID, r.ModuleID)
+	b = strMember(b, s, in, verbatim, FieldSetName, r.SetName)
+	b = strMember(b, s, in, verbatim, FieldModuleName, r.ModuleName)
+	if in.Has(FieldServiceTemplateID) {
+		b = AppendNullableInt(AppendKey(b, FieldServiceTemplateID, s), r.ServiceTemplateID, r.HasServiceTemplate)
+	}
+	b = intMember(b, s, in, FieldServiceInstanceID, r.ServiceInstanceID)
+	b = strMember(b, s, in, verbatim, FieldServiceName, r.ServiceName)
+	b = strMember(b, s, in, verbatim, FieldProcessName, r.ProcessName)
+	b = intMember(b, s, in, FieldProcessID, r.ProcessID)
+	b = intMember(b, s, in, FieldProcessTemplateID, r.ProcessTemplateID)
+	b = intMember(b, s, in, FieldProcessStatus, r.ProcessStatus)
+	if in.Has(FieldIsAuto) {
+		b = appendBool(AppendKey(b, FieldIsAuto, s), r.IsAuto)
+	}
+	if in.Has(FieldConfigTemplates) {
+		b = append(AppendKey(b, FieldConfigTemplates, s), '[')
+		for i, c := range r.ConfigTemplates {
+			b = AppendConfigTemplate(b, i, c, false)
 		}
-		b = AppendKey(b, f, s)
-		switch f {
-		case FieldID:
-			b = strconv.AppendInt(b, r.ID, 10)
-		case FieldBizID:
-			b = strconv.AppendInt(b, r.BizID, 10)
-		case FieldExpression:
-			b = appendString(b, r.Expression)
-		case FieldInnerIP:
-			b = appendString(b, r.InnerIP)
-		case FieldInnerIPv6:
-			b = appendString(b, r.InnerIPv6)
-		case FieldAgentID:
-			b = appendString(b, r.AgentID)
-		case FieldCloudID:
-			b = strconv.AppendInt(b, r.CloudID, 10)
-		case FieldCloudName:
-			b = appendString(b, r.CloudName)
-		case FieldSetEnv:
-			b = appendString(b, r.SetEnv)
-		case FieldSetID:
-			b = strconv.AppendInt(b, r.SetID, 10)
-		case FieldModuleID:
-			b = strconv.AppendInt(b, r.ModuleID, 10)
-		case FieldSetName:
-			b = appendString(b, r.SetName)
-		case FieldModuleName:
-			b = appendString(b, r.ModuleName)
-		case FieldServiceTemplateID:
-			b = AppendNullableInt(b, r.ServiceTemplateID, r.HasServiceTemplate)
-		case FieldServiceInstanceID:
-			b = strconv.AppendInt(b, r.ServiceInstanceID, 10)
-		case FieldServiceName:
-			b = appendString(b, r.ServiceName)
-		case FieldProcessName:
-			b = appendString(b, r.ProcessName)
-		case FieldProcessID:
-			b = strconv.AppendInt(b, r.ProcessID, 10)
-		case FieldProcessTemplateID:
-			b = strconv.AppendInt(b, r.ProcessTemplateID, 10)
-		case FieldProcessStatus:
-			b = strconv.AppendInt(b, r.ProcessStatus, 10)
-		case FieldIsAuto:
-			b = strconv.AppendBool(b, r.IsAuto)
-		case FieldConfigTemplates:
-			b = append(b, '[')
-			for i, c := range r.ConfigTemplates {
-				b = AppendConfigTemplate(b, i, c)
-			}
-			b = append(b, ']')
-		case FieldProcInstInfos:
-			b = append(b, '[')
-			for i, p := range r.ProcInstInfos {
-				b = AppendProcInstInfo(b, i, p)
-			}
-			b = append(b, ']')
+		b = append(b, ']')
+	}
+	if in.Has(FieldProcInstInfos) {
+		b = append(AppendKey(b, FieldProcInstInfos, s), '[')
+		for i, p := range r.ProcInstInfos {
+			b = AppendProcInstInfo(b, i, p)
 		}
+		b = append(b, ']')
 	}
 	return b
+}
+
+// intMember appends the member of f, an integer v, when f is in in; s is
+// the object's set (see AppendKey).
+func intMember(b []byte, s, in FieldSet, f Field, v int64) []byte {
+	if !in.Has(f) {
+		return b
+	}
+	return strconv.AppendInt(AppendKey(b, f, s), v, 10)
+}
+
+// strMember appends the member of f, a string v, when f is in in,
+// escaped unless f is in verbatim; s is the object's set (see AppendKey).
+func strMember(b []byte, s, in, verbatim FieldSet, f Field, v string) []byte {
+	if !in.Has(f) {
+		return b
+	}
+	return AppendStringKnown(AppendKey(b, f, s), v, verbatim.Has(f))
+}
+
+// AppendStringKnown appends s as a JSON string, as is when verbatim says
+// it is known to need no escaping (Verbatim), else as AppendString.
+func AppendStringKnown(b []byte, s string, verbatim bool) []byte {
+	b = append(b, '"')
+	if verbatim {
+		b = append(b, s...)
+	} else {
+		b = appendEscaped(b, s)
+	}
+	return append(b, '"')
+}
+
+// appendBool appends true or false.
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, "true"...)
+	}
+	return append(b, "false"...)
 }
 
 // OrAll returns s, or AllFields when s is zero (the zero set means every
@@ -174,13 +197,21 @@ func (s FieldSet) OrAll() FieldSet {
 // AppendKey appends the key of f, `"name":`, preceded by a comma unless f
 // is the first field of s, which must not be zero (see OrAll).
 func AppendKey(b []byte, f Field, s FieldSet) []byte {
-	if s&(1<<f-1) != 0 {
-		b = append(b, ',')
+	k := memberKeys[f%numFields]
+	if s&(1<<f-1) == 0 {
+		k = k[1:]
 	}
-	b = append(b, '"')
-	b = append(b, fieldNames[f]...)
-	return append(b, '"', ':')
+	return append(b, k...)
 }
+
+// memberKeys holds the key of each field with the comma before it,
+// `,"name":`, so that AppendKey copies one string.
+var memberKeys = func() (k [numFields]string) {
+	for f, n := range fieldNames {
+		k[f] = `,"` + n + `":`
+	}
+	return k
+}()
 
 // AppendNullableInt appends v, or null when ok is false.
 func AppendNullableInt(b []byte, v int64, ok bool) []byte {
@@ -191,17 +222,18 @@ func AppendNullableInt(b []byte, v int64, ok bool) []byte {
 }
 
 // AppendConfigTemplate appends c as the i-th item of a config_templates
-// list (a comma first unless i is 0).
-func AppendConfigTemplate(b []byte, i int, c ConfigTemplate) []byte {
+// list (a comma first unless i is 0); verbatim says its names are known
+// to need no escaping (Verbatim).
+func AppendConfigTemplate(b []byte, i int, c ConfigTemplate, verbatim bool) []byte {
 	if i > 0 {
 		b = append(b, ',')
 	}
 	b = append(b, `{"config_template_id":`...)
 	b = strconv.AppendInt(b, c.ConfigTemplateID, 10)
 	b = append(b, `,"template_name":`...)
-	b = appendString(b, c.TemplateName)
+	b = AppendStringKnown(b, c.TemplateName, verbatim)
 	b = append(b, `,"file_name":`...)
-	b = appendString(b, c.FileName)
+	b = AppendStringKnown(b, c.FileName, verbatim)
 	return append(b, '}')
 }
 
@@ -220,23 +252,35 @@ func AppendProcInstInfo(b []byte, i int, p ProcInstInfo) []byte {
 	b = append(b, `,"process_status":`...)
 	b = strconv.AppendInt(b, p.ProcessStatus, 10)
 	b = append(b, `,"is_auto":`...)
-	b = strconv.AppendBool(b, p.IsAuto)
+	b = appendBool(b, p.IsAuto)
 	return append(b, '}')
 }
 
 // AppendDerivedExpression appends, as a JSON string, the expression
 // DerivedExpression gives a record with these names and process id,
 // building no string: the parts are escaped one by one, which is the
-// escaping of the whole since the dots between them are ASCII.
-func AppendDerivedExpression(b []byte, setName, moduleName, serviceName, processName string, pid int64) []byte {
+// escaping of the whole since the dots between them are ASCII, or copied
+// as they are when verbatim says they are known to need no escaping
+// (Verbatim).
+func AppendDerivedExpression(b []byte, setName, moduleName, serviceName, processName string, pid int64, verbatim bool) []byte {
 	b = append(b, '"')
-	b = appendEscaped(b, setName)
-	b = append(b, '.')
-	b = appendEscaped(b, moduleName)
-	b = append(b, '.')
-	b = appendEscaped(b, serviceName)
-	b = append(b, '.')
-	b = appendEscaped(b, processName)
+	if verbatim {
+		b = append(b, setName...)
+		b = append(b, '.')
+		b = append(b, moduleName...)
+		b = append(b, '.')
+		b = append(b, serviceName...)
+		b = append(b, '.')
+		b = append(b, processName...)
+	} else {
+		b = appendEscaped(b, setName)
+		b = append(b, '.')
+		b = appendEscaped(b, moduleName)
+		b = append(b, '.')
+		b = appendEscaped(b, serviceName)
+		b = append(b, '.')
+		b = appendEscaped(b, processName)
+	}
 	b = append(b, '.')
 	b = strconv.AppendInt(b, pid, 10)
 	return append(b, '"')
@@ -244,19 +288,57 @@ func AppendDerivedExpression(b []byte, setName, moduleName, serviceName, process
 
 const hexDigits = "0123456789abcdef"
 
-// plain8 reports whether the 8 bytes of s are ASCII that a JSON string
-// holds as is (no control character, quote or backslash), testing them
-// as one word: the common case of appendEscaped costs a test per 8 bytes
-// rather than per byte (BenchmarkAppendString).
-func plain8(s string) bool {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+// SWAR constants: a one and a top bit in every byte of a word.
+const lsb, msb = 0x0101010101010101, 0x8080808080808080
+
+// word8 returns the 8 bytes of s from i as a little-endian word.
+func word8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// specials8 returns a word whose top bit is set in some byte if w holds a
+// byte a JSON string escapes (a control character, a quote or a
+// backslash), zero if none: the "has less than" and "has zero byte" word
+// tests, exact for whether any byte matches. Bytes from 0x80 do not count.
+func specials8(w uint64) uint64 {
 	quote, backslash := w^('"'*lsb), w^('\\'*lsb)
-	special := (w - 0x20*lsb) | // a byte below 0x20 borrows
-		(quote-lsb) & ^quote | (backslash-lsb) & ^backslash | // a zero byte borrows
-		w // a byte from 0x80
-	return special&msb == 0
+	return ((w-0x20*lsb)&^w | (quote-lsb)&^quote | (backslash-lsb)&^backslash) & msb
+}
+
+// Verbatim reports whether s is written into a JSON string as is: valid
+// UTF-8 with no control character, quote or backslash. It tests 8 bytes
+// a word and validates UTF-8 only when a byte is not ASCII, so that the
+// common string costs a few instructions per 8 bytes
+// (BenchmarkAppendString).
+func Verbatim(s string) bool {
+	var special, high uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := word8(s, i)
+		special |= specials8(w)
+		high |= w
+	}
+	if i < len(s) {
+		// The last bytes: the string's last word, overlapping words
+		// already tested, or a short string padded with spaces.
+		var w uint64
+		if len(s) >= 8 {
+			w = word8(s, len(s)-8)
+		} else {
+			w = ' ' * lsb
+			for j := range len(s) {
+				w = w&^(0xff<<(8*j)) | uint64(s[j])<<(8*j)
+			}
+		}
+		special |= specials8(w)
+		high |= w
+	}
+	if special != 0 {
+		return false
+	}
+	return high&msb == 0 || utf8.ValidString(s)
 }
 
 // AppendString appends s as a JSON string: UTF-8 kept as is, quotes,
@@ -269,14 +351,19 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendEscaped appends s escaped as the inside of a JSON string.
+// appendEscaped appends s escaped as the inside of a JSON string: as is
+// when it needs no escaping (Verbatim), else a byte at a time.
 func appendEscaped(b []byte, s string) []byte {
+	if Verbatim(s) {
+		return append(b, s...)
+	}
+	return appendEscapedSlow(b, s)
+}
+
+// appendEscapedSlow is appendEscaped for a string that needs escaping.
+func appendEscapedSlow(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) && s[i] < utf8.RuneSelf && plain8(s[i:i+8]) {
-			i += 8
-			continue
-		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

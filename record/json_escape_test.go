@@ -52,8 +52,12 @@ func TestAppendStringNaive(t *testing.T) {
 			sb.WriteString(escapePieces[rnd.IntN(len(escapePieces))])
 		}
 		s := sb.String()
-		if got, want := AppendString(nil, s), naiveString(s); !bytes.Equal(got, want) {
+		want := naiveString(s)
+		if got := AppendString(nil, s); !bytes.Equal(got, want) {
 			t.Fatalf("%q:\n got %s\nwant %s", s, got, want)
+		}
+		if asIs := bytes.Equal(want[1:len(want)-1], []byte(s)); Verbatim(s) != asIs {
+			t.Fatalf("%q: Verbatim %v, but the reference writes it as is: %v", s, !asIs, asIs)
 		}
 	}
 }
@@ -68,6 +72,9 @@ func FuzzAppendString(f *testing.F) {
 		got := AppendString(nil, s)
 		if want := naiveString(s); !bytes.Equal(got, want) {
 			t.Fatalf("%q:\n got %s\nwant %s", s, got, want)
+		}
+		if asIs := bytes.Equal(got[1:len(got)-1], []byte(s)); Verbatim(s) != asIs {
+			t.Fatalf("%q: Verbatim %v, but written as is: %v", s, !asIs, asIs)
 		}
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
