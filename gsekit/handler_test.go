@@ -401,6 +401,9 @@ func TestHTTPConcurrentSwap(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// The handler observes an answer after writing it: Close waits for
+	// the handlers still running, so every observation is in.
+	srv.Close()
 	close(nudge)
 	swaps := <-swapperDone
 	if seenA == 0 || seenB == 0 || swaps == 0 {
