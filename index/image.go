@@ -190,6 +190,7 @@ func ReadImageDone(data []byte, done func(section []byte)) (*Index, error) {
 	if err := ix.link(); err != nil {
 		return nil, err
 	}
+	buildPrefixesLater(ix)
 	ix.verbatim = &verbatimCell{done: make(chan struct{})}
 	go ix.verbatim.find(ix)
 	return ix, nil

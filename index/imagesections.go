@@ -519,10 +519,5 @@ func (r *imgReader) order(n int, ownRank bool) Order {
 			o.blocks = append(o.blocks, b)
 		}
 	}
-	if r.err == nil {
-		// Not in the image: derived from the permutation in a few
-		// milliseconds, on the goroutine that decoded it.
-		o.super, o.prefixes = buildPrefixes(o.Perm)
-	}
 	return o
 }

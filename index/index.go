@@ -399,7 +399,7 @@ func (ix *Index) Sizes() map[string]uint64 {
 		for _, b := range ix.orders[k].blocks {
 			orders += b.GetSizeInBytes() + 8
 		}
-		for _, b := range ix.orders[k].prefixes {
+		for _, b := range ix.orders[k].pre.wait().bms {
 			orders += b.GetSizeInBytes() + 8
 		}
 		if k != KeyProcessName { // shares the process-name dictionary's column

@@ -58,9 +58,9 @@ type Order struct {
 	Unique bool
 	// blocks holds the rows of each BlockSize positions of Perm: Block.
 	blocks []*roaring.Bitmap
-	// prefixes holds the rows of positions [0, (m+1)·super): Before.
-	prefixes []*roaring.Bitmap
-	super    int
+	// pre holds the prefix bitmaps (Before), shared by the copies of the
+	// order that indexes derived from this one hold.
+	pre *prefixes
 }
 
 // GroupStart reports whether position i of Perm starts a group of equal
@@ -97,7 +97,7 @@ func (o *Order) GroupOf(p int) (lo, hi int) {
 
 func newOrder(perm, rank []uint32) Order {
 	o := Order{Perm: perm, Rank: rank, groupStart: make([]uint64, (len(perm)+63)/64), blocks: buildBlocks(perm)}
-	o.super, o.prefixes = buildPrefixes(perm)
+	o.pre = buildPrefixes(perm)
 	distinct := 0
 	for i, row := range perm {
 		if i == 0 || rank[row] != rank[perm[i-1]] {
