@@ -272,20 +272,21 @@ func (r *imgReader) readOverrides(chunks []*infoChunk, n int) {
 func (w *imgWriter) postings(p *postings) {
 	w.array(2)
 	flat := make([]uint32, 0, 2*len(p.spans))
-	for _, s := range p.spans {
+	var ids []uint32
+	for id, s := range p.spans {
+		if s.Hi == 0 {
+			// A bitmap term: on disk, an empty span and its id in the
+			// list below (the index into bms is memory's business).
+			s.Lo, ids = 0, append(ids, uint32(id))
+		}
 		flat = append(flat, s.Lo, s.Hi)
 	}
 	words(w, flat)
-	ids := make([]uint32, 0, len(p.bms))
-	for id := range p.bms {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	w.array(len(ids))
 	for _, id := range ids {
 		w.array(2)
 		w.uint(uint64(id))
-		w.bitmap(p.bms[id])
+		w.bitmap(p.bitmap(id))
 	}
 }
 
@@ -306,22 +307,38 @@ func (r *imgReader) postings(terms, n int) postings {
 		p.spans[i] = s
 	}
 	nb := r.count(3, "bitmaps")
-	p.bms = make(map[uint32]*roaring.Bitmap, nb)
+	p.bms = make([]*roaring.Bitmap, 0, nb)
+	last := -1
 	for range nb {
 		r.array(2, "bitmap")
-		id := r.bounded(uint64(max(terms-1, 0)), "bitmap term")
+		id := int(r.bounded(uint64(max(terms-1, 0)), "bitmap term"))
 		b := r.bitmap(n)
 		if r.err != nil {
 			break
 		}
-		p.bms[uint32(id)] = b
-	}
-	for i, s := range p.spans {
-		if _, ok := p.bms[uint32(i)]; (s.Hi != 0) == ok && r.err == nil {
-			r.failf("term %d: rows as a span and a bitmap, or as neither", i)
+		if id <= last || p.spans[id].Hi != 0 {
+			r.failf("bitmap of term %d: after term %d, or of a term with a span", id, last)
+			break
 		}
+		last = id
+		p.spans[id].Lo = uint32(len(p.bms))
+		p.bms = append(p.bms, b)
+	}
+	if bitmapTerms := countBitmapTerms(p.spans); bitmapTerms != len(p.bms) && r.err == nil {
+		r.failf("%d terms without a span, %d bitmaps", bitmapTerms, len(p.bms))
 	}
 	return p
+}
+
+// countBitmapTerms returns how many of spans are not spans (Hi 0).
+func countBitmapTerms(spans []Span) int {
+	n := 0
+	for _, s := range spans {
+		if s.Hi == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // int terms: [values i64s, postings]

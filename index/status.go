@@ -1,7 +1,6 @@
 package index
 
 import (
-	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -316,8 +315,7 @@ func (t *IntTerms) withMoves(s *moveSet, sc *scratch) *IntTerms {
 		if len(in[i]) > 0 {
 			b.Or(sc.bitmapOf(in[i]))
 		}
-		c.spans[id] = Span{}
-		c.bms[id] = b
+		c.setBitmap(id, b)
 	}
 	return c
 }
@@ -348,7 +346,7 @@ func (t *IntTerms) insertValues(vs []int64) {
 		}
 	}
 	if len(fresh) == 0 {
-		t.values, t.spans, t.bms = slices.Clone(t.values), slices.Clone(t.spans), maps.Clone(t.bms)
+		t.values, t.spans, t.bms = slices.Clone(t.values), slices.Clone(t.spans), slices.Clone(t.bms)
 		return
 	}
 	slices.Sort(fresh)
@@ -361,16 +359,14 @@ func (t *IntTerms) insertValues(vs []int64) {
 		newID[i] = uint32(j)
 	}
 	spans := make([]Span, len(values))
-	bms := make(map[uint32]*roaring.Bitmap, len(t.bms)+len(fresh))
+	bms := slices.Clone(t.bms) // a bitmap term's span keeps its index
 	for i := range t.values {
 		spans[newID[i]] = t.spans[i]
-		if b, ok := t.bms[uint32(i)]; ok {
-			bms[newID[i]] = b
-		}
 	}
 	for _, v := range fresh {
 		j, _ := slices.BinarySearch(values, v)
-		bms[uint32(j)] = roaring.New()
+		spans[j] = Span{Lo: uint32(len(bms))}
+		bms = append(bms, roaring.New())
 	}
 	t.values, t.spans, t.bms = values, spans, bms
 }
