@@ -288,8 +288,16 @@ func TestUnion(t *testing.T) {
 					x := rng.Uint32N(1 << 20)
 					bms[i].AddRange(uint64(x), uint64(x)+uint64(rng.IntN(4))+1)
 				}
+				if i%2 == 1 {
+					// Dense single rows: bitmap containers, which
+					// Union copies whole.
+					for range 8 * size {
+						bms[i].Add(rng.Uint32N(1 << 20))
+					}
+				}
 				bms[i].RunOptimize()
 			}
+			rng.Shuffle(len(bms), func(i, j int) { bms[i], bms[j] = bms[j], bms[i] })
 			want := roaring.New()
 			for _, b := range bms {
 				want.Or(b)

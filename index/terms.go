@@ -507,15 +507,33 @@ func Union(bms ...*roaring.Bitmap) *roaring.Bitmap {
 		return roaring.FastOr(bms...)
 	}
 	dp := unionWords.Get().(*[]uint64)
-	dense := *dp
-	if need := int(top)/64 + 1; cap(dense) < need {
-		dense = make([]uint64, need)
-	} else {
-		dense = dense[:need]
-		clear(dense)
-	}
+	dense := resizeWords(*dp, int(top)/64+1)
 	var buf [1024]uint32
+	var scratch *[]uint64
+	written := false
 	for _, b := range bms {
+		if b.GetCardinality() > 2*uint64(len(dense)) {
+			// More rows than two passes over the words cost: the bitmap
+			// writes its containers whole (a bitmap container is one
+			// copy), into dense itself when nothing is there yet, else
+			// into a scratch array ORed in. Two cloud names holding
+			// 420k rows at 1M: 0.8 ms a row at a time.
+			if !written {
+				b.WriteDenseTo(dense)
+				written = true
+				continue
+			}
+			if scratch == nil {
+				scratch = unionWords.Get().(*[]uint64)
+			}
+			*scratch = resizeWords(*scratch, len(dense))
+			b.WriteDenseTo(*scratch)
+			for i, w := range *scratch {
+				dense[i] |= w
+			}
+			continue
+		}
+		written = true
 		it := b.ManyIterator()
 		for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
 			for _, x := range buf[:n] {
@@ -523,11 +541,25 @@ func Union(bms ...*roaring.Bitmap) *roaring.Bitmap {
 			}
 		}
 	}
+	if scratch != nil {
+		unionWords.Put(scratch)
+	}
 	out := roaring.FromDense(dense, true) // copies: dense goes back to the pool
 	out.RunOptimize()
 	*dp = dense
 	unionWords.Put(dp)
 	return out
+}
+
+// resizeWords returns words, or a new array when it is too small, as n
+// zero words.
+func resizeWords(words []uint64, n int) []uint64 {
+	if cap(words) < n {
+		return make([]uint64, n)
+	}
+	words = words[:n]
+	clear(words)
+	return words
 }
 
 // unionWords holds Union's dense word arrays (125 KiB at 1M rows), reused:
