@@ -40,7 +40,9 @@ func Heap(limit uint64) uint64 {
 	if samples[0].Value.Kind() != metrics.KindUint64 || samples[1].Value.Kind() != metrics.KindUint64 || goal <= used {
 		return 0
 	}
-	room := goal - used
+	// Nine tenths: the scavenger hands back what lies past its own
+	// target near the goal, and pages it takes back fault again.
+	room := (goal - used) / 10 * 9
 	if limit > 0 {
 		room = min(room, limit)
 	}

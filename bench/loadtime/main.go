@@ -6,7 +6,8 @@
 //	go run ./bench/loadtime -requests REQ.jsonl FILE # then rounds of requests
 //
 // A load prints its wall, user and system time, minor page faults and the
-// process's peak RSS, then its RSS after a collection (Linux). With -requests, each round answers every request
+// process's peak RSS, then its RSS after a collection (Linux; not with
+// -pretouch, whose touched pages that collection would hand back). With -requests, each round answers every request
 // -n times, rounds alternating between Engine.Do (a fresh answer buffer)
 // and Engine.DoWith into one reused buffer, printing the mean time and
 // page faults a request of each round. With -each, every request is
@@ -76,8 +77,12 @@ func run(path, reqPath string, rounds, n int, each, touch bool) error {
 	}
 	fmt.Printf("load %v user %v sys %v minflt %d maxrss %d MB records %d\n",
 		wall.Round(time.Millisecond), cpu.user.Round(time.Millisecond), cpu.sys.Round(time.Millisecond), cpu.minflt, cpu.maxrssMB, e.Len())
-	if rss, ok := residentAfterGC(); ok && e.Len() > 0 {
-		fmt.Printf("rss after load and a collection %d MB, %d B/record\n", rss>>20, rss/uint64(e.Len()))
+	// FreeOSMemory hands the free heap back, which a pretouch would have
+	// to fault in again: measure one or the other.
+	if !touch {
+		if rss, ok := residentAfterGC(); ok && e.Len() > 0 {
+			fmt.Printf("rss after load and a collection %d MB, %d B/record\n", rss>>20, rss/uint64(e.Len()))
+		}
 	}
 	if touch {
 		var touched uint64
