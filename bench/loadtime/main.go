@@ -41,6 +41,7 @@ func main() {
 	n := flag.Int("n", 200, "answers of each request a round")
 	each := flag.Bool("each", false, "time every request on its own (first answer, then p50 and p99 of -n) instead of rounds")
 	touch := flag.Bool("pretouch", false, "after the load, touch the heap's headroom (pretouch.Heap), as procq serve does")
+	rss := flag.Bool("rss", true, "after the load, collect, hand free memory back and print the RSS (skipped with -pretouch)")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: loadtime [-requests FILE [-rounds R] [-n N]] SNAPSHOT")
@@ -49,13 +50,13 @@ func main() {
 	if *each {
 		*rounds = 0
 	}
-	if err := run(flag.Arg(0), *reqPath, *rounds, *n, *each, *touch); err != nil {
+	if err := run(flag.Arg(0), *reqPath, *rounds, *n, *each, *touch, *rss && !*touch); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtime:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path, reqPath string, rounds, n int, each, touch bool) error {
+func run(path, reqPath string, rounds, n int, each, touch, rss bool) error {
 	var reqs [][]byte
 	if reqPath != "" {
 		b, err := os.ReadFile(reqPath)
@@ -79,9 +80,9 @@ func run(path, reqPath string, rounds, n int, each, touch bool) error {
 		wall.Round(time.Millisecond), cpu.user.Round(time.Millisecond), cpu.sys.Round(time.Millisecond), cpu.minflt, cpu.maxrssMB, e.Len())
 	// FreeOSMemory hands the free heap back, which a pretouch would have
 	// to fault in again: measure one or the other.
-	if !touch {
-		if rss, ok := residentAfterGC(); ok && e.Len() > 0 {
-			fmt.Printf("rss after load and a collection %d MB, %d B/record\n", rss>>20, rss/uint64(e.Len()))
+	if rss {
+		if b, ok := residentAfterGC(); ok && e.Len() > 0 {
+			fmt.Printf("rss after load and a collection %d MB, %d B/record\n", b>>20, b/uint64(e.Len()))
 		}
 	}
 	if touch {
