@@ -151,13 +151,7 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 			return nil, false
 		}
 		if hi-lo >= bigGroup {
-			var rows []uint32
-			var g uint64
-			if subSort {
-				rows, g = p.groupPage(res, o, span, base+lo, base+hi, seen, from, to, reverse, sub)
-			} else {
-				rows, g = groupRun(res, o, base+lo, base+hi, seen, from, to, reverse)
-			}
+			rows, g := p.bigGroupRows(res, o, span, base+lo, base+hi, seen, from, to, reverse, subSort)
 			out, seen = append(out, rows...), seen+g
 			continue
 		}
@@ -200,6 +194,17 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 // by the remaining keys' presorted orders instead of sorting its rows,
 // or, when the group needs no sort, counts its matches by blocks.
 const bigGroup = 4096
+
+// bigGroupRows pages a group of bigGroup rows or more at positions
+// [lo, hi) of o: by the remaining keys' orders when it needs a sort
+// (groupPage), else by its positions (groupRun).
+func (p *pager) bigGroupRows(res *roaring.Bitmap, o *index.Order, span index.Span, lo, hi int, seen, from, to uint64, reverse, subSort bool) ([]uint32, uint64) {
+	if subSort {
+		sub := &pager{ix: p.ix, dl: p.dl, keys: p.keys[1:]}
+		return p.groupPage(res, o, span, lo, hi, seen, from, to, reverse, sub)
+	}
+	return groupRun(res, o, lo, hi, seen, from, to, reverse)
+}
 
 // groupPage returns the rows of the group at positions [lo, hi) of o
 // that the walk's page [from, to) takes, seen matches having come
