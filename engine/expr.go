@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strconv"
@@ -211,13 +212,36 @@ func altCandidateCount(dict *index.StrTerms, alts []string) (int, bool) {
 // altCandidates returns, ascending and without repeats, the trigram
 // candidates of every alternative: a superset of the terms holding any.
 func altCandidates(dict *index.StrTerms, alts []string) []uint32 {
-	var ids []uint32
+	lists := make([][]uint32, 0, len(alts))
+	total := 0
 	for _, a := range alts {
 		c, _ := dict.Candidates(a)
-		ids = append(ids, c...)
+		lists, total = append(lists, c), total+len(c)
 	}
-	slices.Sort(ids)
-	return slices.Compact(ids)
+	if len(lists) == 1 {
+		return lists[0]
+	}
+	if total < dict.Len()/64 {
+		ids := slices.Concat(lists...)
+		slices.Sort(ids)
+		return slices.Compact(ids)
+	}
+	// Each list is ascending: their union is one pass of bits over the
+	// dictionary's ids, not a sort of their concatenation (4 ms of the
+	// suite's cold ten-group pattern at 1M, 300k ids).
+	words := make([]uint64, (dict.Len()+63)/64)
+	for _, l := range lists {
+		for _, id := range l {
+			words[id>>6] |= 1 << (id & 63)
+		}
+	}
+	ids := make([]uint32, 0, total)
+	for w, word := range words {
+		for ; word != 0; word &= word - 1 {
+			ids = append(ids, uint32(w<<6+bits.TrailingZeros64(word)))
+		}
+	}
+	return ids
 }
 
 // denseIDRows is the number of rows of id ranges from which
