@@ -222,13 +222,12 @@ func unionWithin(dl *deadline, cand *roaring.Bitmap, sets []*termSet) *roaring.B
 	}
 	union := newRowSet(cand)
 	defer union.release()
-	k := 0
 	for _, s := range sets {
-		for _, id := range s.ids {
-			if k++; k%checkEvery == 0 && dl.expired() {
+		for i := 0; i < len(s.ids); i += checkEvery {
+			if dl.expired() {
 				return roaring.New()
 			}
-			s.dict.OrRows(union.words, id)
+			s.dict.OrRowsOf(union.words, s.ids[i:min(i+checkEvery, len(s.ids))])
 		}
 	}
 	rows := newRowSet(cand)

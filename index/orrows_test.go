@@ -10,13 +10,16 @@ import (
 // with word arrays that hold every row or stop short of some.
 func TestOrRows(t *testing.T) {
 	// Terms "a" (rows 0-69, a span across a word boundary), "b" (scattered
-	// rows: a bitmap), "c" (rows 130-199, a span ending mid-word).
+	// rows: a bitmap), "c" (rows 130-199, a span ending mid-word), "e"
+	// (rows 100-109, a span inside one word).
 	value := func(row int) string {
 		switch {
 		case row < 70:
 			return "a"
 		case row >= 130:
 			return "c"
+		case row >= 100 && row < 110:
+			return "e"
 		case row%2 == 0:
 			return "b"
 		}
@@ -38,6 +41,20 @@ func TestOrRows(t *testing.T) {
 			if got := roaring.FromDense(words, true); !got.Equals(want) {
 				t.Errorf("%s, term %q: rows %v, want %v", tt.name, d.Term(id), got.ToArray(), want.ToArray())
 			}
+			clear(words)
+			d.OrRowsOf(words, []uint32{id})
+			if got := roaring.FromDense(words, true); !got.Equals(want) {
+				t.Errorf("%s, term %q alone in OrRowsOf: rows %v, want %v", tt.name, d.Term(id), got.ToArray(), want.ToArray())
+			}
+		}
+		all := make([]uint32, d.Len())
+		for id := range all {
+			all[id] = uint32(id)
+		}
+		words := make([]uint64, tt.words)
+		d.OrRowsOf(words, all)
+		if got, want := roaring.FromDense(words, true).GetCardinality(), uint64(min(200, tt.words*64)); got != want {
+			t.Errorf("%s: OrRowsOf every term sets %d rows, want %d", tt.name, got, want)
 		}
 	}
 }

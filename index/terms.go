@@ -95,6 +95,28 @@ func (p *postings) orRows(words []uint64, id uint32) {
 	})
 }
 
+// orRowsOf is orRows for each of ids, with a span inside one word (a
+// service instance's few rows) set in line.
+func (p *postings) orRowsOf(words []uint64, ids []uint32) {
+	end := uint32(min(len(words)*64, 1<<32-1))
+	for _, id := range ids {
+		s := p.spans[id]
+		if s.Hi == 0 {
+			p.orRows(words, id)
+			continue
+		}
+		lo, hi := s.Lo, min(s.Hi, end)
+		if lo >= hi {
+			continue
+		}
+		if first := lo >> 6; first == (hi-1)>>6 {
+			words[first] |= ^uint64(0) << (lo & 63) & (^uint64(0) >> (63 - (hi-1)&63))
+			continue
+		}
+		setRange(words, lo, hi)
+	}
+}
+
 // setRange sets bits [lo, hi) of words.
 func setRange(words []uint64, lo, hi uint32) {
 	if lo >= hi {
@@ -362,6 +384,9 @@ func (t *StrTerms) Rows(id uint32) *roaring.Bitmap { return t.rows(id) }
 // of many terms, each one contiguous run of rows, costs a few word writes
 // a term instead of a bitmap a term.
 func (t *StrTerms) OrRows(words []uint64, id uint32) { t.orRows(words, id) }
+
+// OrRowsOf is OrRows for each of ids.
+func (t *StrTerms) OrRowsOf(words []uint64, ids []uint32) { t.orRowsOf(words, ids) }
 
 // Count returns the number of rows of term id.
 func (t *StrTerms) Count(id uint32) uint64 { return t.count(id) }
