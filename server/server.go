@@ -125,10 +125,11 @@ type Config struct {
 	// that took at least this long.
 	SlowLog time.Duration
 	// Pretouch, when set, touches the heap's headroom once the first data
-	// set is loaded, before it is served (pretouch.Heap): the first
-	// requests then reuse resident memory instead of faulting in fresh
-	// pages, and the process's RSS starts at about what traffic brings it
-	// to (the collection goal, about twice the data set's heap).
+	// set is loaded, before it is served, and again after each reload
+	// (pretouch.Heap): the first requests then reuse resident memory
+	// instead of faulting in fresh pages, and the process's RSS starts at
+	// about what traffic brings it to (the collection goal, about twice
+	// the data set's heap).
 	Pretouch bool
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are
 	// those of http.Server; 0 means the Default of the same name.
@@ -374,8 +375,14 @@ func (s *Server) load(ctx context.Context) (*LoadInfo, error) {
 		// The old data set is garbage once the requests still using it
 		// end; hand its memory back now rather than at the pace of the
 		// scavenger, so that a reload does not leave the process at twice
-		// its size.
-		go debug.FreeOSMemory()
+		// its size. With Pretouch the process keeps its headroom instead:
+		// the old data set's pages become the new one's, already
+		// resident, so the first requests after a reload do not fault.
+		if s.cfg.Pretouch {
+			go s.pretouch()
+		} else {
+			go debug.FreeOSMemory()
+		}
 	}
 	s.log.Info("data set loaded", "source", info.Source, "records", info.Records,
 		seconds("duration", info.Duration), "created", info.Created.UTC().Format(time.RFC3339))
