@@ -385,6 +385,10 @@ func (t *StrTerms) Rows(id uint32) *roaring.Bitmap { return t.rows(id) }
 // a term instead of a bitmap a term.
 func (t *StrTerms) OrRows(words []uint64, id uint32) { t.orRows(words, id) }
 
+// Spanned reports whether the rows of term id are one range of rows
+// (cheap to OR in) rather than a bitmap.
+func (t *StrTerms) Spanned(id uint32) bool { return t.spans[id].Hi != 0 }
+
 // OrRowsOf is OrRows for each of ids.
 func (t *StrTerms) OrRowsOf(words []uint64, ids []uint32) { t.orRowsOf(words, ids) }
 
