@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -206,6 +207,16 @@ func (p *plan) execute() *roaring.Bitmap {
 	return res
 }
 
+// idsOf appends to ids the positions of the bits set in words, ascending.
+func idsOf(words []uint64, ids []uint32) []uint32 {
+	for w, word := range words {
+		for ; word != 0; word &= word - 1 {
+			ids = append(ids, uint32(w<<6+bits.TrailingZeros64(word)))
+		}
+	}
+	return ids
+}
+
 // search returns the rows of within whose IP or cloud-area name contains
 // term. It tests the candidate terms of the dictionaries (all of them, or
 // for a term of three bytes or more those the trigram index leaves) or the
@@ -242,6 +253,12 @@ func (p *plan) search(term string, within *roaring.Bitmap) *roaring.Bitmap {
 			if strings.Contains(d.Term(id), term) {
 				sets[i].ids = append(sets[i].ids, id)
 			}
+		}
+		if set, ok := d.ShortTerms(term); ok {
+			// One or two bytes: the dictionary keeps the terms of each
+			// (an address dictionary), untested.
+			sets[i].ids = idsOf(set, sets[i].ids)
+			continue
 		}
 		if narrowed[i] {
 			ids, _ := d.Candidates(term)

@@ -191,6 +191,7 @@ func ReadImageDone(data []byte, done func(section []byte)) (*Index, error) {
 		return nil, err
 	}
 	buildPrefixesLater(ix)
+	buildShortGramsLater(ix)
 	ix.verbatim = &verbatimCell{done: make(chan struct{})}
 	go ix.verbatim.find(ix)
 	return ix, nil

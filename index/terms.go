@@ -323,6 +323,9 @@ type StrTerms struct {
 	suffixes   bool
 	suffixOnce sync.Once
 	bySuffix   []uint32
+	// short holds the terms of each byte and pair of bytes, for a
+	// dictionary of few distinct bytes; nil otherwise.
+	short *shortGrams
 }
 
 func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
@@ -336,7 +339,21 @@ func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
 		}
 	}
 	t.grams = buildTrigrams(terms)
+	if t.short = newShortGrams(&t.alphabet, len(terms)); t.short != nil {
+		t.short.fill(terms)
+	}
 	return t
+}
+
+// ShortTerms returns, for a fragment of one or two bytes, a bitset over
+// term ids (bit id%64 of word id/64) of the terms that contain it, nil
+// when none does; false when the dictionary keeps no such sets (too many
+// distinct bytes) or frag is longer. Shared: read only.
+func (t *StrTerms) ShortTerms(frag string) ([]uint64, bool) {
+	if t.short == nil {
+		return nil, false
+	}
+	return t.short.terms(frag)
 }
 
 // packTerms copies the terms, in order, into one block of memory, so that
@@ -472,6 +489,9 @@ func (t *StrTerms) sizeInBytes() uint64 {
 	n := uint64(len(t.rowTerm)*4+len(t.suffixOrder())*4) + t.postings.sizeInBytes() + t.grams.sizeInBytes()
 	for _, term := range t.terms {
 		n += uint64(len(term) + 16)
+	}
+	if t.short != nil {
+		n += t.short.sizeInBytes()
 	}
 	return n
 }

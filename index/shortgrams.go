@@ -1,0 +1,121 @@
+package index
+
+// shortGrams holds, for a dictionary written with few distinct bytes (the
+// addresses: ten digits and a dot), a bitset over term ids for each byte
+// and each pair of bytes: the terms containing it. A search of one or two
+// bytes, which no trigram narrows, reads its terms there instead of
+// testing every term (150k addresses at 1M: 1.2-1.8 ms). A loaded index
+// builds them in the background (ready is closed once they are); a built
+// one before Build returns (ready nil).
+type shortGrams struct {
+	ready chan struct{}
+	code  [256]int8 // byte → its code, -1 when no term holds it
+	k     int       // distinct bytes
+	words int       // uint64 words a bitset
+	uni   [][]uint64
+	bi    [][]uint64 // [code(a)*k + code(b)]
+}
+
+// maxShortAlphabet is the most distinct bytes a dictionary may hold and
+// still get short grams: k + k² bitsets of a bit a term each.
+const maxShortAlphabet = 16
+
+// newShortGrams returns the empty short grams of a dictionary whose
+// terms hold the bytes alphabet marks, or nil when there are too many.
+func newShortGrams(alphabet *[256]bool, terms int) *shortGrams {
+	g := &shortGrams{words: (terms + 63) / 64}
+	for b := range 256 {
+		g.code[b] = -1
+		if alphabet[b] {
+			if g.k == maxShortAlphabet {
+				return nil
+			}
+			g.code[b] = int8(g.k)
+			g.k++
+		}
+	}
+	return g
+}
+
+// fill sets the bitsets of g from terms.
+func (g *shortGrams) fill(terms []string) {
+	g.uni, g.bi = make([][]uint64, g.k), make([][]uint64, g.k*g.k)
+	set := func(sets [][]uint64, i, id int) {
+		if sets[i] == nil {
+			sets[i] = make([]uint64, g.words)
+		}
+		sets[i][id>>6] |= 1 << (id & 63)
+	}
+	for id, t := range terms {
+		prev := -1
+		for i := range len(t) {
+			c := int(g.code[t[i]])
+			if c < 0 {
+				prev = -1 // not in the alphabet it was made for: cannot be
+				continue
+			}
+			set(g.uni, c, id)
+			if prev >= 0 {
+				set(g.bi, prev*g.k+c, id)
+			}
+			prev = c
+		}
+	}
+}
+
+// terms returns the bitset of the terms containing frag (one or two
+// bytes), nil when none does; false when g cannot tell.
+func (g *shortGrams) terms(frag string) ([]uint64, bool) {
+	if g.ready != nil {
+		<-g.ready
+	}
+	switch len(frag) {
+	case 1:
+		c := g.code[frag[0]]
+		if c < 0 {
+			return nil, true
+		}
+		return g.uni[c], true
+	case 2:
+		a, b := g.code[frag[0]], g.code[frag[1]]
+		if a < 0 || b < 0 {
+			return nil, true
+		}
+		return g.bi[int(a)*g.k+int(b)], true
+	}
+	return nil, false
+}
+
+// sizeInBytes returns the bytes of the bitsets.
+func (g *shortGrams) sizeInBytes() uint64 {
+	if g.ready != nil {
+		<-g.ready
+	}
+	var n uint64
+	for _, s := range append(append([][]uint64(nil), g.uni...), g.bi...) {
+		n += uint64(len(s) * 8)
+	}
+	return n
+}
+
+// buildShortGramsLater gives every term dictionary of ix that qualifies
+// its short grams, built on one goroutine after a load.
+func buildShortGramsLater(ix *Index) {
+	var todo []*StrTerms
+	for _, f := range strTermFields() {
+		t := *f(ix)
+		if t == nil {
+			continue
+		}
+		if t.short = newShortGrams(&t.alphabet, len(t.terms)); t.short != nil {
+			t.short.ready = make(chan struct{})
+			todo = append(todo, t)
+		}
+	}
+	go func() {
+		for _, t := range todo {
+			t.short.fill(t.terms)
+			close(t.short.ready)
+		}
+	}()
+}
