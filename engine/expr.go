@@ -3,7 +3,6 @@ package engine
 import (
 	"cmp"
 	"math"
-	"math/bits"
 	"runtime"
 	"slices"
 	"strconv"
@@ -235,13 +234,7 @@ func altCandidates(dict *index.StrTerms, alts []string) []uint32 {
 			words[id>>6] |= 1 << (id & 63)
 		}
 	}
-	ids := make([]uint32, 0, total)
-	for w, word := range words {
-		for ; word != 0; word &= word - 1 {
-			ids = append(ids, uint32(w<<6+bits.TrailingZeros64(word)))
-		}
-	}
-	return ids
+	return index.AppendSetBits(make([]uint32, 0, total), words)
 }
 
 // denseIDRows is the number of rows of id ranges from which

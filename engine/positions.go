@@ -87,29 +87,17 @@ func groupRun(res *roaring.Bitmap, o *index.Order, lo, hi int, seen, from, to ui
 // it.
 func nthMatch(res *roaring.Bitmap, o *index.Order, a, b int, n uint64, forward bool) (int, bool) {
 	const bs = index.BlockSize
-	if forward {
-		for p := a; p < b; p++ {
-			if p%bs == 0 && p+bs <= b {
-				if c := o.Block(p / bs).AndCardinality(res); c <= n {
-					n -= c
-					p += bs - 1
-					continue
-				}
-			}
-			if res.Contains(o.Perm[p]) {
-				if n == 0 {
-					return p, true
-				}
-				n--
-			}
+	for i := 0; i < b-a; i++ {
+		// start: where p's block begins, if the walk enters the block at p.
+		p, start := a+i, a+i
+		if !forward {
+			p = b - 1 - i
+			start = p + 1 - bs
 		}
-		return 0, false
-	}
-	for p := b - 1; p >= a; p-- {
-		if (p+1)%bs == 0 && p+1-bs >= a {
-			if c := o.Block((p+1)/bs - 1).AndCardinality(res); c <= n {
+		if start%bs == 0 && start >= a && start+bs <= b {
+			if c := o.Block(start / bs).AndCardinality(res); c <= n {
 				n -= c
-				p -= bs - 1
+				i += bs - 1
 				continue
 			}
 		}

@@ -14,15 +14,7 @@ import (
 // that Before(m) holds exactly the rows of the first m steps of Perm and
 // that GroupOf agrees with the group-start bits walked one by one.
 func TestPrefixesAndGroups(t *testing.T) {
-	recs, err := synth.Collect(synth.Options{Processes: 150000, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	built := Build(recs)
-	read, err := ReadImage(imageOf(t, built))
-	if err != nil {
-		t.Fatal(err)
-	}
+	built, read := builtAndRead(t, 150000, 3)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for name, ix := range map[string]*Index{"built": built, "read": read} {
 		for k := range NumKeys {
@@ -55,4 +47,20 @@ func TestPrefixesAndGroups(t *testing.T) {
 			}
 		}
 	}
+}
+
+// builtAndRead returns an index built from a synth data set of
+// processes processes, and the same index read back from its image.
+func builtAndRead(t *testing.T, processes, seed int) (built, read *Index) {
+	t.Helper()
+	recs, err := synth.Collect(synth.Options{Processes: processes, Seed: int64(seed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	built = Build(recs)
+	read, err = ReadImage(imageOf(t, built))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return built, read
 }

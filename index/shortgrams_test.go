@@ -5,15 +5,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/procq/procq/internal/synth"
 )
 
-// TestShortTermsAgainstContains: for dictionaries of address-like terms,
-// built and read back from an image, ShortTerms of every one- and
-// two-byte fragment over the bytes the terms hold (and one they do not)
-// is exactly the terms strings.Contains finds.
-func TestShortTermsAgainstContains(t *testing.T) {
+// TestContainingAgainstContains: for dictionaries of address-like terms,
+// built in memory, Containing of every one- and
+// two-byte fragment over the bytes the terms hold (and one they do not),
+// and of three-byte ones, is exactly the terms strings.Contains finds.
+func TestContainingAgainstContains(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	const alpha = "0123456789."
 	values := make([]string, 3000)
@@ -32,44 +30,39 @@ func TestShortTermsAgainstContains(t *testing.T) {
 			frags = append(frags, alpha[i:i+1]+alpha[j:j+1])
 		}
 	}
-	for _, frag := range frags {
-		set, ok := built.ShortTerms(frag)
-		if !ok {
-			t.Fatalf("ShortTerms(%q): not kept for a dictionary of %d bytes", frag, len(alpha))
+	for _, frag := range append(frags, "123", "0.1") {
+		ids, exact, ok := built.Containing(frag)
+		if !ok || !exact {
+			t.Fatalf("Containing(%q): exact %v, ok %v, want both for a dictionary of %d bytes", frag, exact, ok, len(alpha))
 		}
+		var want []uint32
 		for id := range uint32(built.Len()) {
-			got := set != nil && set[id>>6]&(1<<(id&63)) != 0
-			if want := strings.Contains(built.Term(id), frag); got != want {
-				t.Fatalf("ShortTerms(%q): term %q is %v, want %v", frag, built.Term(id), got, want)
+			if strings.Contains(built.Term(id), frag) {
+				want = append(want, id)
 			}
 		}
+		if !slices.Equal(ids, want) {
+			t.Fatalf("Containing(%q): %d terms, want %d", frag, len(ids), len(want))
+		}
 	}
-	if _, ok := built.ShortTerms("123"); ok {
-		t.Error("ShortTerms of three bytes answered")
+	if _, exact, _ := built.Containing("1234"); exact {
+		t.Error("Containing of four bytes says its candidates are exact")
 	}
 	wide := buildStrTerms(1, func(int) string { return "abcdefghijklmnopq" }, false)
-	if _, ok := wide.ShortTerms("a"); ok {
-		t.Error("ShortTerms answered for a dictionary of 17 distinct bytes")
+	if _, _, ok := wide.Containing("a"); ok {
+		t.Error("Containing narrowed one byte in a dictionary of 17 distinct bytes")
 	}
 }
 
-// TestShortTermsAfterLoad: an index read back from its image builds the
+// TestContainingAfterLoad: an index read back from its image builds the
 // same short grams in the background as Build does.
-func TestShortTermsAfterLoad(t *testing.T) {
-	recs, err := synth.Collect(synth.Options{Processes: 5000, Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	built := Build(recs)
-	read, err := ReadImage(imageOf(t, built))
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestContainingAfterLoad(t *testing.T) {
+	built, read := builtAndRead(t, 5000, 4)
 	for _, frag := range []string{"1", "0", ".", "10", ".1", "99", "x"} {
-		a, okA := built.InnerIP.ShortTerms(frag)
-		b, okB := read.InnerIP.ShortTerms(frag)
-		if !okA || !okB || !slices.Equal(a, b) {
-			t.Fatalf("ShortTerms(%q): built %v (%v), read back %v (%v)", frag, len(a), okA, len(b), okB)
+		a, exactA, _ := built.InnerIP.Containing(frag)
+		b, exactB, _ := read.InnerIP.Containing(frag)
+		if !exactA || !exactB || !slices.Equal(a, b) {
+			t.Fatalf("Containing(%q): built %d (exact %v), read back %d (exact %v)", frag, len(a), exactA, len(b), exactB)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package index
 
 import (
+	mbits "math/bits"
 	"cmp"
 	"slices"
 	"sort"
@@ -345,15 +346,32 @@ func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
 	return t
 }
 
-// ShortTerms returns, for a fragment of one or two bytes, a bitset over
-// term ids (bit id%64 of word id/64) of the terms that contain it, nil
-// when none does; false when the dictionary keeps no such sets (too many
-// distinct bytes) or frag is longer. Shared: read only.
-func (t *StrTerms) ShortTerms(frag string) ([]uint64, bool) {
-	if t.short == nil {
-		return nil, false
+// Containing returns the ids, ascending, of terms that may contain frag,
+// and whether they are exactly those that do: a fragment of one or two
+// bytes in a dictionary that keeps their terms (short grams: the
+// addresses) and one of three bytes (its trigram's terms) need no test;
+// a longer one gets its rarest trigram's terms, a superset. false when
+// the dictionary cannot narrow frag at all (a short fragment without
+// short grams): every term may then hold it.
+func (t *StrTerms) Containing(frag string) (ids []uint32, exact, ok bool) {
+	if t.short != nil {
+		if set, ok := t.short.terms(frag); ok {
+			return AppendSetBits(nil, set), true, true
+		}
 	}
-	return t.short.terms(frag)
+	ids, ok = t.Candidates(frag)
+	return ids, ok && len(frag) == 3, ok
+}
+
+// AppendSetBits appends to ids the positions of the bits set in words
+// (bit i%64 of word i/64), ascending.
+func AppendSetBits(ids []uint32, words []uint64) []uint32 {
+	for w, word := range words {
+		for ; word != 0; word &= word - 1 {
+			ids = append(ids, uint32(w<<6+mbits.TrailingZeros64(word)))
+		}
+	}
+	return ids
 }
 
 // packTerms copies the terms, in order, into one block of memory, so that

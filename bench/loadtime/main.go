@@ -19,6 +19,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -41,7 +42,8 @@ func main() {
 	n := flag.Int("n", 200, "answers of each request a round")
 	each := flag.Bool("each", false, "time every request on its own (first answer, then p50 and p99 of -n) instead of rounds")
 	touch := flag.Bool("pretouch", false, "after the load, touch the heap's headroom (pretouch.Heap), as procq serve does")
-	rss := flag.Bool("rss", true, "after the load, collect, hand free memory back and print the RSS (skipped with -pretouch)")
+	rss := flag.Bool("rss", true, "after the load, collect, hand free memory back and print the RSS and a collection's time (skipped with -pretouch)")
+	sizes = flag.Bool("sizes", false, "with the RSS, print engine.IndexSizes per record")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: loadtime [-requests FILE [-rounds R] [-n N]] SNAPSHOT")
@@ -83,6 +85,19 @@ func run(path, reqPath string, rounds, n int, each, touch, rss bool) error {
 	if rss {
 		if b, ok := residentAfterGC(); ok && e.Len() > 0 {
 			fmt.Printf("rss after load and a collection %d MB, %d B/record\n", b>>20, b/uint64(e.Len()))
+		}
+		// What a collection of the loaded heap costs: the mark work
+		// each GC cycle repeats while the engine serves.
+		var ms runtime.MemStats
+		start := time.Now()
+		runtime.GC()
+		took := time.Since(start)
+		runtime.ReadMemStats(&ms)
+		fmt.Printf("a forced collection %v, %d heap objects\n", took.Round(time.Millisecond/10), ms.HeapObjects)
+		if *sizes && e.Len() > 0 {
+			for _, kv := range sortedSizes(e.IndexSizes()) {
+				fmt.Printf("  %-20s %6.1f B/record\n", kv.name, float64(kv.bytes)/float64(e.Len()))
+			}
 		}
 	}
 	if touch {
@@ -161,6 +176,25 @@ func doOne(ctx context.Context, e *engine.Engine, body []byte, reuse bool, buf [
 		return e.DoWith(ctx, body, engine.DoOptions{Buf: buf})
 	}
 	return e.Do(ctx, body)
+}
+
+// sizes is the -sizes flag.
+var sizes *bool
+
+// sizeRow is one index's bytes.
+type sizeRow struct {
+	name  string
+	bytes uint64
+}
+
+// sortedSizes returns sizes, largest first.
+func sortedSizes(m map[string]uint64) []sizeRow {
+	out := make([]sizeRow, 0, len(m))
+	for k, v := range m {
+		out = append(out, sizeRow{k, v})
+	}
+	slices.SortFunc(out, func(a, b sizeRow) int { return cmp.Compare(b.bytes, a.bytes) })
+	return out
 }
 
 // residentAfterGC returns the process's resident set (VmRSS, Linux) after
