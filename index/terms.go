@@ -1,8 +1,8 @@
 package index
 
 import (
-	mbits "math/bits"
 	"cmp"
+	mbits "math/bits"
 	"slices"
 	"sort"
 	"strings"
