@@ -55,7 +55,13 @@ func sortGroup(group []uint32, end int, key func(row uint32) uint64, buf []keyed
 	if end <= 0 {
 		return buf
 	}
-	if end*8 < len(group) {
+	heap := end*8 < len(group)
+	if n := len(group); heap {
+		buf = slices.Grow(buf, min(end, n))
+	} else {
+		buf = slices.Grow(buf, n)
+	}
+	if heap {
 		// The heap is buf[:end]; a row whose key is not below the
 		// largest kept is dropped after one comparison.
 		for _, row := range group {

@@ -80,18 +80,23 @@ func (p *pager) page(res *roaring.Bitmap, r uint64, span index.Span, off uint64,
 		return nil
 	}
 	need := min(off+uint64(limit), r)
+	// Deep pages are cheaper to reach from the far end.
+	reverse := off > r/2
+	reach := need // the result rows a walk passes to reach the page's end
+	if reverse {
+		reach = r - off
+	}
 	// Cost model, in row visits: walking a presorted order visits about
-	// need·|span|/r rows (each a bitmap Contains); scanning visits every
+	// reach·|span|/r rows (each a bitmap Contains); scanning visits every
 	// result row and sorts or heaps them, a few times dearer per row.
 	// The estimate assumes the result is spread evenly over the order; when
 	// it is not (a range of ids is one end of the id order), the walk gives
 	// up after visiting as many rows as a scan would cost and scans.
-	walkCost := float64(need) * float64(span.Len()) / float64(r)
+	walkCost := float64(reach) * float64(span.Len()) / float64(r)
 	scanCost := 4 * float64(r)
 	if walkCost <= scanCost {
 		budget := int(scanCost) + 64
-		// Deep pages are cheaper to reach from the far end.
-		if off > r/2 {
+		if reverse {
 			if rows, ok := p.walk(res, span, r-need, r-off, true, budget); ok {
 				slices.Reverse(rows)
 				p.how = "walk_reverse"
