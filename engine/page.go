@@ -145,6 +145,11 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 	// Whole blocks of the order before the from-th match are counted,
 	// not walked.
 	done, seen := skip(p.dl, res, o, span, from, groupsForward)
+	if (o.Unique || !first.desc && !subSort) && res.GetCardinality()*sparseWalk <= uint64(n) {
+		// The traversal is Perm's order of positions (or its reverse).
+		pid := p.ix.Order(index.KeyProcessID)
+		return walkBlocks(p.dl, res, o, pid, span, done, seen, from, to, groupsForward), true
+	}
 	budget += done
 	for groups := 0; done < n && seen < to; groups++ {
 		if groups%checkEvery == 0 && p.dl.expired() {
