@@ -28,23 +28,27 @@ func positionsOfRanks(o *index.Order, span index.Span, i, j uint32) (a, b int) {
 func rowsAtPositions(o *index.Order, a, b int, cand *roaring.Bitmap) *roaring.Bitmap {
 	step := o.SuperSize()
 	first, last := (a+step-1)/step, b/step // whole steps [first, last)
-	rows := newRowSet(cand)
+	// The edges' rows of cand are set in rows, tested against cand
+	// written out densely: both arrays are pooled, and only the few rows
+	// set make a bitmap (no And of a bitmap of every edge row).
+	in, rows := newRowSet(cand), newRowSet(cand)
+	defer in.release()
 	defer rows.release()
-	top := cand.Maximum()
+	cand.WriteDenseTo(in.words)
 	set := func(perm []uint32) {
 		for _, row := range perm {
-			if row <= top {
-				rows.words[row>>6] |= 1 << (row & 63)
+			if w := row >> 6; int(w) < len(in.words) {
+				rows.words[w] |= in.words[w] & (1 << (row & 63))
 			}
 		}
 	}
 	if first >= last {
 		set(o.Perm[a:b])
-		return roaring.And(rows.bitmap(), cand)
+		return rows.bitmap()
 	}
 	set(o.Perm[a : first*step])
 	set(o.Perm[last*step : b])
-	out := roaring.And(rows.bitmap(), cand)
+	out := rows.bitmap()
 	core := roaring.And(cand, o.Before(last))
 	core.AndNot(o.Before(first))
 	out.Or(core)
