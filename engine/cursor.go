@@ -137,6 +137,8 @@ func (e *Engine) seekWalk(p *pager, q *api.Query, res *roaring.Bitmap, span inde
 	subSort := len(p.keys) > 2 || p.keys[len(p.keys)-1].desc
 	out := make([]uint32, 0, limit)
 	var group []uint32
+	m := newMembers(res, float64(limit)*float64(n)/float64(max(res.GetCardinality(), 1)))
+	defer m.release()
 	for groups := 0; done < n && len(out) < limit; groups++ {
 		if groups%checkEvery == 0 && p.dl.expired() {
 			return nil, true
@@ -158,7 +160,7 @@ func (e *Engine) seekWalk(p *pager, q *api.Query, res *roaring.Bitmap, span inde
 				if len(out) == limit {
 					break
 				}
-				if res.Contains(row) {
+				if m.has(row) {
 					out = append(out, row)
 				}
 			}
@@ -166,7 +168,7 @@ func (e *Engine) seekWalk(p *pager, q *api.Query, res *roaring.Bitmap, span inde
 		}
 		// Sorted by the remaining keys, a group is in p's order: the
 		// cursor's own group is cut by binary search.
-		group = collectGroup(res, perm[lo:hi], false, group[:0], hi-lo)
+		group = collectGroup(m, perm[lo:hi], false, group[:0], hi-lo)
 		slices.SortFunc(group, p.compare)
 		if groups == 0 && at != nil {
 			group = group[sort.Search(len(group), func(i int) bool { return follows(group[i]) }):]

@@ -92,10 +92,16 @@ func (p *pager) page(res *roaring.Bitmap, r uint64, span index.Span, off uint64,
 	// The estimate assumes the result is spread evenly over the order; when
 	// it is not (a range of ids is one end of the id order), the walk gives
 	// up after visiting as many rows as a scan would cost and scans.
-	walkCost := float64(reach) * float64(span.Len()) / float64(r)
+	// A long walk asks a dense copy of the result (members), which makes
+	// a visit about an eighth of a Contains.
+	visits := float64(reach) * float64(span.Len()) / float64(r)
+	walkCost, perVisit := visits, 1.0
+	if denseVisits(visits, r) {
+		walkCost, perVisit = visits/8+float64(r)/32, 8
+	}
 	scanCost := 4 * float64(r)
 	if walkCost <= scanCost {
-		budget := int(scanCost) + 64
+		budget := int(scanCost*perVisit) + 64
 		if reverse {
 			if rows, ok := p.walk(res, span, r-need, r-off, true, budget); ok {
 				slices.Reverse(rows)
@@ -144,12 +150,9 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 	composite, _ := compositeKey(sub, reverse)
 	// Whole blocks of the order before the from-th match are counted,
 	// not walked.
-	done, seen := skip(p.dl, res, o, span, from, groupsForward)
-	if (o.Unique || !first.desc && !subSort) && res.GetCardinality()*sparseWalk <= uint64(n) {
-		// The traversal is Perm's order of positions (or its reverse).
-		pid := p.ix.Order(index.KeyProcessID)
-		return walkBlocks(p.dl, res, o, pid, span, done, seen, from, to, groupsForward), true
-	}
+	m := newMembers(res, float64(to)*float64(n)/float64(max(res.GetCardinality(), 1)))
+	defer m.release()
+	done, seen := skip(p.dl, m, o, span, from, groupsForward)
 	budget += done
 	for groups := 0; done < n && seen < to; groups++ {
 		if groups%checkEvery == 0 && p.dl.expired() {
@@ -172,7 +175,7 @@ func (p *pager) walk(res *roaring.Bitmap, span index.Span, from, to uint64, reve
 		if !subSort {
 			limit = int(min(to-seen, uint64(limit)))
 		}
-		group = collectGroup(res, perm[lo:hi], reverse, group[:0], limit)
+		group = collectGroup(m, perm[lo:hi], reverse, group[:0], limit)
 		g := uint64(len(group))
 		if seen+g <= from {
 			seen += g
@@ -267,14 +270,14 @@ func nextGroup(o *index.Order, base, n, done int, forward bool) (lo, hi int) {
 
 // collectGroup appends to group the rows of perm (backwards when reverse)
 // that are in res, up to limit of them.
-func collectGroup(res *roaring.Bitmap, perm []uint32, reverse bool, group []uint32, limit int) []uint32 {
+func collectGroup(res *members, perm []uint32, reverse bool, group []uint32, limit int) []uint32 {
 	if limit <= 0 {
 		return group
 	}
 	base := len(group)
 	if reverse {
 		for i := len(perm) - 1; i >= 0; i-- {
-			if res.Contains(perm[i]) {
+			if res.has(perm[i]) {
 				if group = append(group, perm[i]); len(group)-base == limit {
 					break
 				}
@@ -283,7 +286,7 @@ func collectGroup(res *roaring.Bitmap, perm []uint32, reverse bool, group []uint
 		return group
 	}
 	for _, row := range perm {
-		if res.Contains(row) {
+		if res.has(row) {
 			if group = append(group, row); len(group)-base == limit {
 				break
 			}

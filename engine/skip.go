@@ -17,7 +17,8 @@ import (
 // the order (a range of ids) costs a few counts, not a walk. It returns how
 // many positions of the span the walk skips from its starting end
 // (forward: the first; else the last) and how many matches they hold.
-func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, from uint64, forward bool) (done int, seen uint64) {
+func skip(dl *deadline, m *members, o *index.Order, span index.Span, from uint64, forward bool) (done int, seen uint64) {
+	res := m.bm
 	if span.Len() < 2*index.BlockSize {
 		return 0, 0
 	}
@@ -26,16 +27,16 @@ func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, fr
 	if !forward {
 		probe = o.Perm[hi-probeFirst : hi]
 	}
-	if countPositions(res, probe, 0, len(probe)) == 0 {
+	if m.count(probe) == 0 {
 		// No match near the starting end: the result may sit anywhere
 		// in the order (a range of ids at its far end, the addresses of
 		// one subnet), so the walk starts at the group of the result's
 		// first key, found by the prefix bitmaps, not by counting every
 		// block before it.
 		if forward {
-			lo = rankEdge(res, o, lo, hi, true)
+			lo = rankEdge(m, o, lo, hi, true)
 		} else {
-			hi = rankEdge(res, o, lo, hi, false)
+			hi = rankEdge(m, o, lo, hi, false)
 		}
 	}
 	edge := int(span.Hi) - hi + lo - int(span.Lo) // positions without a match
@@ -47,59 +48,66 @@ func skip(dl *deadline, res *roaring.Bitmap, o *index.Order, span index.Span, fr
 		return edge, 0
 	}
 	if forward {
-		g, n := skipForward(dl, res, o, lo, hi, from)
+		g, n := skipForward(dl, m, o, lo, hi, from)
 		return g - int(span.Lo), n
 	}
-	g, n := skipBackward(dl, res, o, lo, hi, from)
+	g, n := skipBackward(dl, m, o, lo, hi, from)
 	return int(span.Hi) - g, n
 }
 
 // skipForward counts whole blocks of positions [lo, hi) from lo while
 // they all come before the from-th match, and returns the start of the
 // group it stops in and the matches before it.
-func skipForward(dl *deadline, res *roaring.Bitmap, o *index.Order, lo, hi int, from uint64) (int, uint64) {
+func skipForward(dl *deadline, m *members, o *index.Order, lo, hi int, from uint64) (int, uint64) {
 	// Whole blocks after the first boundary past lo, while they all
 	// come before the from-th match.
 	p := (lo/index.BlockSize + 1) * index.BlockSize
-	seen := countPositions(res, o.Perm, lo, min(p, hi))
+	seen := m.count(o.Perm[lo:min(p, hi)])
 	if seen > from {
 		return lo, 0
 	}
-	k, seen := countBlocks(dl, res, o, p/index.BlockSize, 1, lo, hi, from, seen)
+	k, seen := countBlocks(dl, m, o, p/index.BlockSize, 1, lo, hi, from, seen)
 	p = k * index.BlockSize
 	g := p
 	for g > lo && !o.GroupStart(g) {
 		g--
 	}
-	return g, seen - countPositions(res, o.Perm, g, p)
+	return g, seen - m.count(o.Perm[g:p])
 }
 
 // skipBackward is skipForward from hi down: it returns the end of the
 // group it stops in and the matches after it.
-func skipBackward(dl *deadline, res *roaring.Bitmap, o *index.Order, lo, hi int, from uint64) (int, uint64) {
+func skipBackward(dl *deadline, m *members, o *index.Order, lo, hi int, from uint64) (int, uint64) {
 	p := (hi - 1) / index.BlockSize * index.BlockSize
-	seen := countPositions(res, o.Perm, max(p, lo), hi)
+	seen := m.count(o.Perm[max(p, lo):hi])
 	if seen > from || p <= lo {
 		return hi, 0
 	}
-	k, seen := countBlocks(dl, res, o, p/index.BlockSize-1, -1, lo, hi, from, seen)
+	k, seen := countBlocks(dl, m, o, p/index.BlockSize-1, -1, lo, hi, from, seen)
 	p = (k + 1) * index.BlockSize
 	g := p
 	for g < hi && !o.GroupStart(g) {
 		g++
 	}
-	return g, seen - countPositions(res, o.Perm, p, g)
+	return g, seen - m.count(o.Perm[p:g])
 }
 
 // countBlocks adds the matches of the whole blocks k, k+step, … inside
 // positions [lo, hi) to seen while the sum stays at most from (one
-// AndCardinality a block), and returns the first block it did not count.
-func countBlocks(dl *deadline, res *roaring.Bitmap, o *index.Order, k, step, lo, hi int, from, seen uint64) (int, uint64) {
-	for ; k*index.BlockSize >= lo && (k+1)*index.BlockSize <= hi; k += step {
+// AndCardinality a block, or a dense copy's bit test a position), and
+// returns the first block it did not count.
+func countBlocks(dl *deadline, m *members, o *index.Order, k, step, lo, hi int, from, seen uint64) (int, uint64) {
+	const bs = index.BlockSize
+	for ; k*bs >= lo && (k+1)*bs <= hi; k += step {
 		if k%64 == 0 && dl.expired() {
 			break
 		}
-		c := o.Block(k).AndCardinality(res)
+		var c uint64
+		if m.words != nil {
+			c = m.count(o.Perm[k*bs : (k+1)*bs])
+		} else {
+			c = o.Block(k).AndCardinality(m.bm)
+		}
 		if seen+c > from {
 			break
 		}
@@ -117,14 +125,15 @@ func countBlocks(dl *deadline, res *roaring.Bitmap, o *index.Order, k, step, lo,
 // its blocks the block, and the block's positions the position: about
 // ten bitmap tests and at most BlockSize lookups, where reading the rank
 // of every result row cost 0.4-0.8 ms for 500k rows.
-func rankEdge(res *roaring.Bitmap, o *index.Order, lo, hi int, forward bool) int {
+func rankEdge(m *members, o *index.Order, lo, hi int, forward bool) int {
+	res := m.bm
 	steps, step := o.NumSupers(), o.SuperSize()
 	if forward {
 		k := sort.Search(steps+1, func(m int) bool { return o.Before(m).Intersects(res) })
 		if k == 0 || k > steps {
 			return lo // res is empty or holds rows the order does not
 		}
-		p, ok := firstIn(res, o, (k-1)*step, min(k*step, len(o.Perm)))
+		p, ok := firstIn(m, o, (k-1)*step, min(k*step, len(o.Perm)))
 		if !ok {
 			return lo
 		}
@@ -136,7 +145,7 @@ func rankEdge(res *roaring.Bitmap, o *index.Order, lo, hi int, forward bool) int
 	if k == 0 || k > steps {
 		return hi
 	}
-	p, ok := lastIn(res, o, (k-1)*step, min(k*step, len(o.Perm)))
+	p, ok := lastIn(m, o, (k-1)*step, min(k*step, len(o.Perm)))
 	if !ok {
 		return hi
 	}
@@ -146,13 +155,13 @@ func rankEdge(res *roaring.Bitmap, o *index.Order, lo, hi int, forward bool) int
 
 // firstIn returns the first position of [a, b) whose row is in res,
 // skipping the blocks that hold none; a is a block boundary.
-func firstIn(res *roaring.Bitmap, o *index.Order, a, b int) (int, bool) {
+func firstIn(m *members, o *index.Order, a, b int) (int, bool) {
 	for k := a / index.BlockSize; k*index.BlockSize < b; k++ {
-		if !o.Block(k).Intersects(res) {
+		if !o.Block(k).Intersects(m.bm) {
 			continue
 		}
 		for p := k * index.BlockSize; p < min(b, (k+1)*index.BlockSize); p++ {
-			if res.Contains(o.Perm[p]) {
+			if m.has(o.Perm[p]) {
 				return p, true
 			}
 		}
@@ -161,13 +170,13 @@ func firstIn(res *roaring.Bitmap, o *index.Order, a, b int) (int, bool) {
 }
 
 // lastIn returns the last position of [a, b) whose row is in res.
-func lastIn(res *roaring.Bitmap, o *index.Order, a, b int) (int, bool) {
+func lastIn(m *members, o *index.Order, a, b int) (int, bool) {
 	for k := (b - 1) / index.BlockSize; k >= 0 && (k+1)*index.BlockSize > a; k-- {
-		if !o.Block(k).Intersects(res) {
+		if !o.Block(k).Intersects(m.bm) {
 			continue
 		}
 		for p := min(b, (k+1)*index.BlockSize) - 1; p >= max(a, k*index.BlockSize); p-- {
-			if res.Contains(o.Perm[p]) {
+			if m.has(o.Perm[p]) {
 				return p, true
 			}
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -46,7 +47,14 @@ func TestSkipAgainstNaiveWalk(t *testing.T) {
 					if trial%4 == 1 {
 						from = 0 // skips only blocks without matches
 					}
-					done, seen := skip(nil, res, o, span, from, forward)
+					// Both ways of testing membership: the bitmap,
+					// and the dense copy a long walk takes.
+					m := newMembers(res, float64(trial%2)*math.MaxFloat64)
+					done, seen := skip(nil, m, o, span, from, forward)
+					if want := (trial%2 == 1); (m.words != nil) != want {
+						t.Fatalf("dense copy %v, want %v", m.words != nil, want)
+					}
+					m.release()
 					lo, hi := int(span.Lo), int(span.Lo)+done
 					if !forward {
 						lo, hi = int(span.Hi)-done, int(span.Hi)
@@ -130,10 +138,10 @@ func TestRankEdgeAgainstNaive(t *testing.T) {
 				for wantHi < int(span.Hi) && !o.GroupStart(wantHi) {
 					wantHi++
 				}
-				if got := rankEdge(res, o, int(span.Lo), int(span.Hi), true); got != wantLo {
+				if got := rankEdge(&members{bm: res}, o, int(span.Lo), int(span.Hi), true); got != wantLo {
 					t.Fatalf("biz %d key %d forward: rankEdge %d, want %d", biz, k, got, wantLo)
 				}
-				if got := rankEdge(res, o, int(span.Lo), int(span.Hi), false); got != wantHi {
+				if got := rankEdge(&members{bm: res}, o, int(span.Lo), int(span.Hi), false); got != wantHi {
 					t.Fatalf("biz %d key %d backward: rankEdge %d, want %d", biz, k, got, wantHi)
 				}
 			}
