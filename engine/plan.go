@@ -243,6 +243,12 @@ func (p *plan) search(term string, within *roaring.Bitmap) *roaring.Bitmap {
 				sets[i].ids = append(sets[i].ids, id)
 			}
 		}
+		if bits, ok := d.ContainingBits(term); ok {
+			// A bitset the dictionary keeps: "10." is most addresses,
+			// and its list would be 100k ids to decode at 1M.
+			sets[i].setBits(bits)
+			continue
+		}
 		if ids, exact, ok := d.Containing(term); exact {
 			// Exactly the terms holding it (a fragment of one to three
 			// bytes): "10." matches most of the 1M data set's addresses.

@@ -52,23 +52,55 @@ const (
 // allSorted reports whether the ids of every set ascend.
 func allSorted(sets []*termSet) bool {
 	for _, s := range sets {
-		if !slices.IsSorted(s.ids) {
+		if s.bits == nil && !slices.IsSorted(s.ids) {
 			return false
 		}
 	}
 	return true
 }
 
-// termSet is the set of matching term ids of one dictionary.
+// termSet is the set of matching term ids of one dictionary: a list, or
+// a bitset the dictionary keeps (StrTerms.ContainingBits), whose list is
+// made only when a way needs it.
 type termSet struct {
 	dict    *index.StrTerms
 	ids     []uint32
+	bits    []uint64 // shared, read only; nil: ids says
+	nbits   int      // the terms in bits
 	mask    []uint64 // built on demand
 	rowTerm []uint32 // the dictionary's row → term column, with the mask
 }
 
+// setBits makes s the terms of the shared bitset set.
+func (s *termSet) setBits(set []uint64) {
+	s.bits, s.nbits, s.ids = set, 0, nil
+	for _, w := range set {
+		s.nbits += bits.OnesCount64(w)
+	}
+}
+
+// size returns the number of terms of s.
+func (s *termSet) size() int {
+	if s.bits != nil {
+		return s.nbits
+	}
+	return len(s.ids)
+}
+
+// list returns the ids of s, ascending when they come from bits.
+func (s *termSet) list() []uint32 {
+	if s.bits != nil && s.ids == nil && s.nbits > 0 {
+		s.ids = index.AppendSetBits(make([]uint32, 0, s.nbits), s.bits)
+	}
+	return s.ids
+}
+
 func (s *termSet) buildMask() {
 	s.rowTerm = s.dict.RowTerms()
+	if s.bits != nil {
+		s.mask = s.bits // read only, as maskWord does
+		return
+	}
 	s.mask = make([]uint64, (s.dict.Len()+63)/64)
 	for _, id := range s.ids {
 		s.mask[id>>6] |= 1 << (id & 63)
@@ -96,8 +128,8 @@ func rowsWithin(dl *deadline, cand *roaring.Bitmap, sets ...*termSet) *roaring.B
 	total := 0
 	nonEmpty := sets[:0:0]
 	for _, s := range sets {
-		total += len(s.ids)
-		if len(s.ids) > 0 {
+		total += s.size()
+		if s.size() > 0 {
 			nonEmpty = append(nonEmpty, s)
 		}
 	}
@@ -232,11 +264,12 @@ func unionWithin(dl *deadline, cand *roaring.Bitmap, sets []*termSet) *roaring.B
 	union := newRowSet(cand)
 	defer union.release()
 	for _, s := range sets {
-		for i := 0; i < len(s.ids); i += checkEvery {
+		ids := s.list()
+		for i := 0; i < len(ids); i += checkEvery {
 			if dl.expired() {
 				return roaring.New()
 			}
-			s.dict.OrRowsOf(union.words, s.ids[i:min(i+checkEvery, len(s.ids))])
+			s.dict.OrRowsOf(union.words, ids[i:min(i+checkEvery, len(ids))])
 		}
 	}
 	rows := newRowSet(cand)
@@ -254,17 +287,46 @@ func unionWithin(dl *deadline, cand *roaring.Bitmap, sets []*termSet) *roaring.B
 // terms).
 func sampledRows(sets []*termSet) (rows, bitmapTerms uint64) {
 	for _, s := range sets {
-		k := max(1, len(s.ids)/sampleTerms)
+		if s.bits != nil {
+			r, b := s.sampledBits()
+			rows, bitmapTerms = rows+r, bitmapTerms+b
+			continue
+		}
+		ids := s.ids
+		k := max(1, len(ids)/sampleTerms)
 		var sum, bms uint64
-		for i := 0; i < len(s.ids); i += k {
-			sum += s.dict.Count(s.ids[i])
-			if !s.dict.Spanned(s.ids[i]) {
+		for i := 0; i < len(ids); i += k {
+			sum += s.dict.Count(ids[i])
+			if !s.dict.Spanned(ids[i]) {
 				bms++
 			}
 		}
 		rows, bitmapTerms = rows+sum*uint64(k), bitmapTerms+bms*uint64(k)
 	}
 	return rows, bitmapTerms
+}
+
+// sampledBits is sampledRows for a set of bits: the terms of every k-th
+// word, about sampleTerms of them, scaled to the set's size, without
+// listing its ids.
+func (s *termSet) sampledBits() (rows, bitmapTerms uint64) {
+	k := max(1, s.nbits/sampleTerms) // words a step: ~sampleTerms terms
+	var sum, bms, seen uint64
+	for w := 0; w < len(s.bits); w += k {
+		for word := s.bits[w]; word != 0; word &= word - 1 {
+			id := uint32(w<<6 + bits.TrailingZeros64(word))
+			sum += s.dict.Count(id)
+			if !s.dict.Spanned(id) {
+				bms++
+			}
+			seen++
+		}
+	}
+	if seen == 0 {
+		return 0, 0
+	}
+	n := uint64(s.nbits)
+	return sum * n / seen, bms * n / seen
 }
 
 // sampleTerms is how many terms of a set sampledRows counts.
@@ -274,7 +336,7 @@ const sampleTerms = 512
 func termBitmaps(sets []*termSet) []*roaring.Bitmap {
 	var bms []*roaring.Bitmap
 	for _, s := range sets {
-		for _, id := range s.ids {
+		for _, id := range s.list() {
 			bms = append(bms, s.dict.Rows(id))
 		}
 	}

@@ -1,8 +1,10 @@
 package index
 
+import "slices"
+
 // shortGrams holds, for a dictionary written with few distinct bytes (the
-// addresses: ten digits and a dot), a bitset over term ids for each byte
-// and each pair of bytes: the terms containing it. A search of one or two
+// addresses: ten digits and a dot), a bitset over term ids for each byte,
+// each pair of bytes and each common trigram: the terms containing it. A search of one or two
 // bytes, which no trigram narrows, reads its terms there instead of
 // testing every term (150k addresses at 1M: 1.2-1.8 ms). A loaded index
 // builds them in the background (ready is closed once they are); a built
@@ -14,7 +16,17 @@ type shortGrams struct {
 	words int       // uint64 words a bitset
 	uni   [][]uint64
 	bi    [][]uint64 // [code(a)*k + code(b)]
+	// tri holds the bitsets of the trigrams held by at least a
+	// sixteenth of the terms ([code(a)*k*k + code(b)*k + code(c)], nil
+	// for the others): there a bitset is no bigger than about twice the
+	// trigram's list, and a search for "10." reads it instead of
+	// decoding 100k ids (0.5 ms at 1M).
+	tri [][]uint64
 }
+
+// denseTrigram is the share of the terms (one in denseTrigram) from which
+// a trigram gets a bitset.
+const denseTrigram = 16
 
 // maxShortAlphabet is the most distinct bytes a dictionary may hold and
 // still get short grams: k + k² bitsets of a bit a term each.
@@ -61,6 +73,39 @@ func (g *shortGrams) fill(terms []string) {
 			prev = c
 		}
 	}
+	g.fillTrigrams(terms, set)
+}
+
+// fillTrigrams sets the bitsets of the dense trigrams: one pass counts
+// the terms holding each trigram, the other sets the bits of those held
+// by a denseTrigram-th of the terms or more.
+func (g *shortGrams) fillTrigrams(terms []string, set func(sets [][]uint64, i, id int)) {
+	k := g.k
+	count := make([]int, k*k*k)
+	last := make([]int32, k*k*k) // 1 + the last term counted, or 0
+	each := func(t string, id int, f func(tri int)) {
+		for i := 0; i+3 <= len(t); i++ {
+			a, b, c := int(g.code[t[i]]), int(g.code[t[i+1]]), int(g.code[t[i+2]])
+			if a >= 0 && b >= 0 && c >= 0 {
+				if tri := (a*k+b)*k + c; last[tri] != int32(id+1) {
+					last[tri] = int32(id + 1)
+					f(tri)
+				}
+			}
+		}
+	}
+	for id, t := range terms {
+		each(t, id, func(tri int) { count[tri]++ })
+	}
+	clear(last)
+	g.tri = make([][]uint64, k*k*k)
+	for id, t := range terms {
+		each(t, id, func(tri int) {
+			if count[tri]*denseTrigram >= len(terms) {
+				set(g.tri, tri, id)
+			}
+		})
+	}
 }
 
 // terms returns the bitset of the terms containing frag (one or two
@@ -82,6 +127,14 @@ func (g *shortGrams) terms(frag string) ([]uint64, bool) {
 			return nil, true
 		}
 		return g.bi[int(a)*g.k+int(b)], true
+	case 3:
+		a, b, c := g.code[frag[0]], g.code[frag[1]], g.code[frag[2]]
+		if a < 0 || b < 0 || c < 0 {
+			return nil, true
+		}
+		if set := g.tri[(int(a)*g.k+int(b))*g.k+int(c)]; set != nil {
+			return set, true
+		}
 	}
 	return nil, false
 }
@@ -92,7 +145,7 @@ func (g *shortGrams) sizeInBytes() uint64 {
 		<-g.ready
 	}
 	var n uint64
-	for _, s := range append(append([][]uint64(nil), g.uni...), g.bi...) {
+	for _, s := range slices.Concat(g.uni, g.bi, g.tri) {
 		n += uint64(len(s) * 8)
 	}
 	return n

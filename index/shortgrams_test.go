@@ -1,6 +1,7 @@
 package index
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -54,11 +55,66 @@ func TestContainingAgainstContains(t *testing.T) {
 	}
 }
 
+// TestContainingBitsAgainstContains: for a dictionary of addresses, where
+// some trigrams ("10.", "192") are held by many terms, ContainingBits and
+// Containing of every fragment of up to three bytes over its alphabet are
+// exactly the terms strings.Contains finds, and the common trigrams have
+// bitsets.
+func TestContainingBitsAgainstContains(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	values := make([]string, 4000)
+	for i := range values {
+		pre := []string{"10.", "192.168.", "172.16."}[rng.IntN(3)]
+		values[i] = fmt.Sprintf("%s%d.%d.%d", pre, rng.IntN(256), rng.IntN(256), rng.IntN(256))
+		if pre != "10." {
+			values[i] = fmt.Sprintf("%s%d.%d", pre, rng.IntN(256), rng.IntN(256))
+		}
+	}
+	d := buildStrTerms(len(values), func(row int) string { return values[row] }, false)
+	const alpha = "0123456789.x"
+	frags := []string{""}
+	for n := 0; n < len(frags) && len(frags[n]) < 3; n++ {
+		for i := range len(alpha) {
+			frags = append(frags, frags[n]+alpha[i:i+1])
+		}
+	}
+	frags = frags[1:]
+	dense := 0
+	for _, frag := range frags {
+		var want []uint32
+		for id := range uint32(d.Len()) {
+			if strings.Contains(d.Term(id), frag) {
+				want = append(want, id)
+			}
+		}
+		ids, exact, ok := d.Containing(frag)
+		if !ok || !exact || !slices.Equal(ids, want) {
+			t.Fatalf("Containing(%q): %d terms (exact %v, ok %v), want %d", frag, len(ids), exact, ok, len(want))
+		}
+		bits, ok := d.ContainingBits(frag)
+		if !ok {
+			if len(frag) < 3 || len(want)*denseTrigram >= d.Len() {
+				t.Fatalf("ContainingBits(%q): no bitset for %d of %d terms", frag, len(want), d.Len())
+			}
+			continue
+		}
+		if len(frag) == 3 {
+			dense++
+		}
+		if got := AppendSetBits(nil, bits); !slices.Equal(got, want) {
+			t.Fatalf("ContainingBits(%q): %d terms, want %d", frag, len(got), len(want))
+		}
+	}
+	if dense == 0 {
+		t.Fatal("no trigram has a bitset")
+	}
+}
+
 // TestContainingAfterLoad: an index read back from its image builds the
 // same short grams in the background as Build does.
 func TestContainingAfterLoad(t *testing.T) {
 	built, read := builtAndRead(t, 5000, 4)
-	for _, frag := range []string{"1", "0", ".", "10", ".1", "99", "x"} {
+	for _, frag := range []string{"1", "0", ".", "10", ".1", "99", "x", "10.", "192", ".16"} {
 		a, exactA, _ := built.InnerIP.Containing(frag)
 		b, exactB, _ := read.InnerIP.Containing(frag)
 		if !exactA || !exactB || !slices.Equal(a, b) {

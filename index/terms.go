@@ -363,6 +363,18 @@ func (t *StrTerms) Containing(frag string) (ids []uint32, exact, ok bool) {
 	return ids, ok && len(frag) == 3, ok
 }
 
+// ContainingBits returns the terms that contain frag as a bitset over
+// term ids (bit id%64 of word id/64; nil when none does), when the
+// dictionary keeps one: a fragment of one or two bytes, or a trigram
+// held by many terms, in a dictionary with short grams (the addresses).
+// false when it keeps none for frag. Shared: read only.
+func (t *StrTerms) ContainingBits(frag string) ([]uint64, bool) {
+	if t.short == nil {
+		return nil, false
+	}
+	return t.short.terms(frag)
+}
+
 // AppendSetBits appends to ids the positions of the bits set in words
 // (bit i%64 of word i/64), ascending.
 func AppendSetBits(ids []uint32, words []uint64) []uint32 {
