@@ -79,6 +79,25 @@ func (s *termSet) setBits(set []uint64) {
 	}
 }
 
+// ascendFrom is how many ids in no order (a suffix's terms) a set must
+// have to be put in order, through a bitset over the dictionary: then a
+// union reads the terms' rows in sequence (sortedTermCost, not
+// termCost), for a bit set per id and a pass over the bitset.
+const ascendFrom = 1024
+
+// ascend puts the ids of s in ascending order when they are many and in
+// no order; the ids may be shared, so they are copied.
+func (s *termSet) ascend() {
+	if s.bits != nil || len(s.ids) < ascendFrom || slices.IsSorted(s.ids) {
+		return
+	}
+	set := make([]uint64, (s.dict.Len()+63)/64)
+	for _, id := range s.ids {
+		set[id>>6] |= 1 << (id & 63)
+	}
+	s.ids = index.AppendSetBits(make([]uint32, 0, len(s.ids)), set)
+}
+
 // size returns the number of terms of s.
 func (s *termSet) size() int {
 	if s.bits != nil {
@@ -138,6 +157,9 @@ func rowsWithin(dl *deadline, cand *roaring.Bitmap, sets ...*termSet) *roaring.B
 	}
 	sets = nonEmpty // a set without terms would cost a mask test a row
 	n := cand.GetCardinality()
+	for _, s := range sets {
+		s.ascend()
+	}
 	sorted := allSorted(sets)
 	// No union pays once its cost per term alone passes the candidates:
 	// then the terms' rows are not counted (34k lookups for *_gse_agent

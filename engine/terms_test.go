@@ -109,7 +109,7 @@ func TestMaskRowsEmptyAndExpired(t *testing.T) {
 
 // TestRowsWithinMatchesNaive checks every way rowsWithin may take (the
 // roaring union, the dense union of ascending or unordered ids, roaring's
-// OR, the mask) against the plain mask, on the dictionaries of a synth
+// OR, the mask), with terms as ids or as a bitset, against the plain mask, on the dictionaries of a synth
 // index with random subsets of terms and random candidates.
 func TestRowsWithinMatchesNaive(t *testing.T) {
 	recs, err := synth.Collect(synth.Options{Processes: 20000, Seed: 7})
@@ -132,6 +132,14 @@ func TestRowsWithinMatchesNaive(t *testing.T) {
 		for k, s := range sets {
 			ref[k] = &termSet{dict: s.dict, ids: s.ids}
 			ref[k].buildMask()
+			if r.IntN(3) == 0 {
+				// As a dictionary's bitset (ContainingBits) gives them.
+				bits := make([]uint64, (s.dict.Len()+63)/64)
+				for _, id := range s.ids {
+					bits[id>>6] |= 1 << (id & 63)
+				}
+				s.setBits(bits)
+			}
 		}
 		want := naiveMaskRows(cand, ref)
 		if got := rowsWithin(nil, cand, sets...); !got.Equals(want) {
