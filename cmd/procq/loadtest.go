@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,7 +19,7 @@ import (
 	"github.com/procq/procq/workload"
 )
 
-const loadtestUsage = "loadtest [--url URL] [--requests REQS.jsonl | --processes N [--mix-count M] [--seed S]] [--concurrency C[,C...] | --rate R[,R...]] [--duration D] [--warmup D] [--count N]"
+const loadtestUsage = "loadtest [--url URL] [--requests REQS.jsonl | --processes N [--mix-count M] [--seed S]] [--concurrency C[,C...] | --rate R[,R...]] [--duration D] [--warmup D] [--count N] [--cpuprofile FILE]"
 
 // errRequestsFailed makes `procq loadtest` exit 1 when any measured
 // request got no API answer.
@@ -36,6 +37,9 @@ type loadFlags struct {
 	rates            []float64
 	duration, warmup time.Duration
 	maxRequests      int
+	// cpuprofile, when set, is the file the load generator's own CPU
+	// profile is written to (the server's comes from serve --pprof).
+	cpuprofile string
 }
 
 // runLoadtest sends requests to a procq server on this machine, at each
@@ -58,6 +62,13 @@ func runLoadtest(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.cpuprofile != "" {
+		stopProfile, err := startCPUProfile(f.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	fmt.Printf("loadtest %s: %d distinct requests, %s per run after %s warm-up, at most %d requests\n",
 		h.URL(), len(reqs), f.duration, f.warmup, f.maxRequests)
 	return loadRuns(ctx, os.Stdout, h, reqs, f)
@@ -160,6 +171,7 @@ func parseLoadFlags(args []string) (*loadFlags, error) {
 	fs.DurationVar(&f.warmup, "warmup", time.Second, "unmeasured time `D` before each run")
 	fs.IntVar(&f.maxRequests, "count", 1_000_000, "`N` requests to send per run at most, cycling through the requests (a run also ends after --duration)")
 	alias(fs, "max-requests", "count")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the load generator itself (warm-ups included) to `FILE`")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -248,4 +260,21 @@ func readBodies(path string) ([]workload.Request, error) {
 		return nil, fmt.Errorf("%s: more than %d requests", path, maxLoadBodies)
 	}
 	return reqs, nil
+}
+
+// startCPUProfile profiles this process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
