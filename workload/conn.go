@@ -3,7 +3,6 @@ package workload
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -50,9 +49,6 @@ type conn struct {
 	reused bool
 }
 
-// errNoBody is the error of a request whose body cannot be read again.
-var errNoBody = errors.New("workload: request body not rewindable")
-
 // RoundTrip sends req on an idle connection (or a new one) and reads the
 // answer's status line and headers. A request on a reused connection
 // that gets no answer at all is sent once more on a new connection, as
@@ -78,13 +74,11 @@ func (t *connTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// requestBody reads req's body whole.
+// requestBody reads req's body whole, once: a request sent again sends
+// the same bytes.
 func requestBody(req *http.Request) ([]byte, error) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return nil, nil
-	}
-	if req.GetBody == nil {
-		return nil, errNoBody
 	}
 	defer req.Body.Close()
 	b := make([]byte, 0, max(req.ContentLength, 0))
@@ -118,15 +112,15 @@ func (t *connTransport) exchange(c *conn, req *http.Request, body []byte) (*http
 		return nil, err
 	}
 	c.reused = true
-	if resp.Close || resp.Body == http.NoBody {
-		if resp.Close {
-			resp.Body = &connBody{rc: resp.Body, c: c, t: t, close: true}
-			return resp, nil
-		}
-		t.put(req.URL.Host, c)
-		return resp, nil
+	host := req.URL.Host
+	switch {
+	case resp.Close:
+		resp.Body = &connBody{rc: resp.Body, c: c, t: t, close: true}
+	case resp.Body == http.NoBody:
+		t.put(host, c)
+	default:
+		resp.Body = &connBody{rc: resp.Body, c: c, t: t, host: host}
 	}
-	resp.Body = &connBody{rc: resp.Body, c: c, t: t, host: req.URL.Host}
 	return resp, nil
 }
 
