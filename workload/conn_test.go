@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -96,6 +97,37 @@ func TestConnTransport(t *testing.T) {
 	}
 }
 
+// posts sends n requests to url through a connTransport keeping one idle
+// connection, reads at most read bytes of each answer (all with -1),
+// closes it, and returns what was read of each and the connections dialed.
+func posts(t *testing.T, url string, n, read int) ([]string, int64) {
+	t.Helper()
+	var dials atomic.Int64
+	tr := &connTransport{dial: countingDial(&dials), timeout: time.Minute, maxIdle: 1}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	var got []string
+	for i := range n {
+		resp, err := c.Post(url, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		var b []byte
+		if read < 0 {
+			b, err = io.ReadAll(resp.Body)
+		} else {
+			b = make([]byte, read)
+			_, err = io.ReadFull(resp.Body, b)
+		}
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		got = append(got, string(b))
+	}
+	return got, dials.Load()
+}
+
 // TestConnTransportIdleClosed has the server close each connection once
 // it has answered, without saying so: the next request, finding its
 // kept connection closed, is sent again on a new one and answered.
@@ -110,23 +142,9 @@ func TestConnTransportIdleClosed(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	var dials atomic.Int64
-	tr := &connTransport{dial: countingDial(&dials), timeout: time.Minute, maxIdle: 1}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr}
-	for i := range 3 {
-		resp, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
-		if err != nil {
-			t.Fatalf("request %d: %v", i, err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(b) != "ok" {
-			t.Fatalf("request %d: %q", i, b)
-		}
-	}
-	if dials.Load() != 3 {
-		t.Errorf("%d connections for 3 requests, each closed after its answer", dials.Load())
+	got, dials := posts(t, srv.URL, 3, -1)
+	if !slices.Equal(got, []string{"ok", "ok", "ok"}) || dials != 3 {
+		t.Errorf("answers %q over %d connections; want 3 ok over 3, each closed after its answer", got, dials)
 	}
 }
 
@@ -137,23 +155,8 @@ func TestConnBodyClosedEarly(t *testing.T) {
 		io.WriteString(w, "0123456789")
 	}))
 	defer srv.Close()
-	var dials atomic.Int64
-	tr := &connTransport{dial: countingDial(&dials), timeout: time.Minute, maxIdle: 1}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr}
-	for i := range 2 {
-		resp, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b [3]byte
-		io.ReadFull(resp.Body, b[:])
-		resp.Body.Close()
-		if string(b[:]) != "012" {
-			t.Fatalf("request %d: %q", i, b)
-		}
-	}
-	if dials.Load() != 2 {
-		t.Errorf("%d connections, want 2: a body closed early must not be reused", dials.Load())
+	got, dials := posts(t, srv.URL, 2, 3)
+	if !slices.Equal(got, []string{"012", "012"}) || dials != 2 {
+		t.Errorf("answers %q over %d connections; want 012 twice over 2: a body closed early must not be reused", got, dials)
 	}
 }
