@@ -149,8 +149,12 @@ func rateVerdict(rate float64, st *workload.Stats) string {
 		}
 		return 100 * float64(n) / float64(of)
 	}
+	sentRate := 0.0
+	if st.Elapsed > 0 {
+		sentRate = float64(st.Sent) / st.Elapsed.Seconds()
+	}
 	return fmt.Sprintf("%s: target %g/s, sent %d of %d due (%.1f%%, %.0f/s), %d sent over %s late (%.1f%%), latest %s late",
-		verdict, rate, st.Sent, st.Due, pct(st.Sent, st.Due), float64(st.Sent)/st.Elapsed.Seconds(),
+		verdict, rate, st.Sent, st.Due, pct(st.Sent, st.Due), sentRate,
 		st.Late, bench.Duration(workload.LateAfter), pct(st.Late, st.Sent), bench.Duration(max(st.MaxLag, 0)))
 }
 
