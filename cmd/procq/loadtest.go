@@ -99,12 +99,14 @@ func loadRuns(ctx context.Context, w io.Writer, h *workload.HTTP, reqs []workloa
 			m = newMeter("loadtest")
 			plan.Progress = func(done, total int) { m.show(name, "requests", int64(done), int64(total)) }
 		}
+		cpu0, _ := processCPU()
 		st, err := h.Run(ctx, reqs, plan, nil)
 		m.end()
 		if err != nil {
 			return err
 		}
 		printRun(w, name, plan, st)
+		printClientCPU(w, cpu0, st.Sent)
 		failed += st.Failed
 	}
 	if failed > 0 {
@@ -134,6 +136,17 @@ func printRun(w io.Writer, name string, plan workload.Plan, st *workload.Stats) 
 	if plan.Rate > 0 {
 		fmt.Fprintf(w, "%-12s %s\n", "", rateVerdict(plan.Rate, st))
 	}
+}
+
+// printClientCPU prints the CPU this process took per request sent since
+// it had used cpu0: on a machine whose cores the server shares, what the
+// load generator took from it.
+func printClientCPU(w io.Writer, cpu0 time.Duration, sent int) {
+	cpu, ok := processCPU()
+	if !ok || sent == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%-12s load generator: %s CPU a request (user+sys of this process)\n", "", bench.Duration((cpu-cpu0)/time.Duration(sent)))
 }
 
 // rateVerdict says whether an open loop kept its rate, with the counts
