@@ -11,7 +11,9 @@
 // optionally, a duration. Latency quantiles are vegeta's (a t-digest) and
 // cover answered requests only; failed ones are counted apart. An open
 // loop also measures each answer from the time its request was due
-// (Stats.Open), so the wait for a free worker shows in the latency.
+// (Stats.Open), so the wait for a free worker shows in the latency, and
+// counts the requests due that were sent late or not at all (Stats.Due,
+// Late, MaxLag; Stats.Sustained says whether the rate was kept).
 //
 // A request is answered when the target gives an API envelope back: HTTP
 // 200 (success) or 400 (the API rejected the request). Anything else — no
@@ -132,12 +134,39 @@ type Stats struct {
 	// waited for a free worker counts its wait, which P50…Max leave out.
 	// Zero in a closed loop.
 	Open Quantiles
+	// Due, in an open loop, is the number of requests the rate called for
+	// within the run: Count, or fewer when Duration ends the run first.
+	// Late is the number sent more than LateAfter after they were due
+	// (every worker was busy, or this process did not get the CPU in
+	// time), and MaxLag the latest any request was sent. Zero in a
+	// closed loop; see Sustained.
+	Due, Late int
+	MaxLag    time.Duration
 	// Statuses counts every request by HTTP status; 0 counts requests
 	// with no answer.
 	Statuses map[int]int
 	// Errors are the distinct failure messages, first ones first, at most
 	// maxErrors.
 	Errors []string
+}
+
+// LateAfter is how long after it was due a request of an open loop may
+// be sent and still count as on time.
+const LateAfter = time.Millisecond
+
+// sustainedShare is the share of an open loop's requests that must be
+// sent, and sent on time, for its rate to count as sustained: 99%.
+const sustainedShare = 0.99
+
+// Sustained reports whether an open loop kept its rate: at least 99% of
+// the requests due were sent, and at least 99% of those sent on time
+// (see LateAfter). A closed loop always does.
+func (s *Stats) Sustained() bool {
+	if s.Due == 0 {
+		return true
+	}
+	return float64(s.Sent) >= sustainedShare*float64(s.Due) &&
+		float64(s.Sent-s.Late) >= sustainedShare*float64(s.Sent)
 }
 
 // Quantiles are latency quantiles.
@@ -215,6 +244,9 @@ func run(ctx context.Context, t *target, reqs []Request, plan Plan, each func(*S
 	for res := range atk.Attack(targeter(t, reqs), pace, plan.Duration, "") {
 		s := sample(t, res)
 		st.Sent++
+		if plan.Rate > 0 {
+			st.lag(res.Timestamp.Sub(due(start, pace.interval(), res)))
+		}
 		st.Statuses[s.Status]++
 		if s.Answered() {
 			st.Answered++
@@ -242,19 +274,42 @@ func run(ctx context.Context, t *target, reqs []Request, plan Plan, each func(*S
 	m.Close()
 	st.P50, st.P90, st.P99, st.Max = m.Latencies.P50, m.Latencies.P90, m.Latencies.P99, m.Latencies.Max
 	if plan.Rate > 0 {
+		st.Due = dueWithin(plan, planned)
 		open.Close()
 		st.Open = Quantiles{open.Latencies.P50, open.Latencies.P90, open.Latencies.P99, open.Latencies.Max}
 	}
 	return st, ctx.Err()
 }
 
-// sinceDue is the time from when res's request was due to its answer:
-// vegeta's constant pacer sends hit n at start + (n+1)·interval. start is
-// taken just before the attack begins, so a request is never due after
-// it was sent; it is at least the request's own latency.
+// sinceDue is the time from when res's request was due to its answer.
+// start is taken just before the attack begins, so a request is never due
+// after it was sent; it is at least the request's own latency.
 func sinceDue(start time.Time, interval time.Duration, res *vegeta.Result) time.Duration {
-	due := start.Add(time.Duration(res.Seq+1) * interval)
-	return max(res.End().Sub(due), res.Latency)
+	return max(res.End().Sub(due(start, interval, res)), res.Latency)
+}
+
+// due is when res's request was due: vegeta's constant pacer sends hit n
+// at start + (n+1)·interval.
+func due(start time.Time, interval time.Duration, res *vegeta.Result) time.Time {
+	return start.Add(time.Duration(res.Seq+1) * interval)
+}
+
+// lag counts a request of an open loop sent lag after it was due.
+func (s *Stats) lag(lag time.Duration) {
+	if lag > LateAfter {
+		s.Late++
+	}
+	s.MaxLag = max(s.MaxLag, lag)
+}
+
+// dueWithin is the number of requests an open loop's rate calls for: the
+// planned count, or those due within the plan's duration when it ends the
+// run first (vegeta sends hit n at (n+1)/Rate seconds).
+func dueWithin(plan Plan, planned int) int {
+	if plan.Duration <= 0 {
+		return planned
+	}
+	return min(planned, int(plan.Duration.Seconds()*plan.Rate))
 }
 
 // attacker is a vegeta attacker on t's client with the plan's workers.

@@ -258,3 +258,45 @@ func TestSinceDue(t *testing.T) {
 		t.Errorf("interval of a closed loop: %v, want 0", got)
 	}
 }
+
+// TestSustained checks when an open loop counts as having kept its rate:
+// 99% of the requests due sent, 99% of those on time.
+func TestSustained(t *testing.T) {
+	for _, tc := range []struct {
+		st   Stats
+		want bool
+	}{
+		{Stats{Sent: 50}, true},                           // closed loop
+		{Stats{Due: 1000, Sent: 1000}, true},              // all sent on time
+		{Stats{Due: 1000, Sent: 990, Late: 9}, true},      // at the bounds
+		{Stats{Due: 1000, Sent: 989}, false},              // too few sent
+		{Stats{Due: 1000, Sent: 1000, Late: 11}, false},   // too many late
+		{Stats{Due: 1000, Sent: 1000, Late: 1000}, false}, // all late
+	} {
+		if got := tc.st.Sustained(); got != tc.want {
+			t.Errorf("due %d sent %d late %d: sustained %v, want %v", tc.st.Due, tc.st.Sent, tc.st.Late, got, tc.want)
+		}
+	}
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		plan    Plan
+		planned int
+		want    int
+	}{
+		{Plan{Rate: 100}, 30, 30},                           // no duration: the count
+		{Plan{Rate: 100, Duration: time.Second}, 1000, 100}, // the duration ends it first
+		{Plan{Rate: 2.5, Duration: 2 * time.Second}, 1000, 5},
+		{Plan{Rate: 1e5, Duration: 10 * ms}, 30, 30}, // the count ends it first
+	} {
+		if got := dueWithin(tc.plan, tc.planned); got != tc.want {
+			t.Errorf("%+v, %d planned: %d due, want %d", tc.plan, tc.planned, got, tc.want)
+		}
+	}
+	var st Stats
+	for _, lag := range []time.Duration{0, ms, ms + 1, 30 * ms, -ms} {
+		st.lag(lag)
+	}
+	if st.Late != 2 || st.MaxLag != 30*ms {
+		t.Errorf("late %d, max lag %v; want 2 over %v, and 30ms", st.Late, st.MaxLag, LateAfter)
+	}
+}

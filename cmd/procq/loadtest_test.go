@@ -68,8 +68,13 @@ func TestLoadtestCountsAndBounds(t *testing.T) {
 	if err := loadRuns(context.Background(), &out, h, reqs, f); err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 3 ||
-		!strings.HasPrefix(lines[1], "rate=500 ") || !strings.Contains(lines[2], " 10 ") || !strings.Contains(lines[1], "(from sent: p50 ") {
+	// A note, the header, then each rate's line, whether it was kept, and
+	// the load generator's CPU.
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 8 ||
+		!strings.HasPrefix(lines[0], "open loop, at most 2 in flight") ||
+		!strings.HasPrefix(lines[2], "rate=500 ") || !strings.Contains(lines[5], " 10 ") || !strings.Contains(lines[2], "(from sent: p50 ") ||
+		!strings.Contains(lines[3], "target 500/s, sent 10 of 10 due") || !strings.Contains(lines[6], "target 1000/s, sent 10 of 10 due") ||
+		!strings.Contains(lines[4], "load generator: ") || !strings.Contains(lines[7], " CPU a request") {
 		t.Errorf("output:\n%s", out.String())
 	}
 }
