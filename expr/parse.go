@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -93,6 +94,10 @@ type Pattern struct {
 	tail   string              // modeSim: trailing literal node, matched as a suffix
 	body   []node              // modeSim: the nodes between head and tail
 	prog   *prog               // modeSim: body ready for simulation
+	// modeSim: body's automaton over ASCII (lazy: built by the first
+	// Match that needs it; its start is nil when body is too big).
+	dfaOK bool
+	dfa   atomic.Pointer[dfa]
 	// modeSim: the bytes a match of body begins and ends with, when known
 	// (firstOK, lastOK): tested before simulating.
 	first, last     byteSet
