@@ -9,55 +9,66 @@ import (
 )
 
 // Bounds of the deterministic automaton of one pattern: at most
-// maxDFAStates states (a state takes about 1 KB) and maxDFAWork steps of
-// building, a step being one nondeterministic state visited (a new state
-// counts 128). Past either, a string that needs a transition not yet built
-// is simulated instead, so the automaton costs a pattern at most a few
-// milliseconds whatever its shape.
+// maxDFAStates states (a state takes a row of 516 bytes) and
+// maxDFAWork steps of building, a step being one nondeterministic state
+// visited (a new state counts 128). Past either, a string that needs a
+// transition not yet built is simulated instead, so the automaton costs a
+// pattern at most a few milliseconds and 0.25 MB whatever its shape
+// (TestDFABounds; a legitimate ten-group pattern needs 43 states and under
+// 10k steps).
 const (
-	maxDFAStates = 1024
-	maxDFAWork   = 1 << 19
+	maxDFAStates = 512
+	maxDFAWork   = 1 << 17
+)
+
+// A cell of the transition table is the row offset of the next state, or
+// one of these.
+const (
+	cellNone = 0  // not built yet (row 0 is never a state)
+	cellDead = -1 // no match, whatever follows
+	cellSure = -2 // a match, whatever follows (an accepting star is left)
+
+	rowWidth = 129 // cells of a row: bytes 0..127, then 1 if accepting
 )
 
 // dfa is the deterministic automaton of a node sequence over ASCII
 // strings, built lazily: a state is a set of states of the
 // nondeterministic automaton, made the first time a string reaches it.
-// Reading a built transition is one atomic load, so Match runs from many
-// goroutines at once; building one takes mu.
+// Its transitions are a table of rows, one per state, of one cell per
+// ASCII byte then an accepting flag (rowWidth cells). Reading a built
+// transition is one atomic load, so Match runs from many goroutines at
+// once; building one takes mu, and a table that grows is copied, so a
+// reader of the old one only finds fewer transitions built.
 type dfa struct {
 	nfa   []nstate
 	class [128]uint8 // byte → class: bytes of a class label the same edges
 	// sureStar[s]: s is a star from which state 0 is reached by empty
 	// transitions.
 	sureStar []bool
-	start    *dstate
+	start    int32 // a cell: cellNone when there is no automaton
+	table    atomic.Pointer[[]int32]
 
 	full  atomic.Bool // a bound is reached: build no more
 	mu    sync.Mutex  // guards the fields below and the building of states
-	byKey map[string]*dstate
+	byKey map[string]int32
+	sets  [][]int32 // by row: the nondeterministic states, ascending
 	work  int
 	bits  []uint64 // the set being built, one bit per state
+	key   []byte   // scratch: the bytes of bits
 }
 
-// dstate is a state of the deterministic automaton.
-type dstate struct {
-	next   [128]atomic.Pointer[dstate] // by byte; nil: not built yet
-	set    []int32                     // the nondeterministic states, ascending
-	accept bool
-	// stop: the answer is accept whatever follows, ASCII or not: no
-	// state is left (dead) or an accepting star is (sure).
-	stop bool
-}
-
-// newDFA returns the automaton of seq, one with a nil start (that decides
+// newDFA returns the automaton of seq, one without a start (that decides
 // nothing) when its nondeterministic automaton would exceed maxNFAStates.
 func newDFA(seq []node) *dfa {
 	nfa, start, ok := buildNFA(seq)
 	if !ok {
 		return &dfa{}
 	}
-	d := &dfa{nfa: nfa, byKey: map[string]*dstate{}, sureStar: sureStars(nfa)}
+	d := &dfa{nfa: nfa, byKey: map[string]int32{}, sureStar: sureStars(nfa)}
 	d.class = byteClasses(nfa)
+	tab := make([]int32, 8*rowWidth)
+	d.table.Store(&tab)
+	d.sets = [][]int32{nil} // row 0
 	d.bits = make([]uint64, len(nfa)/64+1)
 	d.closure(start)
 	d.start = d.state()
@@ -68,66 +79,66 @@ func newDFA(seq []node) *dfa {
 // answer, when s holds a byte of 0x80 or more before the answer is known
 // or when a transition it needs is past the bounds.
 func (d *dfa) match(s string) (ok, decided bool) {
-	st := d.start
-	if st == nil {
-		return false, false
+	x := d.start
+	if x <= 0 {
+		return x == cellSure, x != cellNone
 	}
-	if st.stop {
-		return st.accept, true
-	}
+	tab := *d.table.Load()
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x80 {
 			return false, false
 		}
-		n := st.next[c].Load()
-		if n == nil {
-			if n = d.build(st, c); n == nil {
-				return false, false
+		y := atomic.LoadInt32(&tab[x+int32(c)])
+		if y <= 0 {
+			if y == cellNone {
+				if y = d.build(x, c); y == cellNone {
+					return false, false
+				}
+				tab = *d.table.Load()
+			}
+			if y < 0 {
+				return y == cellSure, true
 			}
 		}
-		if n.stop {
-			return n.accept, true
-		}
-		st = n
+		x = y
 	}
-	return st.accept, true
+	return tab[x+rowWidth-1] != 0, true
 }
 
-// build returns the state reached from st on byte c, making it if need
-// be, and sets the transition for every byte of c's class; nil past the
-// bounds.
-func (d *dfa) build(st *dstate, c byte) *dstate {
+// build returns the cell of the transition from the state at row offset x
+// on byte c, making the state if need be; cellNone past the bounds.
+func (d *dfa) build(x int32, c byte) int32 {
 	if d.full.Load() {
-		return nil
+		return cellNone
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if n := st.next[c].Load(); n != nil {
-		return n // built meanwhile
+	if y := atomic.LoadInt32(&(*d.table.Load())[x+int32(c)]); y != cellNone {
+		return y // built meanwhile
 	}
-	if d.work += len(st.set); d.work > maxDFAWork {
+	set := d.sets[x/rowWidth]
+	if d.work += len(set); d.work > maxDFAWork {
 		d.full.Store(true)
-		return nil
+		return cellNone
 	}
-	for _, s := range st.set {
+	for _, s := range set {
 		for _, e := range d.nfa[s].edges {
 			if e.set.has(c) {
 				d.closure(e.to)
 			}
 		}
 	}
-	n := d.state()
-	if n == nil {
-		return nil
-	}
-	cl := d.class[c]
-	for b := range st.next {
-		if d.class[b] == cl {
-			st.next[b].Store(n)
+	y := d.state()
+	if y != cellNone {
+		tab := *d.table.Load()
+		for b, cl := range d.class { // the whole class of c
+			if cl == d.class[c] {
+				atomic.StoreInt32(&tab[x+int32(b)], y)
+			}
 		}
 	}
-	return n
+	return y
 }
 
 // closure adds to d.bits the states reachable from s by empty
@@ -143,12 +154,17 @@ func (d *dfa) closure(s int32) {
 	}
 }
 
-// state returns the state of the set in d.bits, making it if need be, and
-// clears d.bits; nil past the bounds.
-func (d *dfa) state() *dstate {
-	key := make([]byte, 0, 8*len(d.bits))
+// state returns the cell of the state of the set in d.bits, making its
+// row if need be, and clears d.bits; cellNone past the bounds.
+func (d *dfa) state() int32 {
+	key := d.key[:0]
 	for _, w := range d.bits {
 		key = binary.LittleEndian.AppendUint64(key, w)
+	}
+	d.key = key
+	if y, ok := d.byKey[string(key)]; ok {
+		clear(d.bits)
+		return y
 	}
 	var set []int32
 	for i, w := range d.bits {
@@ -157,18 +173,40 @@ func (d *dfa) state() *dstate {
 		}
 	}
 	clear(d.bits)
-	if n, ok := d.byKey[string(key)]; ok {
-		return n
-	}
 	if d.work += 128; len(d.byKey) >= maxDFAStates || d.work > maxDFAWork {
 		d.full.Store(true)
-		return nil
+		return cellNone
 	}
-	n := &dstate{set: set}
-	n.accept = len(set) > 0 && set[0] == 0
-	n.stop = len(set) == 0 || n.accept && d.sure(set)
-	d.byKey[string(key)] = n
-	return n
+	accept := len(set) > 0 && set[0] == 0
+	var y int32
+	switch {
+	case len(set) == 0:
+		y = cellDead
+	case accept && d.sure(set):
+		y = cellSure
+	default:
+		y = d.row(accept)
+		d.sets = append(d.sets, set)
+	}
+	d.byKey[string(key)] = y
+	return y
+}
+
+// row appends a row to the table, growing it by a copy when full, and
+// returns its offset.
+func (d *dfa) row(accept bool) int32 {
+	tab := *d.table.Load()
+	off := int32(len(d.sets)) * rowWidth
+	if int(off+rowWidth) > len(tab) {
+		grown := make([]int32, 2*len(tab))
+		copy(grown, tab)
+		d.table.Store(&grown)
+		tab = grown
+	}
+	if accept {
+		tab[off+rowWidth-1] = 1
+	}
+	return off
 }
 
 // sure reports whether set holds a star from which the accepting state is

@@ -198,7 +198,7 @@ func TestDFABounds(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := newDFA(p.seq)
-			if got := d.start == nil; got != c.simulated {
+			if got := d.start == cellNone; got != c.simulated {
 				t.Fatalf("automaton absent %v, want %v", got, c.simulated)
 			}
 			dfaAgrees(t, c.expr, p, d, strings.Repeat("a", maxNFAStates))
@@ -213,7 +213,7 @@ func TestDFABounds(t *testing.T) {
 				}
 				dfaAgrees(t, c.expr, p, d, sb.String())
 			}
-			if d.start != nil && len(d.byKey) > maxDFAStates {
+			if d.start != cellNone && len(d.byKey) > maxDFAStates {
 				t.Fatalf("%d states, bound %d", len(d.byKey), maxDFAStates)
 			}
 			// One build may overshoot the work bound by a closure and a state.
