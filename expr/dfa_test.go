@@ -213,13 +213,7 @@ func TestDFABounds(t *testing.T) {
 				}
 				dfaAgrees(t, c.expr, p, d, sb.String())
 			}
-			if d.start != cellNone && len(d.byKey) > maxDFAStates {
-				t.Fatalf("%d states, bound %d", len(d.byKey), maxDFAStates)
-			}
-			// One build may overshoot the work bound by a closure and a state.
-			if limit := maxDFAWork + len(d.nfa) + 128; d.work > limit {
-				t.Fatalf("%d steps of building, bound %d", d.work, limit)
-			}
+			checkDFABounds(t, d)
 		})
 	}
 	p, _ := Parse("*a" + strings.Repeat("?", 14))
@@ -230,6 +224,19 @@ func TestDFABounds(t *testing.T) {
 	}
 	if !d.full.Load() || len(d.byKey) != maxDFAStates {
 		t.Fatalf("exponential automaton: full %v with %d states, want the bound %d", d.full.Load(), len(d.byKey), maxDFAStates)
+	}
+}
+
+// checkDFABounds fails when d holds more states or took more steps of
+// building than its bounds allow; one build may overshoot the work bound
+// by a closure and a state.
+func checkDFABounds(t *testing.T, d *dfa) {
+	t.Helper()
+	if len(d.byKey) > maxDFAStates || len(d.nfa) > maxNFAStates {
+		t.Fatalf("%d states over %d nondeterministic ones, bounds %d and %d", len(d.byKey), len(d.nfa), maxDFAStates, maxNFAStates)
+	}
+	if limit := maxDFAWork + len(d.nfa) + 128; d.work > limit {
+		t.Fatalf("%d steps of building, bound %d", d.work, limit)
 	}
 }
 
@@ -276,7 +283,8 @@ func TestDFAConcurrent(t *testing.T) {
 }
 
 // FuzzDFA compares the automaton of the whole sequence, and Match, with
-// the simulation on arbitrary expressions and values.
+// the simulation on arbitrary expressions and values, and checks that
+// building stays within the automaton's bounds.
 func FuzzDFA(f *testing.F) {
 	for _, r := range matchTable {
 		f.Add(r.expr, r.s)
@@ -289,6 +297,8 @@ func FuzzDFA(f *testing.F) {
 		if err != nil {
 			return
 		}
-		dfaAgrees(t, e, p, newDFA(p.seq), s)
+		d := newDFA(p.seq)
+		dfaAgrees(t, e, p, d, s)
+		checkDFABounds(t, d)
 	})
 }
