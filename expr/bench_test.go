@@ -57,6 +57,10 @@ func benchMatch(b *testing.B, expr string, values []string, sim bool) {
 // tenGroups is an expression with ten bracket groups of every kind.
 const tenGroups = "[10, 127, 172].[0-255].[0-255].[1-254]_[gse, bk][_, -][a-z][!x]*[agent, dataserver, monitorbeat]*[1-65535, 80]"
 
+// suiteTenGroups is bench/suite.go's TenGroups, the suite's slowest
+// expression on service-instance names (issue 11).
+const suiteTenGroups = "[1-255].[0-255].[0-255].[0-255]_[gse, nginx, redis][_,-][a-z][a-z][a-z,-][a-z,0-9]*"
+
 func BenchmarkMatch(b *testing.B) {
 	names := serviceNames(1024)
 	ids := processIDs(1024)
@@ -65,6 +69,9 @@ func BenchmarkMatch(b *testing.B) {
 	b.Run("word/10.0.1.2_gse_agent", func(b *testing.B) { benchMatch(b, "10.0.1.2_gse_agent", names, false) })
 	b.Run("word/10.0.1.2_gse_agent/sim", func(b *testing.B) { benchMatch(b, "10.0.1.2_gse_agent", names, true) })
 	b.Run("ten-groups", func(b *testing.B) { benchMatch(b, tenGroups, names, false) })
+	b.Run("ten-groups/sim", func(b *testing.B) { benchMatch(b, tenGroups, names, true) })
+	b.Run("suite-ten-groups", func(b *testing.B) { benchMatch(b, suiteTenGroups, names, false) })
+	b.Run("suite-ten-groups/sim", func(b *testing.B) { benchMatch(b, suiteTenGroups, names, true) })
 	b.Run("id/word", func(b *testing.B) { benchMatch(b, "1234567890", ids, false) })
 	b.Run("id/word/sim", func(b *testing.B) { benchMatch(b, "1234567890", ids, true) })
 	b.Run("id/[1-1000000000]", func(b *testing.B) { benchMatch(b, "[1-1000000000]", ids, false) })

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -69,8 +70,9 @@ type node struct {
 	alts    [][]node    // kAlt: at least two distinct branches
 }
 
-// Pattern is a parsed and compiled field expression. It is immutable and
-// safe for concurrent use.
+// Pattern is a parsed and compiled field expression. It is safe for
+// concurrent use: what it matches never changes, and the automaton Match
+// builds as it goes is shared safely.
 type Pattern struct {
 	src string
 	seq []node
@@ -93,6 +95,10 @@ type Pattern struct {
 	tail   string              // modeSim: trailing literal node, matched as a suffix
 	body   []node              // modeSim: the nodes between head and tail
 	prog   *prog               // modeSim: body ready for simulation
+	// modeSim: body's automaton over ASCII (lazy: made by the first
+	// Match that needs it; without a start when body is too big).
+	dfaOK bool
+	dfa   atomic.Pointer[dfa]
 	// modeSim: the bytes a match of body begins and ends with, when known
 	// (firstOK, lastOK): tested before simulating.
 	first, last     byteSet
