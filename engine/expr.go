@@ -175,22 +175,35 @@ func matchingTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, n int, i
 	if n >= parallelTerms {
 		parts = runtime.GOMAXPROCS(0)
 	}
-	found := make([][]uint32, parts)
+	// Part k writes its matches from the start of its own range of out,
+	// so nothing grows; the parts are then moved together.
+	out := make([]uint32, n)
+	found := make([]int, parts)
 	var wg sync.WaitGroup
 	for k := range parts {
 		wg.Go(func() {
-			for i := k * n / parts; i < (k+1)*n/parts; i++ {
+			lo, hi := k*n/parts, (k+1)*n/parts
+			w := lo
+			for i := lo; i < hi; i++ {
 				if i%termCheckEvery == 0 && dl.expired() {
-					return
+					break
 				}
-				if t := id(i); p.Match(dict.Term(t)) {
-					found[k] = append(found[k], t)
+				t := id(i)
+				out[w] = t
+				if p.Match(dict.Term(t)) {
+					w++
 				}
 			}
+			found[k] = w - lo
 		})
 	}
 	wg.Wait()
-	return slices.Concat(found...)
+	m := 0
+	for k := range parts {
+		lo := k * n / parts
+		m += copy(out[m:], out[lo:lo+found[k]])
+	}
+	return out[:m:m]
 }
 
 // altCandidateCount bounds the number of terms holding any of alts by the
