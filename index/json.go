@@ -16,44 +16,59 @@ import (
 // the expression and the lists are written from the columns with
 // record's writers. Strings of a dictionary known to need no escaping
 // (jsonVerbatim) are copied untested. BenchmarkPageJSON compares it with
-// Records and record.AppendJSON.
+// Records and record.AppendJSON; AppendRowsJSON writes many rows faster.
 func (ix *Index) AppendRowJSON(b []byte, row uint32, s record.FieldSet) []byte {
 	s = s.OrAll()
-	v := ix.verbatim.get()
 	var r record.Record
 	ix.RecordScalars(row, &r)
+	l := ix.rowLists(row, &r)
+	return ix.appendRow(b, &r, &l, s, ix.verbatim.get())
+}
+
+// rowLists returns the lists' places of row, and sets r's expression if
+// row has one of its own.
+func (ix *Index) rowLists(row uint32, r *record.Record) rowLists {
+	rc := &ix.rc
+	var l rowLists
+	if l.derived = rc.derived.has(int(row)); !l.derived {
+		r.Expression = rc.expr.get(int(row))
+	}
+	l.ctLo, l.ctHi, _ = rc.ct.span(int(row))
+	l.infos, l.infosSet = ix.cols.infosOf(row)
+	l.piLo, l.piHi, _ = rc.pi.span(int(row))
+	return l
+}
+
+// appendRow appends the JSON object of a row whose scalars and
+// expression are r and whose lists are at l, holding the fields of s
+// (not zero).
+func (ix *Index) appendRow(b []byte, r *record.Record, l *rowLists, s record.FieldSet, v jsonVerbatim) []byte {
 	b = append(b, '{')
 	b = r.AppendFieldsVerbatim(b, s, record.FieldID, record.FieldExpression, 0)
 	if s.Has(record.FieldExpression) {
 		b = record.AppendKey(b, record.FieldExpression, s)
-		b = ix.appendExpression(b, row, &r, v)
+		if l.derived {
+			b = record.AppendDerivedExpression(b, r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, r.ProcessID, v.derived)
+		} else {
+			b = record.AppendStringKnown(b, r.Expression, v.expr)
+		}
 	}
 	b = r.AppendFieldsVerbatim(b, s, record.FieldInnerIP, record.FieldConfigTemplates, v.fields)
 	if s.Has(record.FieldConfigTemplates) {
 		b = record.AppendKey(b, record.FieldConfigTemplates, s)
-		b = ix.appendConfigs(b, row, v.configs)
+		b = ix.appendConfigs(b, l.ctLo, l.ctHi, v.configs)
 	}
 	if s.Has(record.FieldProcInstInfos) {
 		b = record.AppendKey(b, record.FieldProcInstInfos, s)
-		b = ix.appendInfos(b, row, r.ProcessID)
+		b = ix.appendInfos(b, l, r.ProcessID)
 	}
 	return append(b, '}')
 }
 
-// appendExpression appends the expression of row, whose scalars are r,
-// as a JSON string: its own, or the one derived from its names.
-func (ix *Index) appendExpression(b []byte, row uint32, r *record.Record, v jsonVerbatim) []byte {
-	if !ix.rc.derived.has(int(row)) {
-		return record.AppendStringKnown(b, ix.rc.expr.get(int(row)), v.expr)
-	}
-	return record.AppendDerivedExpression(b, r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, r.ProcessID, v.derived)
-}
-
-// appendConfigs appends the config_templates list of row; verbatim says
-// its names need no escaping.
-func (ix *Index) appendConfigs(b []byte, row uint32, verbatim bool) []byte {
+// appendConfigs appends the config_templates list of items [lo, hi);
+// verbatim says its names need no escaping.
+func (ix *Index) appendConfigs(b []byte, lo, hi int, verbatim bool) []byte {
 	c := &ix.rc.ct
-	lo, hi, _ := c.span(int(row))
 	b = append(b, '[')
 	for j := lo; j < hi; j++ {
 		b = record.AppendConfigTemplate(b, j-lo, record.ConfigTemplate{
@@ -62,20 +77,19 @@ func (ix *Index) appendConfigs(b []byte, row uint32, verbatim bool) []byte {
 	return append(b, ']')
 }
 
-// appendInfos appends the proc_inst_infos list of row, whose
+// appendInfos appends the proc_inst_infos list at l of a row whose
 // bk_process_id is pid: the one a status update set, else the build's.
-func (ix *Index) appendInfos(b []byte, row uint32, pid int64) []byte {
+func (ix *Index) appendInfos(b []byte, l *rowLists, pid int64) []byte {
 	b = append(b, '[')
-	if infos, set := ix.cols.infosOf(row); set {
-		for k, p := range infos {
+	if l.infosSet {
+		for k, p := range l.infos {
 			b = record.AppendProcInstInfo(b, k, p)
 		}
 		return append(b, ']')
 	}
 	c := &ix.rc.pi
-	lo, hi, _ := c.span(int(row))
-	for j := lo; j < hi; j++ {
-		b = record.AppendProcInstInfo(b, j-lo, record.ProcInstInfo{ProcessID: pid + c.pidDelta.get(j),
+	for j := l.piLo; j < l.piHi; j++ {
+		b = record.AppendProcInstInfo(b, j-l.piLo, record.ProcInstInfo{ProcessID: pid + c.pidDelta.get(j),
 			LocalInstID: c.local.get(j), InstID: c.inst.get(j), ProcessStatus: c.status.get(j), IsAuto: c.auto.has(j)})
 	}
 	return append(b, ']')

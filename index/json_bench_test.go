@@ -13,7 +13,8 @@ import (
 // rows of a synth data set of PROCQ_BENCH_PROCESSES processes (default
 // 100000), side by side: "records" materializes them (Records) and writes
 // each with record.AppendJSON, as pages were written before;
-// "columns" writes each with AppendRowJSON:
+// "columns" writes each with AppendRowJSON; "batch" writes them all with
+// AppendRowsJSON:
 // go test ./index -run '^$' -bench PageJSON -count 6
 func BenchmarkPageJSON(b *testing.B) {
 	recs, err := synth.Collect(synth.Options{Processes: synth.BenchProcesses(), Seed: 1})
@@ -46,6 +47,13 @@ func BenchmarkPageJSON(b *testing.B) {
 				for _, row := range rows {
 					buf = append(ix.AppendRowJSON(buf, row, 0), ',')
 				}
+			}
+			b.SetBytes(int64(len(buf)))
+		})
+		b.Run(strconv.Itoa(n)+"/batch", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = ix.AppendRowsJSON(buf[:0], rows, 0)
 			}
 			b.SetBytes(int64(len(buf)))
 		})
