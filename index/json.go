@@ -12,17 +12,18 @@ import (
 // proc_inst_infos, but read straight from the columns, so that it builds
 // no record on the heap and allocates nothing. The scalars are read into
 // a record on the stack first (RecordScalars: its loads are independent,
-// so their cache misses overlap) and written by record's AppendFields;
-// the expression and the lists are written from the columns with
-// record's writers. Strings of a dictionary known to need no escaping
-// (jsonVerbatim) are copied untested. BenchmarkPageJSON compares it with
-// Records and record.AppendJSON; AppendRowsJSON writes many rows faster.
+// so their cache misses overlap), then the row is written by appendRow
+// as a jsonLayout of the fields says. Strings of a dictionary known to
+// need no escaping (jsonVerbatim) are copied untested. BenchmarkPageJSON
+// compares it with Records and record.AppendJSON; AppendRowsJSON writes
+// many rows faster.
 func (ix *Index) AppendRowJSON(b []byte, row uint32, s record.FieldSet) []byte {
 	s = s.OrAll()
 	var r record.Record
 	ix.RecordScalars(row, &r)
-	l := ix.rowLists(row, &r)
-	return ix.appendRow(b, &r, &l, s, ix.verbatim.get())
+	ls := ix.rowLists(row, &r)
+	l := newJSONLayout(s, ix.verbatim.get())
+	return ix.appendRow(b, &l, &r, &ls)
 }
 
 // rowLists returns the lists' places of row, and sets r's expression if
@@ -37,62 +38,6 @@ func (ix *Index) rowLists(row uint32, r *record.Record) rowLists {
 	l.infos, l.infosSet = ix.cols.infosOf(row)
 	l.piLo, l.piHi, _ = rc.pi.span(int(row))
 	return l
-}
-
-// appendRow appends the JSON object of a row whose scalars and
-// expression are r and whose lists are at l, holding the fields of s
-// (not zero).
-func (ix *Index) appendRow(b []byte, r *record.Record, l *rowLists, s record.FieldSet, v jsonVerbatim) []byte {
-	b = append(b, '{')
-	b = r.AppendFieldsVerbatim(b, s, record.FieldID, record.FieldExpression, 0)
-	if s.Has(record.FieldExpression) {
-		b = record.AppendKey(b, record.FieldExpression, s)
-		if l.derived {
-			b = record.AppendDerivedExpression(b, r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, r.ProcessID, v.derived)
-		} else {
-			b = record.AppendStringKnown(b, r.Expression, v.expr)
-		}
-	}
-	b = r.AppendFieldsVerbatim(b, s, record.FieldInnerIP, record.FieldConfigTemplates, v.fields)
-	if s.Has(record.FieldConfigTemplates) {
-		b = record.AppendKey(b, record.FieldConfigTemplates, s)
-		b = ix.appendConfigs(b, l.ctLo, l.ctHi, v.configs)
-	}
-	if s.Has(record.FieldProcInstInfos) {
-		b = record.AppendKey(b, record.FieldProcInstInfos, s)
-		b = ix.appendInfos(b, l, r.ProcessID)
-	}
-	return append(b, '}')
-}
-
-// appendConfigs appends the config_templates list of items [lo, hi);
-// verbatim says its names need no escaping.
-func (ix *Index) appendConfigs(b []byte, lo, hi int, verbatim bool) []byte {
-	c := &ix.rc.ct
-	b = append(b, '[')
-	for j := lo; j < hi; j++ {
-		b = record.AppendConfigTemplate(b, j-lo, record.ConfigTemplate{
-			ConfigTemplateID: c.id.get(j), TemplateName: c.tmpl.get(j), FileName: c.file.get(j)}, verbatim)
-	}
-	return append(b, ']')
-}
-
-// appendInfos appends the proc_inst_infos list at l of a row whose
-// bk_process_id is pid: the one a status update set, else the build's.
-func (ix *Index) appendInfos(b []byte, l *rowLists, pid int64) []byte {
-	b = append(b, '[')
-	if l.infosSet {
-		for k, p := range l.infos {
-			b = record.AppendProcInstInfo(b, k, p)
-		}
-		return append(b, ']')
-	}
-	c := &ix.rc.pi
-	for j := l.piLo; j < l.piHi; j++ {
-		b = record.AppendProcInstInfo(b, j-l.piLo, record.ProcInstInfo{ProcessID: pid + c.pidDelta.get(j),
-			LocalInstID: c.local.get(j), InstID: c.inst.get(j), ProcessStatus: c.status.get(j), IsAuto: c.auto.has(j)})
-	}
-	return append(b, ']')
 }
 
 // jsonVerbatim says which dictionaries of an index hold only strings that

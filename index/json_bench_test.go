@@ -32,29 +32,27 @@ func BenchmarkPageJSON(b *testing.B) {
 		buf := make([]byte, 0, 1024*n)
 		b.Run(strconv.Itoa(n)+"/records", func(b *testing.B) {
 			b.ReportAllocs()
-			for b.Loop() {
+			loopCPU(b, func() {
 				buf = buf[:0]
 				for _, r := range ix.Records(rows) {
 					buf = append(r.AppendJSON(buf, 0), ',')
 				}
-			}
+			})
 			b.SetBytes(int64(len(buf)))
 		})
 		b.Run(strconv.Itoa(n)+"/columns", func(b *testing.B) {
 			b.ReportAllocs()
-			for b.Loop() {
+			loopCPU(b, func() {
 				buf = buf[:0]
 				for _, row := range rows {
 					buf = append(ix.AppendRowJSON(buf, row, 0), ',')
 				}
-			}
+			})
 			b.SetBytes(int64(len(buf)))
 		})
 		b.Run(strconv.Itoa(n)+"/batch", func(b *testing.B) {
 			b.ReportAllocs()
-			for b.Loop() {
-				buf = ix.AppendRowsJSON(buf[:0], rows, 0)
-			}
+			loopCPU(b, func() { buf = ix.AppendRowsJSON(buf[:0], rows, 0) })
 			b.SetBytes(int64(len(buf)))
 		})
 	}
