@@ -1,6 +1,8 @@
 package index
 
 import (
+	"unsafe"
+
 	"github.com/procq/procq/record"
 )
 
@@ -22,11 +24,13 @@ type jsonLayout struct {
 	pid bool
 }
 
-// jsonStep is one member of a jsonLayout: the glue before the value of
-// f, and whether a string value is known to need no escaping.
+// jsonStep is one member of a jsonLayout: the glue before the value of a
+// field, how the value is written (jsonFields), and whether a string
+// value is known to need no escaping.
 type jsonStep struct {
 	glue     *block
-	f        record.Field
+	write    jsonWrite
+	off      uintptr
 	verbatim bool
 }
 
@@ -41,7 +45,7 @@ func newJSONLayout(s record.FieldSet, v jsonVerbatim) jsonLayout {
 		if !s.Has(f) {
 			continue
 		}
-		l.steps[l.n] = jsonStep{glue: &jsonGlue[prev][f], f: f, verbatim: v.has(f)}
+		l.steps[l.n] = jsonStep{glue: &jsonGlue[prev][f], write: jsonFields[f].write, off: jsonFields[f].off, verbatim: v.has(f)}
 		l.n++
 		prev = jsonKinds[f]
 	}
@@ -81,14 +85,16 @@ var (
 	kindClose = [numKinds]string{kindString: `"`, kindList: "]"}
 )
 
-// jsonKinds holds the kind of each field's value.
+// jsonKinds holds the kind of each field's value, as jsonFields writes it.
 var jsonKinds = func() (k [record.NumFields]jsonKind) {
-	for _, f := range []record.Field{record.FieldExpression, record.FieldInnerIP, record.FieldInnerIPv6,
-		record.FieldAgentID, record.FieldCloudName, record.FieldSetEnv, record.FieldSetName,
-		record.FieldModuleName, record.FieldServiceName, record.FieldProcessName} {
-		k[f] = kindString
+	for f, jf := range jsonFields {
+		switch jf.write {
+		case writeString, writeExpression:
+			k[f] = kindString
+		case writeConfigs, writeInfos:
+			k[f] = kindList
+		}
 	}
-	k[record.FieldConfigTemplates], k[record.FieldProcInstInfos] = kindList, kindList
 	return k
 }()
 
@@ -120,60 +126,78 @@ func (ix *Index) appendRow(b []byte, l *jsonLayout, r *record.Record, ls *rowLis
 	}
 	for _, st := range l.steps[:l.n] {
 		b = appendBlock(b, st.glue)
-		switch st.f {
-		case record.FieldID:
-			b = appendInt(b, r.ID)
-		case record.FieldBizID:
-			b = appendInt(b, r.BizID)
-		case record.FieldExpression:
+		field := unsafe.Add(unsafe.Pointer(r), st.off)
+		switch st.write {
+		case writeInt:
+			b = appendInt(b, *(*int64)(field))
+		case writeString:
+			b = record.AppendInside(b, *(*string)(field), st.verbatim)
+		case writeExpression:
 			if ls.derived {
 				b = record.AppendDerivedInside(b, r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, pid, l.derived)
 			} else {
 				b = record.AppendInside(b, r.Expression, st.verbatim)
 			}
-		case record.FieldInnerIP:
-			b = record.AppendInside(b, r.InnerIP, st.verbatim)
-		case record.FieldInnerIPv6:
-			b = record.AppendInside(b, r.InnerIPv6, st.verbatim)
-		case record.FieldAgentID:
-			b = record.AppendInside(b, r.AgentID, st.verbatim)
-		case record.FieldCloudID:
-			b = appendInt(b, r.CloudID)
-		case record.FieldCloudName:
-			b = record.AppendInside(b, r.CloudName, st.verbatim)
-		case record.FieldSetEnv:
-			b = record.AppendInside(b, r.SetEnv, st.verbatim)
-		case record.FieldSetID:
-			b = appendInt(b, r.SetID)
-		case record.FieldModuleID:
-			b = appendInt(b, r.ModuleID)
-		case record.FieldSetName:
-			b = record.AppendInside(b, r.SetName, st.verbatim)
-		case record.FieldModuleName:
-			b = record.AppendInside(b, r.ModuleName, st.verbatim)
-		case record.FieldServiceTemplateID:
+		case writeNullable:
 			b = record.AppendNullableInt(b, r.ServiceTemplateID, r.HasServiceTemplate)
-		case record.FieldServiceInstanceID:
-			b = appendInt(b, r.ServiceInstanceID)
-		case record.FieldServiceName:
-			b = record.AppendInside(b, r.ServiceName, st.verbatim)
-		case record.FieldProcessName:
-			b = record.AppendInside(b, r.ProcessName, st.verbatim)
-		case record.FieldProcessID:
-			b = append(b, pid...)
-		case record.FieldProcessTemplateID:
-			b = appendInt(b, r.ProcessTemplateID)
-		case record.FieldProcessStatus:
-			b = appendInt(b, r.ProcessStatus)
-		case record.FieldIsAuto:
+		case writeBool:
 			b = record.AppendBool(b, r.IsAuto)
-		case record.FieldConfigTemplates:
+		case writePid:
+			b = append(b, pid...)
+		case writeConfigs:
 			b = ix.appendConfigs(b, ls.ctLo, ls.ctHi, st.verbatim)
-		case record.FieldProcInstInfos:
+		case writeInfos:
 			b = ix.appendInfos(b, ls, r.ProcessID, pid)
 		}
 	}
 	return appendBlock(b, l.tail)
+}
+
+// jsonWrite is how appendRow writes the value of a field.
+type jsonWrite uint8
+
+const (
+	// writeInt and writeString write the int64 or string at the field's
+	// offset in the record (jsonFields).
+	writeInt jsonWrite = iota
+	writeString
+	writeExpression
+	writeNullable
+	writeBool
+	writePid
+	writeConfigs
+	writeInfos
+)
+
+// jsonFields holds how each field is written and, for writeInt and
+// writeString, its offset in a record.
+var jsonFields = [record.NumFields]struct {
+	write jsonWrite
+	off   uintptr
+}{
+	record.FieldID:                {writeInt, unsafe.Offsetof(record.Record{}.ID)},
+	record.FieldBizID:             {writeInt, unsafe.Offsetof(record.Record{}.BizID)},
+	record.FieldExpression:        {write: writeExpression},
+	record.FieldInnerIP:           {writeString, unsafe.Offsetof(record.Record{}.InnerIP)},
+	record.FieldInnerIPv6:         {writeString, unsafe.Offsetof(record.Record{}.InnerIPv6)},
+	record.FieldAgentID:           {writeString, unsafe.Offsetof(record.Record{}.AgentID)},
+	record.FieldCloudID:           {writeInt, unsafe.Offsetof(record.Record{}.CloudID)},
+	record.FieldCloudName:         {writeString, unsafe.Offsetof(record.Record{}.CloudName)},
+	record.FieldSetEnv:            {writeString, unsafe.Offsetof(record.Record{}.SetEnv)},
+	record.FieldSetID:             {writeInt, unsafe.Offsetof(record.Record{}.SetID)},
+	record.FieldModuleID:          {writeInt, unsafe.Offsetof(record.Record{}.ModuleID)},
+	record.FieldSetName:           {writeString, unsafe.Offsetof(record.Record{}.SetName)},
+	record.FieldModuleName:        {writeString, unsafe.Offsetof(record.Record{}.ModuleName)},
+	record.FieldServiceTemplateID: {write: writeNullable},
+	record.FieldServiceInstanceID: {writeInt, unsafe.Offsetof(record.Record{}.ServiceInstanceID)},
+	record.FieldServiceName:       {writeString, unsafe.Offsetof(record.Record{}.ServiceName)},
+	record.FieldProcessName:       {writeString, unsafe.Offsetof(record.Record{}.ProcessName)},
+	record.FieldProcessID:         {write: writePid},
+	record.FieldProcessTemplateID: {writeInt, unsafe.Offsetof(record.Record{}.ProcessTemplateID)},
+	record.FieldProcessStatus:     {writeInt, unsafe.Offsetof(record.Record{}.ProcessStatus)},
+	record.FieldIsAuto:            {write: writeBool},
+	record.FieldConfigTemplates:   {write: writeConfigs},
+	record.FieldProcInstInfos:     {write: writeInfos},
 }
 
 // appendConfigs appends the items [lo, hi) of the config_templates

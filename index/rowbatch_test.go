@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/procq/procq/internal/synth"
-	"github.com/procq/procq/record"
 )
 
 // randomRows returns n random rows of ix, with repeats and runs of
@@ -53,34 +50,7 @@ func checkRowsJSON(t *testing.T, ix *Index, rnd *rand.Rand) {
 }
 
 // TestAppendRowsJSON checks the batch writer against the row writer and
-// against record.AppendJSON of the materialized records, on the fixture,
-// edge records, odd strings and synth data sets, before and after status
-// batches that set proc_inst_infos lists.
-func TestAppendRowsJSON(t *testing.T) {
-	tests := []struct {
-		name string
-		recs func() []*record.Record
-	}{
-		{"fixture", func() []*record.Record { return fixtureRecords(t) }},
-		{"edges", edgeRecords},
-		{"odd strings", func() []*record.Record { return oddRecords(rand.New(rand.NewPCG(5, 6)), 300) }},
-		{"synth", func() []*record.Record {
-			recs, err := synth.Collect(synth.Options{Processes: 2500, Seed: 17})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return recs
-		}},
-	}
-	for i, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			rnd := rand.New(rand.NewPCG(uint64(i), 29))
-			ix := Build(tc.recs())
-			checkRowsJSON(t, ix, rnd)
-			for range 2 {
-				ix, _ = ix.WithStatus(statusBatch(ix, rnd))
-				checkRowsJSON(t, ix, rnd)
-			}
-		})
-	}
-}
+// against record.AppendJSON of the materialized records, on the data sets
+// of TestAppendRowJSON, before and after status batches that set
+// proc_inst_infos lists.
+func TestAppendRowsJSON(t *testing.T) { checkEachCase(t, 29, checkRowsJSON) }
