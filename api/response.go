@@ -6,15 +6,14 @@ import (
 	"github.com/procq/procq/record"
 )
 
-// Items is a page of list items that writes each item itself, so that a
+// Items is a page of list items that writes its items itself, so that a
 // page need not be records: the engine writes its base rows straight from
-// the index's columns.
+// the index's columns, many rows at a time.
 type Items interface {
-	// Len is the number of items.
-	Len() int
-	// AppendItem appends item i as a JSON object holding the keys of
-	// fields (all when fields is 0), as record.AppendJSON writes them.
-	AppendItem(b []byte, i int, fields record.FieldSet) []byte
+	// AppendItems appends the items as JSON objects separated by commas,
+	// each holding the keys of fields (all when fields is 0), as
+	// record.AppendJSON writes them.
+	AppendItems(b []byte, fields record.FieldSet) []byte
 }
 
 // AppendSuccess appends the success envelope
@@ -30,25 +29,25 @@ func AppendSuccessItems(b []byte, count int, items Items, fields record.FieldSet
 	b = append(b, `{"result":true,"code":0,"message":"","data":{"count":`...)
 	b = strconv.AppendInt(b, int64(count), 10)
 	b = append(b, `,"list":[`...)
-	for i := range items.Len() {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = items.AppendItem(b, i, fields)
-	}
+	b = items.AppendItems(b, fields)
 	return append(b, "]}}"...)
 }
 
 // records are Items; a nil record is written as null.
 type records []*record.Record
 
-func (rs records) Len() int { return len(rs) }
-
-func (rs records) AppendItem(b []byte, i int, fields record.FieldSet) []byte {
-	if rs[i] == nil {
-		return append(b, "null"...)
+func (rs records) AppendItems(b []byte, fields record.FieldSet) []byte {
+	for i, r := range rs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if r == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		b = r.AppendJSON(b, fields)
 	}
-	return rs[i].AppendJSON(b, fields)
+	return b
 }
 
 // AppendError appends the error envelope

@@ -8,7 +8,7 @@ import (
 	"github.com/procq/procq/api"
 )
 
-// BenchmarkDoPage answers a page of 50 and of 1,000 items of the large
+// BenchmarkDoPage answers a page of 50, 200 and 1,000 items of the large
 // business through the whole Do path (parse, query, envelope), side by
 // side: "materialized" is Do as it was (Query's records, each written by
 // record.AppendJSON), "columns" is Do (base rows written from the index's
@@ -20,7 +20,7 @@ func BenchmarkDoPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, n := range []int{50, 1000} {
+	for _, n := range []int{50, 200, 1000} {
 		body := []byte(`{"bk_biz_id":2,"scope":{"bk_set_env":"3"},"page":2,"pagesize":` + strconv.Itoa(n) + `}`)
 		b.Run(strconv.Itoa(n)+"/materialized", func(b *testing.B) {
 			b.ReportAllocs()

@@ -12,73 +12,32 @@ import (
 // proc_inst_infos, but read straight from the columns, so that it builds
 // no record on the heap and allocates nothing. The scalars are read into
 // a record on the stack first (RecordScalars: its loads are independent,
-// so their cache misses overlap) and written by record's AppendFields;
-// the expression and the lists are written from the columns with
-// record's writers. Strings of a dictionary known to need no escaping
-// (jsonVerbatim) are copied untested. BenchmarkPageJSON compares it with
-// Records and record.AppendJSON.
+// so their cache misses overlap), then the row is written by appendRow
+// as a jsonLayout of the fields says. Strings of a dictionary known to
+// need no escaping (jsonVerbatim) are copied untested. BenchmarkPageJSON
+// compares it with Records and record.AppendJSON; AppendRowsJSON writes
+// many rows faster.
 func (ix *Index) AppendRowJSON(b []byte, row uint32, s record.FieldSet) []byte {
 	s = s.OrAll()
-	v := ix.verbatim.get()
 	var r record.Record
 	ix.RecordScalars(row, &r)
-	b = append(b, '{')
-	b = r.AppendFieldsVerbatim(b, s, record.FieldID, record.FieldExpression, 0)
-	if s.Has(record.FieldExpression) {
-		b = record.AppendKey(b, record.FieldExpression, s)
-		b = ix.appendExpression(b, row, &r, v)
-	}
-	b = r.AppendFieldsVerbatim(b, s, record.FieldInnerIP, record.FieldConfigTemplates, v.fields)
-	if s.Has(record.FieldConfigTemplates) {
-		b = record.AppendKey(b, record.FieldConfigTemplates, s)
-		b = ix.appendConfigs(b, row, v.configs)
-	}
-	if s.Has(record.FieldProcInstInfos) {
-		b = record.AppendKey(b, record.FieldProcInstInfos, s)
-		b = ix.appendInfos(b, row, r.ProcessID)
-	}
-	return append(b, '}')
+	ls := ix.rowLists(row, &r)
+	l := newJSONLayout(s, ix.verbatim.get())
+	return ix.appendRow(b, &l, &r, &ls)
 }
 
-// appendExpression appends the expression of row, whose scalars are r,
-// as a JSON string: its own, or the one derived from its names.
-func (ix *Index) appendExpression(b []byte, row uint32, r *record.Record, v jsonVerbatim) []byte {
-	if !ix.rc.derived.has(int(row)) {
-		return record.AppendStringKnown(b, ix.rc.expr.get(int(row)), v.expr)
+// rowLists returns the lists' places of row, and sets r's expression if
+// row has one of its own.
+func (ix *Index) rowLists(row uint32, r *record.Record) rowLists {
+	rc := &ix.rc
+	var l rowLists
+	if l.derived = rc.derived.has(int(row)); !l.derived {
+		r.Expression = rc.expr.get(int(row))
 	}
-	return record.AppendDerivedExpression(b, r.SetName, r.ModuleName, r.ServiceName, r.ProcessName, r.ProcessID, v.derived)
-}
-
-// appendConfigs appends the config_templates list of row; verbatim says
-// its names need no escaping.
-func (ix *Index) appendConfigs(b []byte, row uint32, verbatim bool) []byte {
-	c := &ix.rc.ct
-	lo, hi, _ := c.span(int(row))
-	b = append(b, '[')
-	for j := lo; j < hi; j++ {
-		b = record.AppendConfigTemplate(b, j-lo, record.ConfigTemplate{
-			ConfigTemplateID: c.id.get(j), TemplateName: c.tmpl.get(j), FileName: c.file.get(j)}, verbatim)
-	}
-	return append(b, ']')
-}
-
-// appendInfos appends the proc_inst_infos list of row, whose
-// bk_process_id is pid: the one a status update set, else the build's.
-func (ix *Index) appendInfos(b []byte, row uint32, pid int64) []byte {
-	b = append(b, '[')
-	if infos, set := ix.cols.infosOf(row); set {
-		for k, p := range infos {
-			b = record.AppendProcInstInfo(b, k, p)
-		}
-		return append(b, ']')
-	}
-	c := &ix.rc.pi
-	lo, hi, _ := c.span(int(row))
-	for j := lo; j < hi; j++ {
-		b = record.AppendProcInstInfo(b, j-lo, record.ProcInstInfo{ProcessID: pid + c.pidDelta.get(j),
-			LocalInstID: c.local.get(j), InstID: c.inst.get(j), ProcessStatus: c.status.get(j), IsAuto: c.auto.has(j)})
-	}
-	return append(b, ']')
+	l.ctLo, l.ctHi, _ = rc.ct.span(int(row))
+	l.infos, l.infosSet = ix.cols.infosOf(row)
+	l.piLo, l.piHi, _ = rc.pi.span(int(row))
+	return l
 }
 
 // jsonVerbatim says which dictionaries of an index hold only strings that

@@ -92,24 +92,22 @@ func statusBatch(ix *Index, rnd *rand.Rand) []record.StatusUpdate {
 	return ups
 }
 
-// TestAppendRowJSON checks the column writer against record.AppendJSON of
-// the materialized record, for every row of the fixture, of edge records
-// and of synth data sets, with every projection, before and after two
-// status batches.
-func TestAppendRowJSON(t *testing.T) {
-	tests := []struct {
-		name string
-		recs func() []*record.Record
-	}{
+// rowJSONCase is a data set the row writers are checked on.
+type rowJSONCase struct {
+	name string
+	recs func() []*record.Record
+}
+
+// rowJSONCases returns the data sets the row writers are checked on: the
+// fixture, edge records, odd strings and synth data sets.
+func rowJSONCases(t *testing.T) []rowJSONCase {
+	tests := []rowJSONCase{
 		{"fixture", func() []*record.Record { return fixtureRecords(t) }},
 		{"edges", edgeRecords},
 		{"odd strings", func() []*record.Record { return oddRecords(rand.New(rand.NewPCG(3, 4)), 300) }},
 	}
 	for seed := range int64(3) {
-		tests = append(tests, struct {
-			name string
-			recs func() []*record.Record
-		}{"synth", func() []*record.Record {
+		tests = append(tests, rowJSONCase{"synth", func() []*record.Record {
 			recs, err := synth.Collect(synth.Options{Processes: 600 + int(seed)*900, Seed: seed + 11})
 			if err != nil {
 				t.Fatal(err)
@@ -117,18 +115,30 @@ func TestAppendRowJSON(t *testing.T) {
 			return recs
 		}})
 	}
-	for i, tc := range tests {
+	return tests
+}
+
+// checkEachCase runs check on an index of each of rowJSONCases, then on
+// it after each of two status batches; salt seeds the randomness.
+func checkEachCase(t *testing.T, salt uint64, check func(*testing.T, *Index, *rand.Rand)) {
+	for i, tc := range rowJSONCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			rnd := rand.New(rand.NewPCG(uint64(i), 11))
+			rnd := rand.New(rand.NewPCG(uint64(i), salt))
 			ix := Build(tc.recs())
-			checkRowJSON(t, ix, rnd)
+			check(t, ix, rnd)
 			for range 2 {
 				ix, _ = ix.WithStatus(statusBatch(ix, rnd))
-				checkRowJSON(t, ix, rnd)
+				check(t, ix, rnd)
 			}
 		})
 	}
 }
+
+// TestAppendRowJSON checks the column writer against record.AppendJSON of
+// the materialized record, for every row of the fixture, of edge records
+// and of synth data sets, with every projection, before and after two
+// status batches.
+func TestAppendRowJSON(t *testing.T) { checkEachCase(t, 11, checkRowJSON) }
 
 // oddPieces are fragments that JSON escaping must get right.
 var oddPieces = []string{

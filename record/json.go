@@ -40,6 +40,9 @@ const (
 	numFields
 )
 
+// NumFields is the number of fields of a record.
+const NumFields = int(numFields)
+
 var fieldNames = [numFields]string{
 	"id", "bk_biz_id", "expression", "bk_host_innerip", "bk_host_innerip_v6",
 	"bk_agent_id", "bk_cloud_id", "bk_cloud_name", "bk_set_env", "bk_set_id",
@@ -84,61 +87,48 @@ func (s FieldSet) Has(f Field) bool { return s&(1<<f) != 0 }
 func (r *Record) AppendJSON(b []byte, s FieldSet) []byte {
 	s = s.OrAll()
 	b = append(b, '{')
-	b = r.AppendFields(b, s, 0, numFields)
+	b = r.appendFields(b, s)
 	return append(b, '}')
 }
 
-// AppendFields appends the members ("key":value) of the fields of s that
-// are in [from, to), as AppendJSON writes them in the object of s. s must
-// not be zero (see OrAll).
-func (r *Record) AppendFields(b []byte, s FieldSet, from, to Field) []byte {
-	return r.AppendFieldsVerbatim(b, s, from, to, 0)
-}
-
-// AppendFieldsVerbatim is AppendFields for a record whose string fields
-// in verbatim are known to need no escaping (Verbatim): those are copied
-// as they are, untested. index.(*Index).AppendRowJSON writes a row's
-// scalars with it, knowing which of its dictionaries need no escaping,
-// and only the expression and the lists itself. One line per key, in the
-// order the keys are written, is the response order made visible; each
-// is a test of a bit and, for a key of the set, a key copied whole and a
-// value (BenchmarkPageJSON in index).
-func (r *Record) AppendFieldsVerbatim(b []byte, s FieldSet, from, to Field, verbatim FieldSet) []byte {
-	in := s & (1<<to - 1) &^ (1<<from - 1)
-	b = intMember(b, s, in, FieldID, r.ID)
-	b = intMember(b, s, in, FieldBizID, r.BizID)
-	b = strMember(b, s, in, verbatim, FieldExpression, r.Expression)
-	b = strMember(b, s, in, verbatim, FieldInnerIP, r.InnerIP)
-	b = strMember(b, s, in, verbatim, FieldInnerIPv6, r.InnerIPv6)
-	b = strMember(b, s, in, verbatim, FieldAgentID, r.AgentID)
-	b = intMember(b, s, in, FieldCloudID, r.CloudID)
-	b = strMember(b, s, in, verbatim, FieldCloudName, r.CloudName)
-	b = strMember(b, s, in, verbatim, FieldSetEnv, r.SetEnv)
-	b = intMember(b, s, in, FieldSetID, r.SetID)
-	b = intMember(b, s, in, FieldModuleID, r.ModuleID)
-	b = strMember(b, s, in, verbatim, FieldSetName, r.SetName)
-	b = strMember(b, s, in, verbatim, FieldModuleName, r.ModuleName)
-	if in.Has(FieldServiceTemplateID) {
-		b = AppendNullableInt(AppendKey(b, FieldServiceTemplateID, s), r.ServiceTemplateID, r.HasServiceTemplate)
+// appendFields appends the members ("key":value) of the fields of s,
+// which must not be zero (see OrAll). One line per key, in the order the
+// keys are written, is the response order made visible.
+func (r *Record) appendFields(b []byte, s FieldSet) []byte {
+	b = intMember(b, s, FieldID, r.ID)
+	b = intMember(b, s, FieldBizID, r.BizID)
+	b = strMember(b, s, FieldExpression, r.Expression)
+	b = strMember(b, s, FieldInnerIP, r.InnerIP)
+	b = strMember(b, s, FieldInnerIPv6, r.InnerIPv6)
+	b = strMember(b, s, FieldAgentID, r.AgentID)
+	b = intMember(b, s, FieldCloudID, r.CloudID)
+	b = strMember(b, s, FieldCloudName, r.CloudName)
+	b = strMember(b, s, FieldSetEnv, r.SetEnv)
+	b = intMember(b, s, FieldSetID, r.SetID)
+	b = intMember(b, s, FieldModuleID, r.ModuleID)
+	b = strMember(b, s, FieldSetName, r.SetName)
+	b = strMember(b, s, FieldModuleName, r.ModuleName)
+	if s.Has(FieldServiceTemplateID) {
+		b = AppendNullableInt(appendKey(b, FieldServiceTemplateID, s), r.ServiceTemplateID, r.HasServiceTemplate)
 	}
-	b = intMember(b, s, in, FieldServiceInstanceID, r.ServiceInstanceID)
-	b = strMember(b, s, in, verbatim, FieldServiceName, r.ServiceName)
-	b = strMember(b, s, in, verbatim, FieldProcessName, r.ProcessName)
-	b = intMember(b, s, in, FieldProcessID, r.ProcessID)
-	b = intMember(b, s, in, FieldProcessTemplateID, r.ProcessTemplateID)
-	b = intMember(b, s, in, FieldProcessStatus, r.ProcessStatus)
-	if in.Has(FieldIsAuto) {
-		b = appendBool(AppendKey(b, FieldIsAuto, s), r.IsAuto)
+	b = intMember(b, s, FieldServiceInstanceID, r.ServiceInstanceID)
+	b = strMember(b, s, FieldServiceName, r.ServiceName)
+	b = strMember(b, s, FieldProcessName, r.ProcessName)
+	b = intMember(b, s, FieldProcessID, r.ProcessID)
+	b = intMember(b, s, FieldProcessTemplateID, r.ProcessTemplateID)
+	b = intMember(b, s, FieldProcessStatus, r.ProcessStatus)
+	if s.Has(FieldIsAuto) {
+		b = AppendBool(appendKey(b, FieldIsAuto, s), r.IsAuto)
 	}
-	if in.Has(FieldConfigTemplates) {
-		b = append(AppendKey(b, FieldConfigTemplates, s), '[')
+	if s.Has(FieldConfigTemplates) {
+		b = append(appendKey(b, FieldConfigTemplates, s), '[')
 		for i, c := range r.ConfigTemplates {
-			b = AppendConfigTemplate(b, i, c, false)
+			b = appendConfigTemplate(b, i, c)
 		}
 		b = append(b, ']')
 	}
-	if in.Has(FieldProcInstInfos) {
-		b = append(AppendKey(b, FieldProcInstInfos, s), '[')
+	if s.Has(FieldProcInstInfos) {
+		b = append(appendKey(b, FieldProcInstInfos, s), '[')
 		for i, p := range r.ProcInstInfos {
 			b = AppendProcInstInfo(b, i, p)
 		}
@@ -147,38 +137,34 @@ func (r *Record) AppendFieldsVerbatim(b []byte, s FieldSet, from, to Field, verb
 	return b
 }
 
-// intMember appends the member of f, an integer v, when f is in in; s is
-// the object's set (see AppendKey).
-func intMember(b []byte, s, in FieldSet, f Field, v int64) []byte {
-	if !in.Has(f) {
+// intMember appends the member of f, an integer v, when f is in s.
+func intMember(b []byte, s FieldSet, f Field, v int64) []byte {
+	if !s.Has(f) {
 		return b
 	}
-	return strconv.AppendInt(AppendKey(b, f, s), v, 10)
+	return strconv.AppendInt(appendKey(b, f, s), v, 10)
 }
 
-// strMember appends the member of f, a string v, when f is in in,
-// escaped unless f is in verbatim; s is the object's set (see AppendKey).
-func strMember(b []byte, s, in, verbatim FieldSet, f Field, v string) []byte {
-	if !in.Has(f) {
+// strMember appends the member of f, a string v, when f is in s.
+func strMember(b []byte, s FieldSet, f Field, v string) []byte {
+	if !s.Has(f) {
 		return b
 	}
-	return AppendStringKnown(AppendKey(b, f, s), v, verbatim.Has(f))
+	return appendString(appendKey(b, f, s), v)
 }
 
-// AppendStringKnown appends s as a JSON string, as is when verbatim says
-// it is known to need no escaping (Verbatim), else as AppendString.
-func AppendStringKnown(b []byte, s string, verbatim bool) []byte {
-	b = append(b, '"')
+// AppendInside appends s as the inside of a JSON string, without the
+// quotes: as is when verbatim says it is known to need no escaping
+// (Verbatim), else escaped as AppendString escapes it.
+func AppendInside(b []byte, s string, verbatim bool) []byte {
 	if verbatim {
-		b = append(b, s...)
-	} else {
-		b = appendEscaped(b, s)
+		return append(b, s...)
 	}
-	return append(b, '"')
+	return appendEscaped(b, s)
 }
 
-// appendBool appends true or false.
-func appendBool(b []byte, v bool) []byte {
+// AppendBool appends true or false.
+func AppendBool(b []byte, v bool) []byte {
 	if v {
 		return append(b, "true"...)
 	}
@@ -194,9 +180,9 @@ func (s FieldSet) OrAll() FieldSet {
 	return s
 }
 
-// AppendKey appends the key of f, `"name":`, preceded by a comma unless f
+// appendKey appends the key of f, `"name":`, preceded by a comma unless f
 // is the first field of s, which must not be zero (see OrAll).
-func AppendKey(b []byte, f Field, s FieldSet) []byte {
+func appendKey(b []byte, f Field, s FieldSet) []byte {
 	k := memberKeys[f%numFields]
 	if s&(1<<f-1) == 0 {
 		k = k[1:]
@@ -205,7 +191,7 @@ func AppendKey(b []byte, f Field, s FieldSet) []byte {
 }
 
 // memberKeys holds the key of each field with the comma before it,
-// `,"name":`, so that AppendKey copies one string.
+// `,"name":`, so that appendKey copies one string.
 var memberKeys = func() (k [numFields]string) {
 	for f, n := range fieldNames {
 		k[f] = `,"` + n + `":`
@@ -221,19 +207,18 @@ func AppendNullableInt(b []byte, v int64, ok bool) []byte {
 	return strconv.AppendInt(b, v, 10)
 }
 
-// AppendConfigTemplate appends c as the i-th item of a config_templates
-// list (a comma first unless i is 0); verbatim says its names are known
-// to need no escaping (Verbatim).
-func AppendConfigTemplate(b []byte, i int, c ConfigTemplate, verbatim bool) []byte {
+// appendConfigTemplate appends c as the i-th item of a config_templates
+// list (a comma first unless i is 0).
+func appendConfigTemplate(b []byte, i int, c ConfigTemplate) []byte {
 	if i > 0 {
 		b = append(b, ',')
 	}
 	b = append(b, `{"config_template_id":`...)
 	b = strconv.AppendInt(b, c.ConfigTemplateID, 10)
 	b = append(b, `,"template_name":`...)
-	b = AppendStringKnown(b, c.TemplateName, verbatim)
+	b = appendString(b, c.TemplateName)
 	b = append(b, `,"file_name":`...)
-	b = AppendStringKnown(b, c.FileName, verbatim)
+	b = appendString(b, c.FileName)
 	return append(b, '}')
 }
 
@@ -252,38 +237,26 @@ func AppendProcInstInfo(b []byte, i int, p ProcInstInfo) []byte {
 	b = append(b, `,"process_status":`...)
 	b = strconv.AppendInt(b, p.ProcessStatus, 10)
 	b = append(b, `,"is_auto":`...)
-	b = appendBool(b, p.IsAuto)
+	b = AppendBool(b, p.IsAuto)
 	return append(b, '}')
 }
 
-// AppendDerivedExpression appends, as a JSON string, the expression
-// DerivedExpression gives a record with these names and process id,
-// building no string: the parts are escaped one by one, which is the
-// escaping of the whole since the dots between them are ASCII, or copied
-// as they are when verbatim says they are known to need no escaping
-// (Verbatim).
-func AppendDerivedExpression(b []byte, setName, moduleName, serviceName, processName string, pid int64, verbatim bool) []byte {
-	b = append(b, '"')
-	if verbatim {
-		b = append(b, setName...)
-		b = append(b, '.')
-		b = append(b, moduleName...)
-		b = append(b, '.')
-		b = append(b, serviceName...)
-		b = append(b, '.')
-		b = append(b, processName...)
-	} else {
-		b = appendEscaped(b, setName)
-		b = append(b, '.')
-		b = appendEscaped(b, moduleName)
-		b = append(b, '.')
-		b = appendEscaped(b, serviceName)
-		b = append(b, '.')
-		b = appendEscaped(b, processName)
-	}
+// AppendDerivedInside appends the inside of the JSON string of the
+// expression DerivedExpression gives a record with these names and the
+// process id whose decimal digits are pid: the names are escaped one by
+// one, which is the escaping of the whole since the dots between them
+// are ASCII, or copied as they are when verbatim says they are known to
+// need no escaping (Verbatim).
+func AppendDerivedInside(b []byte, setName, moduleName, serviceName, processName string, pid []byte, verbatim bool) []byte {
+	b = AppendInside(b, setName, verbatim)
 	b = append(b, '.')
-	b = strconv.AppendInt(b, pid, 10)
-	return append(b, '"')
+	b = AppendInside(b, moduleName, verbatim)
+	b = append(b, '.')
+	b = AppendInside(b, serviceName, verbatim)
+	b = append(b, '.')
+	b = AppendInside(b, processName, verbatim)
+	b = append(b, '.')
+	return append(b, pid...)
 }
 
 const hexDigits = "0123456789abcdef"
