@@ -138,11 +138,19 @@ func TestRankEdgeAgainstNaive(t *testing.T) {
 				for wantHi < int(span.Hi) && !o.GroupStart(wantHi) {
 					wantHi++
 				}
-				if got := rankEdge(&members{bm: res}, o, int(span.Lo), int(span.Hi), true); got != wantLo {
-					t.Fatalf("biz %d key %d forward: rankEdge %d, want %d", biz, k, got, wantLo)
-				}
-				if got := rankEdge(&members{bm: res}, o, int(span.Lo), int(span.Hi), false); got != wantHi {
-					t.Fatalf("biz %d key %d backward: rankEdge %d, want %d", biz, k, got, wantHi)
+				// Both ways: by the prefixes and by the rows' ranks.
+				m := &members{bm: res}
+				lo, hi := int(span.Lo), int(span.Hi)
+				for name, edge := range map[string]func(bool) int{
+					"prefixes": func(fw bool) int { return rankEdgeByPrefixes(m, o, lo, hi, fw) },
+					"rows":     func(fw bool) int { return rankEdgeByRows(res, o, lo, hi, fw) },
+				} {
+					if got := edge(true); got != wantLo {
+						t.Fatalf("biz %d key %d forward, by %s: rankEdge %d, want %d", biz, k, name, got, wantLo)
+					}
+					if got := edge(false); got != wantHi {
+						t.Fatalf("biz %d key %d backward, by %s: rankEdge %d, want %d", biz, k, name, got, wantHi)
+					}
 				}
 			}
 		}
