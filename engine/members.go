@@ -11,6 +11,11 @@ type members struct {
 	bm    *roaring.Bitmap
 	words []uint64 // the dense copy; nil: ask bm
 	set   *rowSet
+	// countWords says a block's matches are cheaper counted a bit test
+	// a position than by an AndCardinality: a sparse result's containers
+	// are arrays, whose intersection with a block's is a merge, where a
+	// dense one's are bitmaps (or runs), a test per block row.
+	countWords bool
 }
 
 // denseVisits tells whether a walk visiting about visits positions over
@@ -28,6 +33,7 @@ func newMembers(res *roaring.Bitmap, visits float64) *members {
 		m.set = newRowSet(res)
 		m.words = m.set.words
 		res.WriteDenseTo(m.words)
+		m.countWords = res.GetCardinality()*16 < uint64(res.Maximum()-res.Minimum()+1)
 	}
 	return m
 }

@@ -103,7 +103,7 @@ func countBlocks(dl *deadline, m *members, o *index.Order, k, step, lo, hi int, 
 			break
 		}
 		var c uint64
-		if m.words != nil {
+		if m.countWords {
 			c = m.count(o.Perm[k*bs : (k+1)*bs])
 		} else {
 			c = o.Block(k).AndCardinality(m.bm)
