@@ -139,6 +139,37 @@ func (g *shortGrams) terms(frag string) ([]uint64, bool) {
 	return nil, false
 }
 
+// allTrigrams returns the terms holding every trigram of frag (four
+// bytes or more) as a bitset of its own, when g keeps a bitset for each
+// of them ("192.168.1": every trigram is common); false when it does
+// not, and the rarest trigram's list is the smaller superset anyway.
+func (g *shortGrams) allTrigrams(frag string) ([]uint64, bool) {
+	if len(frag) < 4 {
+		return nil, false
+	}
+	if g.ready != nil {
+		<-g.ready
+	}
+	var out []uint64
+	for i := 0; i+3 <= len(frag); i++ {
+		set, ok := g.terms(frag[i : i+3])
+		if !ok {
+			return nil, false
+		}
+		if set == nil {
+			return nil, true // a trigram no term holds
+		}
+		if out == nil {
+			out = slices.Clone(set)
+			continue
+		}
+		for w := range out {
+			out[w] &= set[w]
+		}
+	}
+	return out, true
+}
+
 // sizeInBytes returns the bytes of the bitsets.
 func (g *shortGrams) sizeInBytes() uint64 {
 	if g.ready != nil {

@@ -108,6 +108,25 @@ func TestContainingBitsAgainstContains(t *testing.T) {
 	if dense == 0 {
 		t.Fatal("no trigram has a bitset")
 	}
+	// Longer fragments, from the terms themselves: Containing's ids are
+	// a superset of the terms holding them, and ascend.
+	for i := range 300 {
+		v := values[rng.IntN(len(values))]
+		lo := rng.IntN(len(v) - 3)
+		frag := v[lo : lo+4+rng.IntN(len(v)-lo-3)]
+		if i%10 == 0 {
+			frag += "9" // often held by no term
+		}
+		ids, exact, ok := d.Containing(frag)
+		if !ok || exact || !slices.IsSorted(ids) {
+			t.Fatalf("Containing(%q): ok %v, exact %v, sorted %v; want a sorted superset", frag, ok, exact, slices.IsSorted(ids))
+		}
+		for id := range uint32(d.Len()) {
+			if _, found := slices.BinarySearch(ids, id); strings.Contains(d.Term(id), frag) && !found {
+				t.Fatalf("Containing(%q) misses %q", frag, d.Term(id))
+			}
+		}
+	}
 }
 
 // TestContainingAfterLoad: an index read back from its image builds the

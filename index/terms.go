@@ -350,13 +350,18 @@ func buildStrTerms(n int, value func(row int) string, suffixes bool) *StrTerms {
 // and whether they are exactly those that do: a fragment of one or two
 // bytes in a dictionary that keeps their terms (short grams: the
 // addresses) and one of three bytes (its trigram's terms) need no test;
-// a longer one gets its rarest trigram's terms, a superset. false when
-// the dictionary cannot narrow frag at all (a short fragment without
-// short grams): every term may then hold it.
+// a longer one gets the terms holding all its trigrams when the short
+// grams keep a bitset of each, else its rarest trigram's terms: a
+// superset either way. false when the dictionary cannot narrow frag at
+// all (a short fragment without short grams): every term may then hold
+// it.
 func (t *StrTerms) Containing(frag string) (ids []uint32, exact, ok bool) {
 	if t.short != nil {
 		if set, ok := t.short.terms(frag); ok {
 			return AppendSetBits(nil, set), true, true
+		}
+		if set, ok := t.short.allTrigrams(frag); ok {
+			return AppendSetBits(nil, set), false, true
 		}
 	}
 	ids, ok = t.Candidates(frag)
