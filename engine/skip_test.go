@@ -142,8 +142,16 @@ func TestRankEdgeAgainstNaive(t *testing.T) {
 				// Both ways: by the prefixes and by the rows' ranks.
 				m := &members{bm: res}
 				lo, hi := int(span.Lo), int(span.Hi)
+				byBlocks := func(fw bool) int {
+					// The step's rows tested position by position, as
+					// for a step holding many of the result's rows.
+					defer func(n uint64) { edgeScanRows = n }(edgeScanRows)
+					edgeScanRows = 0
+					return rankEdgeByPrefixes(m, o, lo, hi, fw)
+				}
 				for name, edge := range map[string]func(bool) int{
 					"prefixes": func(fw bool) int { return rankEdgeByPrefixes(m, o, lo, hi, fw) },
+					"blocks":   byBlocks,
 					"rows":     func(fw bool) int { return rankEdgeByRows(res, o, lo, hi, fw) },
 				} {
 					if got := edge(true); got != wantLo {
