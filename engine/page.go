@@ -95,9 +95,9 @@ func (p *pager) page(res *roaring.Bitmap, r uint64, span index.Span, off uint64,
 	// A long walk tests membership in a dense copy of the result
 	// (members), which saves the cache misses of a Contains in a big
 	// result's containers, but not the walk's own work a position: it
-	// counts as a visit all the same (25 modules at 1M: walking 21k
-	// positions with the copy cost 200 µs where sorting their 2.7k rows
-	// costs 40).
+	// counts as a visit all the same: counting it as an eighth made
+	// BenchmarkDo/module_ids at 1M walk 21k positions instead of sorting
+	// 2.7k rows, 74 -> 267 µs (BENCHMARKS.md, round 5).
 	walkCost := float64(reach) * float64(span.Len()) / float64(r)
 	scanCost := 4 * float64(r)
 	if walkCost <= scanCost {

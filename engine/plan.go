@@ -250,8 +250,7 @@ func (p *plan) search(term string, within *roaring.Bitmap) *roaring.Bitmap {
 			continue
 		}
 		if ids, exact, ok := d.Containing(term); exact {
-			// Exactly the terms holding it (a fragment of one to three
-			// bytes): "10." matches most of the 1M data set's addresses.
+			// Exactly the terms holding it (a trigram's): no test.
 			sets[i].ids = ids
 			continue
 		} else if ok {

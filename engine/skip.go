@@ -121,85 +121,62 @@ func countBlocks(dl *deadline, m *members, o *index.Order, k, step, lo, hi int, 
 // holding the first position of [lo, hi) whose row is in res; else the
 // end of the group holding the last one. Positions before (forward) or
 // from (else) it hold no match, and it is a group boundary. res holds
-// rows of positions [lo, hi) only. A binary search over the order's
-// prefix bitmaps finds the sixteenth of the order holding that position,
-// its blocks the block, and the block's positions the position: about
-// ten bitmap tests and at most BlockSize lookups, where reading the rank
-// of every result row cost 0.4-0.8 ms for 500k rows.
+// rows of positions [lo, hi) only. A small result's ranks are read row by
+// row; a big one's edge is found by the order's prefix bitmaps.
 func rankEdge(m *members, o *index.Order, lo, hi int, forward bool) int {
-	res := m.bm
-	if res.GetCardinality() <= edgeScanRows {
-		return rankEdgeByRows(res, o, lo, hi, forward)
+	if m.bm.GetCardinality() <= edgeScanRows {
+		return rankEdgeByRows(m.bm, o, lo, hi, forward)
 	}
 	return rankEdgeByPrefixes(m, o, lo, hi, forward)
 }
 
-// rankEdgeByPrefixes is rankEdge by the order's prefix bitmaps.
+// rankEdgeByPrefixes is rankEdge by the order's prefix bitmaps: a binary
+// search for the step of the order (SuperSize positions) holding the edge,
+// then that step's rows of the result (two bitmap operations), whose ranks
+// are read when they are few, else whose positions are tested one by one
+// against a dense copy of them (intersecting each of the step's blocks
+// with the result instead cost a search for ["10.0.1"] on env 0 ordered by
+// address, page 3, 0.3 ms at 1M: loadtime -each, BENCHMARKS.md round 5).
 func rankEdgeByPrefixes(m *members, o *index.Order, lo, hi int, forward bool) int {
-	res := m.bm
-	steps, step := o.NumSupers(), o.SuperSize()
+	res, card := m.bm, m.bm.GetCardinality()
+	none := hi // where the edge is when res holds no row the order does
 	if forward {
-		k := sort.Search(steps+1, func(m int) bool { return o.Before(m).Intersects(res) })
-		if k == 0 || k > steps {
-			return lo // res is empty or holds rows the order does not
-		}
-		in := inStep(res, o, k)
-		if in.GetCardinality() <= edgeScanRows {
-			return rankEdgeByRows(in, o, lo, hi, true)
-		}
-		m = denseFor(m, in)
-		defer m.release()
-		p, ok := firstIn(m, o, (k-1)*step, min(k*step, len(o.Perm)))
-		if !ok {
-			return lo
-		}
-		g, _ := o.GroupOf(p)
-		return max(g, lo)
+		none = lo
 	}
-	card := res.GetCardinality()
-	k := sort.Search(steps+1, func(m int) bool { return o.Before(m).AndCardinality(res) == card })
+	// k: the first prefix holding a row of res (forward) or all of them.
+	steps, step := o.NumSupers(), o.SuperSize()
+	k := sort.Search(steps+1, func(j int) bool {
+		if forward {
+			return o.Before(j).Intersects(res)
+		}
+		return o.Before(j).AndCardinality(res) == card
+	})
 	if k == 0 || k > steps {
-		return hi
+		return none
 	}
-	in := inStep(res, o, k)
-	if in.GetCardinality() <= edgeScanRows {
-		return rankEdgeByRows(in, o, lo, hi, false)
-	}
-	m = denseFor(m, in)
-	defer m.release()
-	p, ok := lastIn(m, o, (k-1)*step, min(k*step, len(o.Perm)))
-	if !ok {
-		return hi
-	}
-	_, g := o.GroupOf(p)
-	return min(g, hi)
-}
-
-// inStep returns the rows of res in the k-th step of o's prefixes
-// (positions [(k-1)·SuperSize, k·SuperSize)): two bitmap operations, where
-// finding the edge among them block by block cost an intersection a
-// block (0.3 ms for a search's 54k rows at 1M).
-func inStep(res *roaring.Bitmap, o *index.Order, k int) *roaring.Bitmap {
 	in := roaring.And(res, o.Before(k))
 	in.AndNot(o.Before(k - 1))
-	return in
-}
-
-// denseFor returns m when it has a dense copy, else a dense copy of in
-// (the result's rows in the step the edge is in, where firstIn and
-// lastIn look): testing a step's positions by bits costs less than an
-// intersection a block. Release it after use.
-func denseFor(m *members, in *roaring.Bitmap) *members {
-	if m.words != nil {
-		return &members{bm: m.bm, words: m.words} // released by its owner
+	if in.GetCardinality() <= edgeScanRows {
+		return rankEdgeByRows(in, o, lo, hi, forward)
 	}
-	return newMembers(in, math.MaxFloat64)
+	if m.words == nil {
+		m = newMembers(in, math.MaxFloat64)
+		defer m.release()
+	}
+	p, ok := edgeIn(m, o.Perm[(k-1)*step:min(k*step, len(o.Perm))], forward)
+	if !ok {
+		return none
+	}
+	g, end := o.GroupOf((k-1)*step + p)
+	if forward {
+		return max(g, lo)
+	}
+	return min(end, hi)
 }
 
 // edgeScanRows is the result size up to which rankEdge reads the rank of
 // every result row: for a few thousand rows scattered over a sixteenth
-// of the order, that is cheaper than testing the sixteenth's blocks (a
-// search for "10.1.1" and "area" ordered by address, 0.9 ms in lastIn).
+// of the order, that is cheaper than testing the sixteenth's positions.
 var edgeScanRows uint64 = 16384 // a variable for the tests
 
 // rankEdgeByRows is rankEdge by the least (forward) or greatest rank of
@@ -229,32 +206,15 @@ func rankEdgeByRows(res *roaring.Bitmap, o *index.Order, lo, hi int, forward boo
 	return b
 }
 
-// firstIn returns the first position of [a, b) whose row is in res,
-// skipping the blocks that hold none; a is a block boundary.
-func firstIn(m *members, o *index.Order, a, b int) (int, bool) {
-	for k := a / index.BlockSize; k*index.BlockSize < b; k++ {
-		if m.words == nil && !o.Block(k).Intersects(m.bm) {
-			continue // with a dense copy, testing the block's positions is cheaper
+// edgeIn returns the index in perm of its first row (forward) or its last
+// one in m.
+func edgeIn(m *members, perm []uint32, forward bool) (int, bool) {
+	for i := range perm {
+		if !forward {
+			i = len(perm) - 1 - i
 		}
-		for p := k * index.BlockSize; p < min(b, (k+1)*index.BlockSize); p++ {
-			if m.has(o.Perm[p]) {
-				return p, true
-			}
-		}
-	}
-	return 0, false
-}
-
-// lastIn returns the last position of [a, b) whose row is in res.
-func lastIn(m *members, o *index.Order, a, b int) (int, bool) {
-	for k := (b - 1) / index.BlockSize; k >= 0 && (k+1)*index.BlockSize > a; k-- {
-		if m.words == nil && !o.Block(k).Intersects(m.bm) {
-			continue
-		}
-		for p := min(b, (k+1)*index.BlockSize) - 1; p >= max(a, k*index.BlockSize); p-- {
-			if m.has(o.Perm[p]) {
-				return p, true
-			}
+		if m.has(perm[i]) {
+			return i, true
 		}
 	}
 	return 0, false

@@ -60,18 +60,18 @@ func allSorted(sets []*termSet) bool {
 }
 
 // termSet is the set of matching term ids of one dictionary: a list, or
-// a bitset the dictionary keeps (StrTerms.ContainingBits), whose list is
-// made only when a way needs it.
+// a bitset (one the dictionary keeps, StrTerms.ContainingBits, or ascend's),
+// whose list is made only when a way needs it.
 type termSet struct {
 	dict    *index.StrTerms
 	ids     []uint32
-	bits    []uint64 // shared, read only; nil: ids says
+	bits    []uint64 // read only (may be the dictionary's); nil: ids says
 	nbits   int      // the terms in bits
 	mask    []uint64 // built on demand
 	rowTerm []uint32 // the dictionary's row → term column, with the mask
 }
 
-// setBits makes s the terms of the shared bitset set.
+// setBits makes s the terms of the bitset set, which it only reads.
 func (s *termSet) setBits(set []uint64) {
 	s.bits, s.nbits, s.ids = set, 0, nil
 	for _, w := range set {
@@ -85,17 +85,14 @@ func (s *termSet) setBits(set []uint64) {
 // termCost), for a bit set per id and a pass over the bitset.
 const ascendFrom = 1024
 
-// ascend puts the ids of s in ascending order when they are many and in
-// no order; the ids may be shared, so they are copied.
+// ascend makes the ids of s a bitset when they are many and in no order
+// (they may be shared, so they are not sorted in place): the union then
+// lists them ascending, and the mask is that bitset as it is.
 func (s *termSet) ascend() {
 	if s.bits != nil || len(s.ids) < ascendFrom || slices.IsSorted(s.ids) {
 		return
 	}
-	set := make([]uint64, (s.dict.Len()+63)/64)
-	for _, id := range s.ids {
-		set[id>>6] |= 1 << (id & 63)
-	}
-	s.ids = index.AppendSetBits(make([]uint32, 0, len(s.ids)), set)
+	s.setBits(idBits(s.dict.Len(), s.ids))
 }
 
 // size returns the number of terms of s.
@@ -120,10 +117,19 @@ func (s *termSet) buildMask() {
 		s.mask = s.bits // read only, as maskWord does
 		return
 	}
-	s.mask = make([]uint64, (s.dict.Len()+63)/64)
-	for _, id := range s.ids {
-		s.mask[id>>6] |= 1 << (id & 63)
+	s.mask = idBits(s.dict.Len(), s.ids)
+}
+
+// idBits returns the bitset over the ids of a dictionary of n terms (bit
+// id%64 of word id/64) of the ids of lists.
+func idBits(n int, lists ...[]uint32) []uint64 {
+	words := make([]uint64, (n+63)/64)
+	for _, l := range lists {
+		for _, id := range l {
+			words[id>>6] |= 1 << (id & 63)
+		}
 	}
+	return words
 }
 
 // rowsWithin returns the rows of cand whose term in any of sets matches.

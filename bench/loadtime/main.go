@@ -26,6 +26,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,7 @@ func main() {
 	touch := flag.Bool("pretouch", false, "after the load, touch the heap's headroom (pretouch.Heap), as procq serve does")
 	rss := flag.Bool("rss", true, "after the load, collect, hand free memory back and print the RSS and a collection's time (skipped with -pretouch)")
 	sizes = flag.Bool("sizes", false, "with the RSS, print engine.IndexSizes per record")
+	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of answering the requests to `FILE`")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: loadtime [-requests FILE [-rounds R] [-n N]] SNAPSHOT")
@@ -109,6 +111,17 @@ func run(path, reqPath string, rounds, n int, each, touch, rss bool) error {
 		return nil
 	}
 	ctx := context.Background()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if each {
 		return timeEach(ctx, e, reqs, n)
 	}
@@ -180,6 +193,9 @@ func doOne(ctx context.Context, e *engine.Engine, body []byte, reuse bool, buf [
 
 // sizes is the -sizes flag.
 var sizes *bool
+
+// cpuProfile is the -cpuprofile flag.
+var cpuProfile *string
 
 // sizeRow is one index's bytes.
 type sizeRow struct {
