@@ -109,7 +109,8 @@ func (g *shortGrams) fillTrigrams(terms []string, set func(sets [][]uint64, i, i
 }
 
 // terms returns the bitset of the terms containing frag (one or two
-// bytes), nil when none does; false when g cannot tell.
+// bytes, or three of a common trigram), nil when none does; false when g
+// cannot tell.
 func (g *shortGrams) terms(frag string) ([]uint64, bool) {
 	if g.ready != nil {
 		<-g.ready
