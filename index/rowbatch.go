@@ -65,14 +65,17 @@ func (ix *Index) AppendRowsJSON(b []byte, rows []uint32, s record.FieldSet) []by
 // build's proc_inst_infos hold bk_process_id as a delta.
 func needs(s record.FieldSet) record.FieldSet {
 	if s.Has(record.FieldExpression) {
-		s = s.With(record.FieldSetName).With(record.FieldModuleName).With(record.FieldServiceName).
-			With(record.FieldProcessName).With(record.FieldProcessID)
+		s |= derivedNames.With(record.FieldProcessID)
 	}
 	if s.Has(record.FieldProcInstInfos) {
 		s = s.With(record.FieldProcessID)
 	}
 	return s
 }
+
+// derivedNames are the names a derived expression joins.
+var derivedNames = record.FieldSet(0).With(record.FieldSetName).With(record.FieldModuleName).
+	With(record.FieldServiceName).With(record.FieldProcessName)
 
 // gatherInts reads the integer fields of need of the rows of bt, one
 // column at a time, as RecordScalars reads them.
