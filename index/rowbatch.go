@@ -7,10 +7,12 @@ import "github.com/procq/procq/record"
 // million rows, so each value read is a cache miss: read one column for
 // every row of a batch in a tight loop, the misses of the batch overlap
 // instead of waiting one after the other behind the writing of each row
-// (BenchmarkPageJSON, "batch" against "columns"). 32 rows keep a batch's
-// records (about 10 KB) on the stack and in the first-level cache; 16
-// rows were slower on 1,000-row pages at 1M rows, 64 no faster beyond
-// the noise of a shared machine.
+// (BenchmarkPageJSON, "batch" against "columns"). 32 rows keep a batch
+// (rowBatch, 11.8 KB) on the stack and in the first-level cache. 16 and
+// 64 were not shown better or worse: two alternated runs each of
+// PROCQ_BENCH_PROCESSES=1000000 go test ./index -run '^$' -bench 'PageJSON/1000/batch' -benchtime 300x
+// with batchRows 16, 32 and 64 gave 608-699, 598-714 and 496-814 us
+// (cpu-ns/op) on a shared 2-core machine, inside each other's noise.
 const batchRows = 32
 
 // rowBatch holds what the rows of a batch read from the columns, ready to
