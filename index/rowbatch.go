@@ -44,12 +44,12 @@ type rowLists struct {
 // (batchRows), allocating nothing.
 func (ix *Index) AppendRowsJSON(b []byte, rows []uint32, s record.FieldSet) []byte {
 	s = s.OrAll()
-	l := newJSONLayout(s, ix.verbatim.get())
+	l, need := newJSONLayout(s, ix.verbatim.get()), needs(s)
 	var bt rowBatch
 	for k := 0; k < len(rows); k += batchRows {
 		bt.rows = rows[k:min(k+batchRows, len(rows))]
-		ix.gatherInts(&bt, needs(s))
-		ix.gatherStrings(&bt, needs(s))
+		ix.gatherInts(&bt, need)
+		ix.gatherStrings(&bt, need)
 		ix.gatherLists(&bt, s)
 		ix.touch(&bt, s)
 		for j := range bt.rows {
