@@ -6,10 +6,15 @@ import "github.com/procq/procq/record"
 // it writes any. The rows of a page are scattered over columns of a
 // million rows, so each value read is a cache miss: read one column for
 // every row of a batch in a tight loop, the misses of the batch overlap
-// instead of waiting one after the other behind the writing of each row
-// (BenchmarkPageJSON, "batch" against "columns"). 32 rows keep a batch
-// (rowBatch, 11.8 KB) on the stack and in the first-level cache. 16 and
-// 64 were not shown better or worse: two alternated runs each of
+// instead of waiting one after the other behind the writing of each row.
+// At 1M rows, two runs of
+// PROCQ_BENCH_PROCESSES=1000000 go test ./index -run '^$' -bench 'PageJSON/1000/(columns|batch)' -benchtime 300x
+// gave 977-1245 us for "columns" (AppendRowJSON row by row) and 603-654
+// us for "batch" (cpu-ns/op); AppendRowJSON also lays out the fields for
+// each row, so not all of the difference is the overlap.
+// 32 rows keep a batch (rowBatch, 11.8 KB) on the stack and in the
+// first-level cache. 16 and 64 were not shown better or worse: two
+// alternated runs each of
 // PROCQ_BENCH_PROCESSES=1000000 go test ./index -run '^$' -bench 'PageJSON/1000/batch' -benchtime 300x
 // with batchRows 16, 32 and 64 gave 608-699, 598-714 and 496-814 us
 // (cpu-ns/op) on a shared 2-core machine, inside each other's noise.
