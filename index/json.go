@@ -50,10 +50,9 @@ func (ix *Index) rowLists(row uint32, r *record.Record) rowLists {
 type jsonVerbatim struct {
 	// fields are the string fields whose dictionaries need no escaping.
 	fields record.FieldSet
-	// expr: the expressions rows have of their own; derived: the four
-	// names a derived expression joins; configs: template and file
-	// names.
-	expr, derived, configs bool
+	// expr: the expressions rows have of their own; configs: template
+	// and file names.
+	expr, configs bool
 }
 
 // verbatimCell holds an index's jsonVerbatim once found; it is shared by
@@ -100,9 +99,6 @@ func (ix *Index) findVerbatim() jsonVerbatim {
 			v.fields = v.fields.With(f)
 		}
 	}
-	names := record.FieldSet(0).With(record.FieldSetName).With(record.FieldModuleName).
-		With(record.FieldServiceName).With(record.FieldProcessName)
-	v.derived = v.fields&names == names
 	v.expr = ix.rc.expr.verbatim()
 	v.configs = ix.rc.ct.tmpl.verbatim() && ix.rc.ct.file.verbatim()
 	return v

@@ -326,7 +326,7 @@ func TestVerbatimAfterLoad(t *testing.T) {
 		if got, want := back.verbatim.get(), ix.verbatim.get(); got != want {
 			t.Errorf("%s: loaded %+v, built %+v", tc.name, got, want)
 		}
-		if v := ix.verbatim.get(); tc.name == "synth" && (!v.derived || !v.configs || v.fields == 0) {
+		if v := ix.verbatim.get(); tc.name == "synth" && (v.fields&derivedNames != derivedNames || !v.configs || v.fields == 0) {
 			t.Errorf("synth data needs no escaping, found %+v", v)
 		}
 	}

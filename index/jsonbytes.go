@@ -5,7 +5,12 @@ import "slices"
 // This file holds the byte writers of the row writer (appendRow): a
 // constant piece of up to 32 bytes copied as one block, and integers
 // written in place, so that writing a member costs no call of
-// runtime.memmove for its key and its number (BenchmarkPageJSON).
+// runtime.memmove for its key and its number. Medians of cpu-ns/op at
+// 100k rows, 4-5 runs alternated between builds:
+// go test ./index -run '^$' -bench 'PageJSON/(50|1000)/batch' -benchtime 1s
+// strconv.AppendInt in place of appendInt: 50 rows 13.5 -> 15.7 us,
+// 1,000 rows 395 -> 455 us; then append of the piece's string in place
+// of appendBlock: 1,000 rows 446 -> 516 us.
 
 // blockSize is the size of the blocks appendBlock copies.
 const blockSize = 32

@@ -50,7 +50,7 @@ func newJSONLayout(s record.FieldSet, v jsonVerbatim) jsonLayout {
 		prev = jsonKinds[f]
 	}
 	l.tail = &jsonTails[prev]
-	l.pid, l.derived = needs(s).Has(record.FieldProcessID), v.derived
+	l.pid, l.derived = needs(s).Has(record.FieldProcessID), v.fields&derivedNames == derivedNames
 	return l
 }
 

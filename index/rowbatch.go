@@ -6,11 +6,18 @@ import "github.com/procq/procq/record"
 // it writes any. The rows of a page are scattered over columns of a
 // million rows, so each value read is a cache miss: read one column for
 // every row of a batch in a tight loop, the misses of the batch overlap
-// instead of waiting one after the other behind the writing of each row
-// (BenchmarkPageJSON, "batch" against "columns"). 32 rows keep a batch's
-// records (about 10 KB) on the stack and in the first-level cache; 16
-// rows were slower on 1,000-row pages at 1M rows, 64 no faster beyond
-// the noise of a shared machine.
+// instead of waiting one after the other behind the writing of each row.
+// At 1M rows, two runs of
+// PROCQ_BENCH_PROCESSES=1000000 go test ./index -run '^$' -bench 'PageJSON/1000/(columns|batch)' -benchtime 300x
+// gave 977-1245 us for "columns" (AppendRowJSON row by row) and 603-654
+// us for "batch" (cpu-ns/op); AppendRowJSON also lays out the fields for
+// each row, so not all of the difference is the overlap.
+// 32 rows keep a batch (rowBatch, 11.8 KB) on the stack and in the
+// first-level cache. 16 and 64 were not shown better or worse: two
+// alternated runs each of
+// PROCQ_BENCH_PROCESSES=1000000 go test ./index -run '^$' -bench 'PageJSON/1000/batch' -benchtime 300x
+// with batchRows 16, 32 and 64 gave 608-699, 598-714 and 496-814 us
+// (cpu-ns/op) on a shared 2-core machine, inside each other's noise.
 const batchRows = 32
 
 // rowBatch holds what the rows of a batch read from the columns, ready to
@@ -42,12 +49,12 @@ type rowLists struct {
 // (batchRows), allocating nothing.
 func (ix *Index) AppendRowsJSON(b []byte, rows []uint32, s record.FieldSet) []byte {
 	s = s.OrAll()
-	l := newJSONLayout(s, ix.verbatim.get())
+	l, need := newJSONLayout(s, ix.verbatim.get()), needs(s)
 	var bt rowBatch
 	for k := 0; k < len(rows); k += batchRows {
 		bt.rows = rows[k:min(k+batchRows, len(rows))]
-		ix.gatherInts(&bt, needs(s))
-		ix.gatherStrings(&bt, needs(s))
+		ix.gatherInts(&bt, need)
+		ix.gatherStrings(&bt, need)
 		ix.gatherLists(&bt, s)
 		ix.touch(&bt, s)
 		for j := range bt.rows {
@@ -65,14 +72,17 @@ func (ix *Index) AppendRowsJSON(b []byte, rows []uint32, s record.FieldSet) []by
 // build's proc_inst_infos hold bk_process_id as a delta.
 func needs(s record.FieldSet) record.FieldSet {
 	if s.Has(record.FieldExpression) {
-		s = s.With(record.FieldSetName).With(record.FieldModuleName).With(record.FieldServiceName).
-			With(record.FieldProcessName).With(record.FieldProcessID)
+		s |= derivedNames.With(record.FieldProcessID)
 	}
 	if s.Has(record.FieldProcInstInfos) {
 		s = s.With(record.FieldProcessID)
 	}
 	return s
 }
+
+// derivedNames are the names a derived expression joins.
+var derivedNames = record.FieldSet(0).With(record.FieldSetName).With(record.FieldModuleName).
+	With(record.FieldServiceName).With(record.FieldProcessName)
 
 // gatherInts reads the integer fields of need of the rows of bt, one
 // column at a time, as RecordScalars reads them.
