@@ -192,13 +192,13 @@ func (d *dfa) state() int32 {
 	return y
 }
 
-// row appends a row to the table, growing it by a copy when full, and
-// returns its offset.
+// row appends a row to the table, growing it by a copy when full (never
+// past the rows of maxDFAStates states and row 0), and returns its offset.
 func (d *dfa) row(accept bool) int32 {
 	tab := *d.table.Load()
 	off := int32(len(d.sets)) * rowWidth
 	if int(off+rowWidth) > len(tab) {
-		grown := make([]int32, 2*len(tab))
+		grown := make([]int32, min(2*len(tab), (maxDFAStates+1)*rowWidth))
 		copy(grown, tab)
 		d.table.Store(&grown)
 		tab = grown
