@@ -2,6 +2,7 @@ package workload
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -81,20 +82,13 @@ func requestBody(req *http.Request) ([]byte, error) {
 		return nil, nil
 	}
 	defer req.Body.Close()
-	b := make([]byte, 0, max(req.ContentLength, 0))
-	w := bytesWriter{&b}
-	if _, err := io.Copy(w, req.Body); err != nil {
+	var b bytes.Buffer
+	b.Grow(int(max(req.ContentLength, 0)))
+	// A *bytes.Reader body (vegeta's) is one WriteTo into the grown buffer.
+	if _, err := io.Copy(&b, req.Body); err != nil {
 		return nil, fmt.Errorf("request body: %w", err)
 	}
-	return b, nil
-}
-
-// bytesWriter appends to a byte slice.
-type bytesWriter struct{ b *[]byte }
-
-func (w bytesWriter) Write(p []byte) (int, error) {
-	*w.b = append(*w.b, p...)
-	return len(p), nil
+	return b.Bytes(), nil
 }
 
 // exchange writes req with body on c, in one write, and reads the
