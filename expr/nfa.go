@@ -1,5 +1,7 @@
 package expr
 
+import "cmp"
+
 // The automaton below reads ASCII strings only, one byte per character:
 // over ASCII, `?` is any byte below 0x80, a class its ASCII members (for a
 // negated class, the ASCII non-members), `*` any run of such bytes and a
@@ -116,22 +118,12 @@ func (b *nfaBuilder) node(nd *node, next int32) int32 {
 }
 
 // The digits read so far of a number compare with the same-length prefix
-// of a bound as less, equal or greater.
+// of a bound as less, equal or greater: cmp.Compare's values.
 const (
-	cmpLess int8 = iota
-	cmpEqual
-	cmpMore
+	cmpLess  int8 = -1
+	cmpEqual int8 = 0
+	cmpMore  int8 = 1
 )
-
-func cmpByte(a, b byte) int8 {
-	switch {
-	case a < b:
-		return cmpLess
-	case a > b:
-		return cmpMore
-	}
-	return cmpEqual
-}
 
 // numKey is a state inside a number: k digits read (the first not 0),
 // comparing with lo's and hi's first k digits as lo and hi say. Once k
@@ -191,10 +183,10 @@ func (nb *numBuilder) after(key numKey, d byte) numKey {
 	case k >= len(nb.lo):
 		next.lo = cmpMore
 	case key.lo == cmpEqual:
-		next.lo = cmpByte(d, nb.lo[k])
+		next.lo = int8(cmp.Compare(d, nb.lo[k]))
 	}
 	if key.hi == cmpEqual {
-		next.hi = cmpByte(d, nb.hi[k])
+		next.hi = int8(cmp.Compare(d, nb.hi[k]))
 	}
 	return next
 }
