@@ -248,7 +248,7 @@ func sureStars(nfa []nstate) []bool {
 // transition built for one byte serves its whole class.
 func byteClasses(nfa []nstate) (class [128]uint8) {
 	n := 1
-	seen := map[asciiSet]bool{}
+	seen := map[byteSet]bool{}
 	for _, st := range nfa {
 		for _, e := range st.edges {
 			if n == len(class) {

@@ -12,18 +12,12 @@ import "cmp"
 // (a literal or a numeric bound of thousands of bytes) is simulated.
 const maxNFAStates = 2048
 
-// asciiSet is a set of the bytes 0..127.
-type asciiSet [2]uint64
-
-func (a *asciiSet) add(c byte)      { a[c>>6&1] |= 1 << (c & 63) }
-func (a *asciiSet) has(c byte) bool { return a[c>>6&1]&(1<<(c&63)) != 0 }
-
-// anyASCII is every byte below 0x80.
-var anyASCII = asciiSet{^uint64(0), ^uint64(0)}
+// anyASCII is every byte below 0x80. An edge's set holds no other byte.
+var anyASCII = byteSet{^uint64(0), ^uint64(0)}
 
 // nedge is a transition of the automaton on one byte of set.
 type nedge struct {
-	set asciiSet
+	set byteSet
 	to  int32
 }
 
@@ -76,7 +70,7 @@ func (b *nfaBuilder) node(nd *node, next int32) int32 {
 	switch nd.kind {
 	case kLit:
 		for j := len(nd.lit) - 1; j >= 0 && !b.over; j-- {
-			var set asciiSet
+			var set byteSet
 			if c := nd.lit[j]; c < 0x80 {
 				set.add(c)
 			}
@@ -86,7 +80,7 @@ func (b *nfaBuilder) node(nd *node, next int32) int32 {
 	case kAny:
 		return b.add(nstate{edges: []nedge{{anyASCII, next}}})
 	case kClass:
-		var set asciiSet
+		var set byteSet
 		for c := byte(0); c < 0x80; c++ {
 			if inClass(nd, rune(c)) != nd.neg {
 				set.add(c)
@@ -147,7 +141,7 @@ type numBuilder struct {
 func (nb *numBuilder) entry() int32 {
 	var st nstate
 	if nb.lo == "0" {
-		var zero asciiSet
+		var zero byteSet
 		zero.add('0')
 		st.edges = append(st.edges, nedge{zero, nb.next})
 	}
@@ -168,7 +162,7 @@ func (nb *numBuilder) digitEdges(key numKey, first byte) []nedge {
 			edges[n-1].set.add(d)
 			continue
 		}
-		var set asciiSet
+		var set byteSet
 		set.add(d)
 		edges = append(edges, nedge{set, to})
 	}
