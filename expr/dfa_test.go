@@ -227,13 +227,16 @@ func TestDFABounds(t *testing.T) {
 	}
 }
 
-// checkDFABounds fails when d holds more states or took more steps of
-// building than its bounds allow; one build may overshoot the work bound
-// by a closure and a state.
+// checkDFABounds fails when d holds more states, a bigger table or took
+// more steps of building than its bounds allow; one build may overshoot
+// the work bound by a closure and a state.
 func checkDFABounds(t *testing.T, d *dfa) {
 	t.Helper()
 	if len(d.byKey) > maxDFAStates || len(d.nfa) > maxNFAStates {
 		t.Fatalf("%d states over %d nondeterministic ones, bounds %d and %d", len(d.byKey), len(d.nfa), maxDFAStates, maxNFAStates)
+	}
+	if tab := d.table.Load(); tab != nil && len(*tab) > (maxDFAStates+1)*rowWidth {
+		t.Fatalf("table of %d cells, bound %d", len(*tab), (maxDFAStates+1)*rowWidth)
 	}
 	if limit := maxDFAWork + len(d.nfa) + 128; d.work > limit {
 		t.Fatalf("%d steps of building, bound %d", d.work, limit)

@@ -22,13 +22,13 @@
 // compare with each bound's first digits). A state is a set of states of
 // the nondeterministic automaton, made the first time a string needs it;
 // its transitions are read by one atomic load each, so a Pattern stays
-// safe for concurrent use while it is built. A byte costs one transition:
-// the suite's ten-group pattern on service-instance names takes about 45
-// ns a name instead of 165 (BenchmarkMatch/suite-ten-groups, least of many
-// batches). A string with a byte of 0x80 or more before the automaton
-// knows the answer is simulated. The automaton of a pattern is bounded
-// (2048 nondeterministic states, 512 states of 516 bytes, 2^17 steps of
-// building: at most a few milliseconds and 0.25 MB, TestDFABounds); past
+// safe for concurrent use while it is built. A byte costs one transition
+// (`go test ./expr -run '^$' -bench 'Match/(suite-)?ten-groups'` times the
+// ten-group patterns on service-instance names; the /sim variants time the
+// simulation of the whole pattern, compiled each call). A string with a byte of 0x80 or more before the
+// automaton knows the answer is simulated. The automaton of a pattern is
+// bounded (2048 nondeterministic states, 512 states of 516 bytes, 2^17
+// steps of building: at most 0.25 MB of table, TestDFABounds); past
 // a bound, a string that needs a missing transition is simulated, so the
 // simulation's budget below remains the worst case.
 //

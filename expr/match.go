@@ -73,7 +73,6 @@ func (p *Pattern) compile() {
 			p.tail, p.body = p.body[len(p.body)-1].lit, p.body[:len(p.body)-1]
 		}
 		p.prog = newProg(p.body)
-		p.dfaOK = !(len(p.body) == 1 && p.body[0].kind == kNum)
 		p.first, p.firstOK = endBytes(p.body, false)
 		p.last, p.lastOK = endBytes(p.body, true)
 	}
@@ -131,10 +130,8 @@ func (p *Pattern) Match(s string) bool {
 	if len(p.body) == 1 && p.body[0].kind == kNum {
 		return len(mid) > 0 && numOK(mid, p.body[0].lo, p.body[0].hi)
 	}
-	if p.dfaOK {
-		if ok, decided := p.automaton().match(mid); decided {
-			return ok
-		}
+	if ok, decided := p.automaton().match(mid); decided {
+		return ok
 	}
 	ok, _ := simulate(p.prog, mid)
 	return ok

@@ -1,5 +1,7 @@
 package expr
 
+import "cmp"
+
 // The automaton below reads ASCII strings only, one byte per character:
 // over ASCII, `?` is any byte below 0x80, a class its ASCII members (for a
 // negated class, the ASCII non-members), `*` any run of such bytes and a
@@ -10,18 +12,12 @@ package expr
 // (a literal or a numeric bound of thousands of bytes) is simulated.
 const maxNFAStates = 2048
 
-// asciiSet is a set of the bytes 0..127.
-type asciiSet [2]uint64
-
-func (a *asciiSet) add(c byte)      { a[c>>6&1] |= 1 << (c & 63) }
-func (a *asciiSet) has(c byte) bool { return a[c>>6&1]&(1<<(c&63)) != 0 }
-
-// anyASCII is every byte below 0x80.
-var anyASCII = asciiSet{^uint64(0), ^uint64(0)}
+// anyASCII is every byte below 0x80. An edge's set holds no other byte.
+var anyASCII = byteSet{^uint64(0), ^uint64(0)}
 
 // nedge is a transition of the automaton on one byte of set.
 type nedge struct {
-	set asciiSet
+	set byteSet
 	to  int32
 }
 
@@ -74,7 +70,7 @@ func (b *nfaBuilder) node(nd *node, next int32) int32 {
 	switch nd.kind {
 	case kLit:
 		for j := len(nd.lit) - 1; j >= 0 && !b.over; j-- {
-			var set asciiSet
+			var set byteSet
 			if c := nd.lit[j]; c < 0x80 {
 				set.add(c)
 			}
@@ -84,7 +80,7 @@ func (b *nfaBuilder) node(nd *node, next int32) int32 {
 	case kAny:
 		return b.add(nstate{edges: []nedge{{anyASCII, next}}})
 	case kClass:
-		var set asciiSet
+		var set byteSet
 		for c := byte(0); c < 0x80; c++ {
 			if inClass(nd, rune(c)) != nd.neg {
 				set.add(c)
@@ -116,22 +112,12 @@ func (b *nfaBuilder) node(nd *node, next int32) int32 {
 }
 
 // The digits read so far of a number compare with the same-length prefix
-// of a bound as less, equal or greater.
+// of a bound as less, equal or greater: cmp.Compare's values.
 const (
-	cmpLess int8 = iota
-	cmpEqual
-	cmpMore
+	cmpLess  int8 = -1
+	cmpEqual int8 = 0
+	cmpMore  int8 = 1
 )
-
-func cmpByte(a, b byte) int8 {
-	switch {
-	case a < b:
-		return cmpLess
-	case a > b:
-		return cmpMore
-	}
-	return cmpEqual
-}
 
 // numKey is a state inside a number: k digits read (the first not 0),
 // comparing with lo's and hi's first k digits as lo and hi say. Once k
@@ -155,7 +141,7 @@ type numBuilder struct {
 func (nb *numBuilder) entry() int32 {
 	var st nstate
 	if nb.lo == "0" {
-		var zero asciiSet
+		var zero byteSet
 		zero.add('0')
 		st.edges = append(st.edges, nedge{zero, nb.next})
 	}
@@ -176,7 +162,7 @@ func (nb *numBuilder) digitEdges(key numKey, first byte) []nedge {
 			edges[n-1].set.add(d)
 			continue
 		}
-		var set asciiSet
+		var set byteSet
 		set.add(d)
 		edges = append(edges, nedge{set, to})
 	}
@@ -191,10 +177,10 @@ func (nb *numBuilder) after(key numKey, d byte) numKey {
 	case k >= len(nb.lo):
 		next.lo = cmpMore
 	case key.lo == cmpEqual:
-		next.lo = cmpByte(d, nb.lo[k])
+		next.lo = int8(cmp.Compare(d, nb.lo[k]))
 	}
 	if key.hi == cmpEqual {
-		next.hi = cmpByte(d, nb.hi[k])
+		next.hi = int8(cmp.Compare(d, nb.hi[k]))
 	}
 	return next
 }

@@ -97,8 +97,7 @@ type Pattern struct {
 	prog   *prog               // modeSim: body ready for simulation
 	// modeSim: body's automaton over ASCII (lazy: made by the first
 	// Match that needs it; without a start when body is too big).
-	dfaOK bool
-	dfa   atomic.Pointer[dfa]
+	dfa atomic.Pointer[dfa]
 	// modeSim: the bytes a match of body begins and ends with, when known
 	// (firstOK, lastOK): tested before simulating.
 	first, last     byteSet

@@ -240,12 +240,13 @@ func run(ctx context.Context, t *target, reqs []Request, plan Plan, each func(*S
 	var m, open vegeta.Metrics
 	seen := map[string]bool{}
 	pace := pacer(plan, planned)
+	interval := pace.interval()
 	start := time.Now()
 	for res := range atk.Attack(targeter(t, reqs), pace, plan.Duration, "") {
 		s := sample(t, res)
 		st.Sent++
 		if plan.Rate > 0 {
-			st.lag(res.Timestamp.Sub(due(start, pace.interval(), res)))
+			st.lag(res.Timestamp.Sub(due(start, interval, res)))
 		}
 		st.Statuses[s.Status]++
 		if s.Answered() {
@@ -253,7 +254,7 @@ func run(ctx context.Context, t *target, reqs []Request, plan Plan, each func(*S
 			m.Add(res)
 			if plan.Rate > 0 {
 				late := *res
-				late.Latency = sinceDue(start, pace.interval(), res)
+				late.Latency = sinceDue(start, interval, res)
 				open.Add(&late)
 			}
 		} else {

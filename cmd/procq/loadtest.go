@@ -168,7 +168,7 @@ func rateVerdict(rate float64, st *workload.Stats) string {
 	}
 	return fmt.Sprintf("%s: target %g/s, sent %d of %d due (%.1f%%, %.0f/s), %d sent over %s late (%.1f%%), latest %s late",
 		verdict, rate, st.Sent, st.Due, pct(st.Sent, st.Due), sentRate,
-		st.Late, bench.Duration(workload.LateAfter), pct(st.Late, st.Sent), bench.Duration(max(st.MaxLag, 0)))
+		st.Late, bench.Duration(workload.LateAfter), pct(st.Late, st.Sent), bench.Duration(st.MaxLag))
 }
 
 // plans are the runs f asks for: one per rate, or one per concurrency.
