@@ -33,7 +33,7 @@
 //     dictionaries, needed only by suffix globs such as "*_agent", are
 //     sorted by goroutines started in the background. A query that needs
 //     one waits for it; the goroutines hold the engine's memory until
-//     they finish. A version 2 snapshot holds them: its Load has none.
+//     they finish. An index snapshot holds them: its Load has none.
 //   - Shared records: New keeps the records it is given and reorders the
 //     slice; the caller must not change them afterwards. The records
 //     Engine.Records and Engine.Record hand out belong to the engine, and

@@ -78,8 +78,8 @@ func (e *Engine) WithStatus(ups []record.StatusUpdate) (*Engine, []int64) {
 	return &Engine{ix: ix, d: d, buildTime: time.Since(start), version: e.version + 1, terms: e.terms}, missing
 }
 
-// Load reads a snapshot file: a version 2 file is the image of the
-// indexes, read as they were written; a version 1 file's records are
+// Load reads a snapshot file: an index file (version 2 or 3) is the
+// image of the indexes, read as they were written; a version 1 file's records are
 // indexed. While it works it raises the garbage collector's target (see
 // loadGC).
 func Load(path string) (*Engine, error) {
@@ -99,7 +99,7 @@ func Load(path string) (*Engine, error) {
 // hundreds of megabytes of pointer-rich records and indexes that all stay
 // live, so collections during it mark the same growing heap again and
 // again. At 1M records, GOGC=400 cut the CPU time of such a load by about
-// a quarter (see docs/ARCHITECTURE.md). A version 2 load reads its index
+// a quarter (see docs/ARCHITECTURE.md). An index load reads its index
 // and makes little garbage; it was not measured without the raise.
 const loadGCPercent = 400
 

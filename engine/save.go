@@ -6,7 +6,7 @@ import (
 	"github.com/procq/procq/snapshot"
 )
 
-// WriteSnapshot writes the engine's records as a version 2 snapshot at
+// WriteSnapshot writes the engine's records as an index snapshot at
 // path (atomically: nothing is there unless it returns nil), the image of
 // its indexes, so that Load reads them back without building. An engine
 // with a delta is merged first (Merge: a full build). It stops with ctx's

@@ -325,7 +325,7 @@ func sampledRows(sets []*termSet) (rows, bitmapTerms uint64) {
 		var sum, bms uint64
 		for i := 0; i < len(ids); i += k {
 			sum += s.dict.Count(ids[i])
-			if !s.dict.Spanned(ids[i]) {
+			if !s.dict.Flat(ids[i]) {
 				bms++
 			}
 		}
@@ -344,7 +344,7 @@ func (s *termSet) sampledBits() (rows, bitmapTerms uint64) {
 		for word := s.bits[w]; word != 0; word &= word - 1 {
 			id := uint32(w<<6 + bits.TrailingZeros64(word))
 			sum += s.dict.Count(id)
-			if !s.dict.Spanned(id) {
+			if !s.dict.Flat(id) {
 				bms++
 			}
 			seen++

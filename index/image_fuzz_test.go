@@ -34,10 +34,13 @@ func exercise(ix *Index) {
 	ix.DuplicateProcess()
 	for _, f := range strTermFields() {
 		t := *f(ix)
+		all := make([]uint32, t.Len())
 		for id := range t.Len() {
 			t.Rows(uint32(id))
 			t.Count(uint32(id))
+			all[id] = uint32(id)
 		}
+		t.OrRowsOf(make([]uint64, (ix.Len()+63)/64), all)
 		t.Candidates("abc", "xyz")
 		t.SuffixTerms("a")
 		t.PrefixRange("a")

@@ -2,6 +2,7 @@ package index
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -268,9 +269,12 @@ func (r *imgReader) readOverrides(chunks []*infoChunk, n int) {
 	}
 }
 
-// postings: [spans u32s (lo, hi per term), bitmaps: array of [term, bitmap]]
+// postings: [spans u32s (lo, hi per term), lists u32s, bitmaps: array of
+// [term, bitmap]]. A listed term's span is as in memory (listed plus where
+// its list starts, where it ends). An image of snapshot version 2 has no
+// lists: [spans, bitmaps].
 func (w *imgWriter) postings(p *postings) {
-	w.array(2)
+	w.array(3)
 	flat := make([]uint32, 0, 2*len(p.spans))
 	var ids []uint32
 	for id, s := range p.spans {
@@ -282,6 +286,7 @@ func (w *imgWriter) postings(p *postings) {
 		flat = append(flat, s.Lo, s.Hi)
 	}
 	words(w, flat)
+	words(w, p.lists)
 	w.array(len(ids))
 	for _, id := range ids {
 		w.array(2)
@@ -292,16 +297,22 @@ func (w *imgWriter) postings(p *postings) {
 
 // postings reads the postings of terms terms over n rows.
 func (r *imgReader) postings(terms, n int) postings {
-	r.array(2, "postings")
+	parts := r.arrayLen("postings")
+	if parts != 2 && parts != 3 && r.err == nil {
+		r.failf("postings: %d elements, want 2 or 3", parts)
+	}
 	flat := readWords[uint32](r, 2*terms, "spans")
 	p := postings{spans: make([]Span, terms)}
+	if parts == 3 {
+		p.lists = readWords[uint32](r, -1, "lists")
+	}
 	if r.err != nil {
 		return p
 	}
 	for i := range p.spans {
 		s := Span{flat[2*i], flat[2*i+1]}
-		if s.Hi != 0 && (s.Lo >= s.Hi || int(s.Hi) > n) {
-			r.failf("term %d: span [%d, %d) of %d rows", i, s.Lo, s.Hi, n)
+		if err := p.checkSpan(s, n); err != "" {
+			r.failf("term %d: %s", i, err)
 			break
 		}
 		p.spans[i] = s
@@ -317,7 +328,7 @@ func (r *imgReader) postings(terms, n int) postings {
 			break
 		}
 		if id <= last || p.spans[id].Hi != 0 {
-			r.failf("bitmap of term %d: after term %d, or of a term with a span", id, last)
+			r.failf("bitmap of term %d: after term %d, or of a term with a span or list", id, last)
 			break
 		}
 		last = id
@@ -328,6 +339,31 @@ func (r *imgReader) postings(terms, n int) postings {
 		r.failf("%d terms without a span, %d bitmaps", bitmapTerms, len(p.bms))
 	}
 	return p
+}
+
+// checkSpan returns what is wrong with span s of a term over n rows (a
+// range within the rows, or a list within p.lists of rows ascending and
+// below n), or "".
+func (p *postings) checkSpan(s Span, n int) string {
+	switch {
+	case s.Lo >= listed:
+		lo := s.Lo - listed
+		if lo >= s.Hi || int(s.Hi) > len(p.lists) {
+			return fmt.Sprintf("list [%d, %d) of %d listed rows", lo, s.Hi, len(p.lists))
+		}
+		l := p.lists[lo:s.Hi]
+		for i := 1; i < len(l); i++ {
+			if l[i] <= l[i-1] {
+				return fmt.Sprintf("list rows not ascending at %d", lo+uint32(i))
+			}
+		}
+		if int(l[len(l)-1]) >= n {
+			return fmt.Sprintf("listed row %d of %d rows", l[len(l)-1], n)
+		}
+	case s.Hi != 0 && (s.Lo >= s.Hi || int(s.Hi) > n):
+		return fmt.Sprintf("span [%d, %d) of %d rows", s.Lo, s.Hi, n)
+	}
+	return ""
 }
 
 // countBitmapTerms returns how many of spans are not spans (Hi 0).

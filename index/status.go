@@ -301,7 +301,7 @@ func (t *IntTerms) withMoves(s *moveSet, sc *scratch) *IntTerms {
 	if len(s.vals) == 0 {
 		return t
 	}
-	c := &IntTerms{values: t.values, postings: postings{spans: t.spans, bms: t.bms}}
+	c := &IntTerms{values: t.values, postings: postings{spans: t.spans, lists: t.lists, bms: t.bms}}
 	c.insertValues(s.vals)
 	out, in := s.rowsOf(sc)
 	for i, v := range s.vals {

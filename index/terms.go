@@ -14,15 +14,38 @@ import (
 // postings holds the rows of each term of a dictionary. A term whose rows
 // are one contiguous run — every set, module and service instance in
 // topology order — is kept as a Span (8 bytes) instead of a bitmap (about
-// a hundred bytes with its header); other terms keep a run-optimized
-// bitmap.
+// a hundred bytes with its header); a term of at most listMax scattered
+// rows — an IP address's processes — as an ascending list in one shared
+// array (4 bytes a row, no heap object of its own: 129k addresses were
+// 650k objects for every collection to mark); other terms keep a
+// run-optimized bitmap.
 type postings struct {
-	// spans holds, per term, its rows when they are one range [Lo, Hi);
-	// when Hi is 0 they are the bitmap bms[Lo] (an index, not a map:
-	// a map lookup a term was a tenth of the server's CPU on the bench
-	// mix, and its buckets more heap to mark).
+	// spans holds, per term, where its rows are:
+	//   - Lo >= listed: the list lists[Lo-listed : Hi], never empty;
+	//   - else Hi != 0: the range [Lo, Hi);
+	//   - else the bitmap bms[Lo] (an index, not a map: a map lookup a
+	//     term was a tenth of the server's CPU on the bench mix, and its
+	//     buckets more heap to mark).
 	spans []Span
+	lists []uint32
 	bms   []*roaring.Bitmap
+}
+
+const (
+	// listed marks the span of a listed term; rows are below it.
+	listed = 1 << 31
+	// listMax is the most rows a term keeps as a list. Every address of
+	// the 1M gen data set has at most 32.
+	listMax = 64
+)
+
+// list returns the rows of term id when they are a list.
+func (p *postings) list(id uint32) ([]uint32, bool) {
+	s := p.spans[id]
+	if s.Lo < listed {
+		return nil, false
+	}
+	return p.lists[s.Lo-listed : s.Hi], true
 }
 
 // bitmap returns the rows of term id, whose rows are a bitmap.
@@ -39,8 +62,11 @@ func (p *postings) setBitmap(id uint32, b *roaring.Bitmap) {
 }
 
 // rows returns the rows of term id: a shared bitmap (read only) or a fresh
-// one made from the term's span.
+// one made from the term's span or list.
 func (p *postings) rows(id uint32) *roaring.Bitmap {
+	if l, ok := p.list(id); ok {
+		return roaring.BitmapOf(l...)
+	}
 	if s := p.spans[id]; s.Hi != 0 {
 		b := roaring.New()
 		b.AddRange(uint64(s.Lo), uint64(s.Hi))
@@ -51,25 +77,37 @@ func (p *postings) rows(id uint32) *roaring.Bitmap {
 
 // count returns the number of rows of term id.
 func (p *postings) count(id uint32) uint64 {
-	if s := p.spans[id]; s.Hi != 0 {
+	switch s := p.spans[id]; {
+	case s.Lo >= listed:
+		return uint64(s.Hi - (s.Lo - listed))
+	case s.Hi != 0:
 		return uint64(s.Len())
 	}
 	return p.bitmap(id).GetCardinality()
 }
+
+// flat reports whether the rows of term id are a span or a list, which
+// cost a few word writes to OR in, rather than a bitmap.
+func (p *postings) flat(id uint32) bool { return p.spans[id].Hi != 0 }
 
 // union returns the rows of any of ids; possibly shared, read only.
 func (p *postings) union(ids []uint32) *roaring.Bitmap {
 	var bms []*roaring.Bitmap
 	var spanned *roaring.Bitmap
 	for _, id := range ids {
-		if s := p.spans[id]; s.Hi != 0 {
-			if spanned == nil {
-				spanned = roaring.New()
-			}
-			spanned.AddRange(uint64(s.Lo), uint64(s.Hi))
+		if p.spans[id].Hi == 0 {
+			bms = append(bms, p.bitmap(id))
 			continue
 		}
-		bms = append(bms, p.bitmap(id))
+		if spanned == nil {
+			spanned = roaring.New()
+		}
+		if l, ok := p.list(id); ok {
+			spanned.AddMany(l)
+			continue
+		}
+		s := p.spans[id]
+		spanned.AddRange(uint64(s.Lo), uint64(s.Hi))
 	}
 	if spanned != nil {
 		bms = append(bms, spanned)
@@ -80,11 +118,15 @@ func (p *postings) union(ids []uint32) *roaring.Bitmap {
 // orRows sets the bit of every row of term id in words (row r is bit
 // r%64 of words[r/64]); rows past the end of words are left out.
 func (p *postings) orRows(words []uint64, id uint32) {
-	if s := p.spans[id]; s.Hi != 0 {
-		setRange(words, s.Lo, min(s.Hi, uint32(min(len(words)*64, 1<<32-1))))
+	end := uint32(min(len(words)*64, listed))
+	if l, ok := p.list(id); ok {
+		orList(words, l, end)
 		return
 	}
-	end := uint32(min(len(words)*64, 1<<32-1))
+	if s := p.spans[id]; s.Hi != 0 {
+		setRange(words, s.Lo, min(s.Hi, end))
+		return
+	}
 	// Iterate, not ManyIterator: a many-iterator and its buffer were two
 	// allocations a term (8 MB a search for "10.0.1" at 1M).
 	// Iterate promises no order, so rows past end are skipped, not a stop.
@@ -96,13 +138,27 @@ func (p *postings) orRows(words []uint64, id uint32) {
 	})
 }
 
-// orRowsOf is orRows for each of ids, with a span inside one word (a
-// service instance's few rows) set in line.
+// orList sets the bits of rows, ascending, below end.
+func orList(words []uint64, rows []uint32, end uint32) {
+	for _, row := range rows {
+		if row >= end {
+			return
+		}
+		words[row>>6] |= 1 << (row & 63)
+	}
+}
+
+// orRowsOf is orRows for each of ids, with a list, or a span inside one
+// word (a service instance's few rows), set in line.
 func (p *postings) orRowsOf(words []uint64, ids []uint32) {
-	end := uint32(min(len(words)*64, 1<<32-1))
+	end := uint32(min(len(words)*64, listed))
 	for _, id := range ids {
 		s := p.spans[id]
-		if s.Hi == 0 {
+		switch {
+		case s.Lo >= listed:
+			orList(words, p.lists[s.Lo-listed:s.Hi], end)
+			continue
+		case s.Hi == 0:
 			p.orRows(words, id)
 			continue
 		}
@@ -137,7 +193,7 @@ func setRange(words []uint64, lo, hi uint32) {
 }
 
 func (p *postings) sizeInBytes() uint64 {
-	n := uint64(len(p.spans) * 8)
+	n := uint64(len(p.spans)*8 + len(p.lists)*4)
 	for _, b := range p.bms {
 		n += b.GetSizeInBytes() + 40 // bitmap header and its pointer
 	}
@@ -163,16 +219,22 @@ func buildPostings(rowTerm []uint32, nTerms int) postings {
 	p := postings{spans: make([]Span, nTerms)}
 	for id := range nTerms {
 		rows := flat[start[id]:start[id+1]]
-		if n := len(rows); n > 0 && rows[n-1]-rows[0] == uint32(n-1) {
+		n := len(rows)
+		switch {
+		case n > 0 && rows[n-1]-rows[0] == uint32(n-1):
 			p.spans[id] = Span{rows[0], rows[n-1] + 1}
-			continue
+		case n > 0 && n <= listMax && len(rowTerm) < listed:
+			p.spans[id] = Span{listed + uint32(len(p.lists)), uint32(len(p.lists) + n)}
+			p.lists = append(p.lists, rows...)
+		default:
+			b := roaring.New()
+			b.AddMany(rows)
+			b.RunOptimize()
+			p.spans[id] = Span{Lo: uint32(len(p.bms))}
+			p.bms = append(p.bms, b)
 		}
-		b := roaring.New()
-		b.AddMany(rows)
-		b.RunOptimize()
-		p.spans[id] = Span{Lo: uint32(len(p.bms))}
-		p.bms = append(p.bms, b)
 	}
+	p.lists = slices.Clip(p.lists)
 	return p
 }
 
@@ -437,9 +499,9 @@ func (t *StrTerms) Rows(id uint32) *roaring.Bitmap { return t.rows(id) }
 // a term instead of a bitmap a term.
 func (t *StrTerms) OrRows(words []uint64, id uint32) { t.orRows(words, id) }
 
-// Spanned reports whether the rows of term id are one range of rows
-// (cheap to OR in) rather than a bitmap.
-func (t *StrTerms) Spanned(id uint32) bool { return t.spans[id].Hi != 0 }
+// Flat reports whether the rows of term id are one range of rows or a
+// short list (cheap to OR in) rather than a bitmap.
+func (t *StrTerms) Flat(id uint32) bool { return t.flat(id) }
 
 // OrRowsOf is OrRows for each of ids.
 func (t *StrTerms) OrRowsOf(words []uint64, ids []uint32) { t.orRowsOf(words, ids) }

@@ -31,7 +31,7 @@ func Decode(r io.Reader, size int64, fn func(r *record.Record) error) (Header, e
 	if err != nil {
 		return Header{}, err
 	}
-	if h.Version == VersionIndex {
+	if IsIndex(h.Version) {
 		ix, err := readImage(r, h)
 		if err == nil {
 			err = eachRecord(ix, fn)

@@ -224,11 +224,11 @@ func WriteAll(path string, recs []record.Record) error {
 // Read reads the snapshot at path, calling fn with each record in file
 // order, and returns the file's header. fn gets a freshly allocated record
 // that it may keep; an error from fn stops Read and is returned wrapped.
-// A version 2 file is read as an index first (ReadIndex) and its records
-// are made from it, in row order.
+// An index file (version 2 or 3) is read as an index first (ReadIndex)
+// and its records are made from it, in row order.
 //
 // The data checksum of a version 1 file is verified after the last record
-// (of a version 2 file, before the first), so when Read
+// (of an index file, before the first), so when Read
 // returns an error the caller must discard every record it was given, and
 // the Header is zero. Errors name the file; errors about its content wrap
 // ErrNotSnapshot, ErrVersion or ErrCorrupt.
@@ -248,7 +248,7 @@ func Read(path string, fn func(r *record.Record) error) (Header, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return Header{}, fmt.Errorf("snapshot %s: %w", path, err)
 	}
-	if herr == nil && rh.Version == VersionIndex {
+	if herr == nil && IsIndex(rh.Version) {
 		// The same open file, read from its map rather than a heap copy.
 		ix, h, err := readIndexFile(f, st.Size())
 		if err == nil {

@@ -1,8 +1,9 @@
 // Package snapshot reads and writes the on-disk image of a set of process
 // records (record.Record): the file procq loads its in-memory engine from.
-// Version 1 holds the records (Writer writes it); version 2 the image of
-// their built indexes (WriteIndex), so that loading one is reading, not
-// indexing. Both are read by Read, Decode and ReadIndex.
+// Version 1 holds the records (Writer writes it); versions 2 and 3 the
+// image of their built indexes (WriteIndex writes version 3), so that
+// loading one is reading, not indexing. All are read by Read, Decode and
+// ReadIndex.
 //
 // # File layout
 //
@@ -11,9 +12,9 @@
 //
 //	offset size field
 //	     0    8 magic "PROCQSNP"
-//	     8    4 format version (1 or 2)
+//	     8    4 format version (1, 2 or 3)
 //	    12    4 CRC-32C (Castagnoli) of the data section
-//	    16    8 record count (version 2: rows of the index)
+//	    16    8 record count (versions 2 and 3: rows of the index)
 //	    24    8 creation time, Unix nanoseconds
 //	    32    8 data section length in bytes; the file is exactly 44 + this
 //	    40    4 CRC-32C of header bytes 0..39
@@ -22,7 +23,8 @@
 // one MessagePack array (see the version 1 record layout below). There is
 // no framing between records; the count in the header says how many there
 // are, and the data section must hold exactly that many and nothing else.
-// In version 2 it is the image of an index (see the version 2 layout).
+// In versions 2 and 3 it is the image of an index (see the version 3
+// layout).
 //
 // Readers verify everything: magic (ErrNotSnapshot), version (ErrVersion),
 // header checksum, file size against the header, the record count against
@@ -77,7 +79,7 @@
 // Empty lists are read back as nil slices. A record without a service
 // template (HasServiceTemplate false) is read back with ServiceTemplateID 0.
 //
-// # Version 2 layout
+// # Version 3 layout
 //
 // The data section is one MessagePack array: the row count, then 24
 // sections, each a bin holding one MessagePack array, so that a reader
@@ -105,9 +107,12 @@
 //
 // A column of fixed-width integers is a bin of little-endian values; a
 // column of narrow integers is [width (0, 1, 2, 4 or 8 bytes), bin]; a
-// postings list is a bin of (first row, end row) spans, one per term, and
-// an array of [term, bitmap] for the terms that are not one run; a bitmap
-// is a bin in roaring's portable serialization. The reader checks every
+// postings list is a bin of spans, one per term (first row and end row;
+// or for a term of at most 64 scattered rows, 1<<31 plus where its rows
+// start in the next bin, and where they end), a bin of those terms' rows,
+// and an array of [term, bitmap] for the other terms; a bitmap is a bin
+// in roaring's portable serialization. Version 2 is the same without the
+// bin of listed rows (no term is listed). The reader checks every
 // length against the bytes left and every row, term and offset against
 // what it indexes, so that a malformed image (ErrCorrupt) costs no more
 // memory than its size and never panics; the row count must equal the
@@ -134,11 +139,16 @@ import (
 )
 
 // The format versions this package reads: Writer writes Version (records),
-// WriteIndex VersionIndex (the image of an index).
+// WriteIndex VersionIndex (the image of an index). VersionIndex2, the
+// image before postings had lists, is still read.
 const (
-	Version      uint32 = 1
-	VersionIndex uint32 = 2
+	Version       uint32 = 1
+	VersionIndex2 uint32 = 2
+	VersionIndex  uint32 = 3
 )
+
+// IsIndex reports whether files of version v hold the image of an index.
+func IsIndex(v uint32) bool { return v == VersionIndex || v == VersionIndex2 }
 
 // Sentinel errors wrapped by every error this package returns for a file
 // that is not a valid snapshot. Branch on them with errors.Is.
@@ -179,7 +189,7 @@ const (
 	// item takes at least 1+fields bytes.
 	ctFields = 3
 	piFields = 5
-	// minIndexRowSize is the fewest bytes a row takes in a version 2
+	// minIndexRowSize is the fewest bytes a row takes in an index
 	// image: four in the permutation of each sort key, at least.
 	minIndexRowSize = 4
 )
@@ -217,8 +227,8 @@ func parseHeader(b []byte, size int64) (rawHeader, error) {
 		return h, fmt.Errorf("%w: truncated header (%d bytes)", ErrCorrupt, len(b))
 	}
 	h.Version = binary.LittleEndian.Uint32(b[8:])
-	if h.Version != Version && h.Version != VersionIndex {
-		return h, fmt.Errorf("%w %d (this program reads versions %d and %d)", ErrVersion, h.Version, Version, VersionIndex)
+	if h.Version != Version && !IsIndex(h.Version) {
+		return h, fmt.Errorf("%w %d (this program reads versions %d, %d and %d)", ErrVersion, h.Version, Version, VersionIndex2, VersionIndex)
 	}
 	if len(b) < headerSize {
 		return h, fmt.Errorf("%w: truncated header (%d bytes)", ErrCorrupt, len(b))

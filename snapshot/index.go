@@ -14,7 +14,7 @@ import (
 	"github.com/procq/procq/record"
 )
 
-// WriteIndex writes ix as a version 2 snapshot at path, atomically as
+// WriteIndex writes ix as a version 3 snapshot at path, atomically as
 // Writer.Commit does: nothing is at path unless it returns nil. It stops
 // with ctx's error between sections of the image.
 func WriteIndex(ctx context.Context, path string, ix *index.Index) error {
@@ -33,7 +33,7 @@ func WriteIndex(ctx context.Context, path string, ix *index.Index) error {
 	return w.Commit()
 }
 
-// ReadIndex reads the snapshot at path as an index: a version 2 file is
+// ReadIndex reads the snapshot at path as an index: an index file is
 // read as the image it holds, a version 1 file's records are indexed
 // (index.Build). Errors are those of Read. A bk_process_id held twice is
 // not an error here: index.Index.DuplicateProcess tells.
@@ -77,7 +77,7 @@ func decodeMapped(data []byte, unmap func()) (ix *index.Index, h Header, err err
 	if err != nil {
 		return nil, Header{}, err
 	}
-	if rh.Version != VersionIndex {
+	if !IsIndex(rh.Version) {
 		return decodeIndex(bytes.NewReader(data), int64(len(data)))
 	}
 	ix, err = imageIndex(data[headerSize:], rh, releaseMapped)
@@ -93,7 +93,7 @@ func decodeIndex(r io.Reader, size int64) (*index.Index, Header, error) {
 	if err != nil {
 		return nil, Header{}, err
 	}
-	if h.Version == VersionIndex {
+	if IsIndex(h.Version) {
 		ix, err := readImage(r, h)
 		if err != nil {
 			return nil, Header{}, err
@@ -110,7 +110,7 @@ func decodeIndex(r io.Reader, size int64) (*index.Index, Header, error) {
 	return index.Build(recs), h.Header, nil
 }
 
-// readImage reads the data section of a version 2 image with header h
+// readImage reads the data section of an index image with header h
 // from r and returns the index it holds.
 func readImage(r io.Reader, h rawHeader) (*index.Index, error) {
 	// dataLen is the size of the image less its header (parseHeader).
@@ -124,7 +124,7 @@ func readImage(r io.Reader, h rawHeader) (*index.Index, error) {
 	return imageIndex(data, h, nil)
 }
 
-// imageIndex checks data, the data section of a version 2 image with
+// imageIndex checks data, the data section of an index image with
 // header h, and returns the index it holds. release, when not nil, is
 // called with each section of data once it is decoded (index.ReadImageDone).
 func imageIndex(data []byte, h rawHeader, release func([]byte)) (*index.Index, error) {

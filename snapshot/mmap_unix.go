@@ -8,7 +8,7 @@ import (
 )
 
 // mapFile maps size bytes of f read-only, or returns nil when it cannot:
-// the caller then reads the file. A version 2 image read from the map
+// the caller then reads the file. An index image read from the map
 // costs no copy of the file into the heap (about 190 MB at 1M records:
 // page faults and zeroing that were most of a load's system time).
 func mapFile(f *os.File, size int64) (data []byte, unmap func()) {

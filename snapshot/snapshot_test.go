@@ -328,7 +328,7 @@ func TestNotSnapshot(t *testing.T) {
 
 func TestUnknownVersion(t *testing.T) {
 	b := image(t, genRecords(3, 6))
-	for _, v := range []uint32{0, 3, math.MaxUint32} { // 1 and 2 are known
+	for _, v := range []uint32{0, 4, math.MaxUint32} { // 1, 2 and 3 are known
 		c := bytes.Clone(b)
 		binary.LittleEndian.PutUint32(c[8:], v)
 		binary.LittleEndian.PutUint32(c[40:], crc32.Checksum(c[:40], castagnoli))

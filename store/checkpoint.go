@@ -138,7 +138,7 @@ func (s *Store) bumpVersion() {
 	}
 }
 
-// writeSnapshot writes e as a version 2 snapshot at path (atomically:
+// writeSnapshot writes e as an index snapshot at path (atomically:
 // nothing is there unless it returns nil; see engine.WriteSnapshot) and
 // returns its record count, telling Options.CheckpointProgress before and
 // after.

@@ -53,8 +53,8 @@ func InitContext(ctx context.Context, dir, from string) error {
 	return syncDir(dir)
 }
 
-// copySnapshot writes the snapshot at from, version 1 or 2, as a version 2
-// snapshot at to, checking that no bk_process_id appears twice (Load),
+// copySnapshot writes the snapshot at from, version 1, 2 or 3, as an
+// index snapshot at to, checking that no bk_process_id appears twice (Load),
 // and stops with ctx's error when ctx ends.
 func copySnapshot(ctx context.Context, from, to string) error {
 	e, err := engine.Load(from)

@@ -304,8 +304,8 @@ func (s *Store) dropTorn(sc journalScan) error {
 	return nil
 }
 
-// loadSnapshot loads the store's snapshot, if any, as an engine: a
-// version 2 snapshot is read, not indexed (engine.Load).
+// loadSnapshot loads the store's snapshot, if any, as an engine: an
+// index snapshot is read, not indexed (engine.Load).
 func (s *Store) loadSnapshot(ctx context.Context, sc journalScan, snaps []uint64) (*engine.Engine, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

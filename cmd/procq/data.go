@@ -101,7 +101,7 @@ func runImport(args []string) error {
 	return nil
 }
 
-// writeIndexed indexes recs and writes them as a version 2 snapshot at
+// writeIndexed indexes recs and writes them as an index snapshot at
 // path, the image of the indexes that loading then reads back.
 func writeIndexed(m *meter, path string, recs []*record.Record) error {
 	m.show("indexing records", "", 0, -1)

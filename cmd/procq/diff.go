@@ -124,8 +124,8 @@ func runDiff(args []string) error {
 // snapshot (each process's id and a 128-bit hash of its JSON), a bit per
 // old process seen in the new one, and the changed processes' records,
 // never a whole snapshot: the old snapshot is read twice (the second time
-// for the old values of the changed processes, looked up by id in a
-// version 2 file), the new one once.
+// for the old values of the changed processes, looked up by id in an
+// index file), the new one once.
 func diffSnapshots(oldPath, newPath string) ([]procChange, error) {
 	old, err := readDigests(oldPath)
 	if err != nil {
@@ -171,7 +171,7 @@ func diffSnapshots(oldPath, newPath string) ([]procChange, error) {
 }
 
 // oldRecords calls fn with the old snapshot's record of each process of
-// want, once each. A version 2 snapshot is read as an index and the
+// want, once each. An index snapshot is read as an index and the
 // records looked up by id; a version 1 snapshot is read through.
 func oldRecords(path string, want map[int64]*fieldValues, fn func(*record.Record)) error {
 	if len(want) == 0 {
@@ -181,7 +181,7 @@ func oldRecords(path string, want map[int64]*fieldValues, fn func(*record.Record
 	if err != nil {
 		return err
 	}
-	if h.Version == snapshot.VersionIndex {
+	if snapshot.IsIndex(h.Version) {
 		ix, _, err := snapshot.ReadIndex(path)
 		if err != nil {
 			return err
