@@ -84,14 +84,16 @@ func evalExpr(dl *deadline, x *api.ExprScope, ix *index.Index, span index.Span, 
 func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
 	lo, hi := uint32(0), uint32(dict.Len())
 	var bySuffix []uint32
+	var sufLo, sufHi int
 	useSuffix, useGrams := false, false
 	if pre := p.Prefix(); pre != "" {
 		lo, hi = dict.PrefixRange(pre)
 	}
 	nTerms := int(hi - lo)
 	if suf := p.Suffix(); suf != "" {
-		if ids := dict.SuffixTerms(suf); len(ids) < nTerms {
-			bySuffix, useSuffix, nTerms = ids, true, len(ids)
+		if l, h := dict.SuffixRange(suf); h-l < nTerms {
+			bySuffix, useSuffix, nTerms = dict.SuffixIDs(l, h), true, h-l
+			sufLo, sufHi = l, h
 		}
 	}
 	pieces := p.Pieces()
@@ -120,7 +122,7 @@ func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roari
 	src := p.String()
 	switch {
 	case !useGrams && useSuffix && src == "*"+p.Suffix():
-		set.ids = bySuffix
+		set.setSuffix(sufLo, sufHi)
 	case !useGrams && !useSuffix && src == p.Prefix()+"*":
 		for id := lo; id < hi; id++ {
 			set.ids = append(set.ids, id)

@@ -52,7 +52,7 @@ const (
 // allSorted reports whether the ids of every set ascend.
 func allSorted(sets []*termSet) bool {
 	for _, s := range sets {
-		if s.bits == nil && !slices.IsSorted(s.ids) {
+		if s.bits == nil && !s.suffix && !slices.IsSorted(s.ids) {
 			return false
 		}
 	}
@@ -69,11 +69,23 @@ type termSet struct {
 	nbits   int      // the terms in bits
 	mask    []uint64 // built on demand
 	rowTerm []uint32 // the dictionary's row → term column, with the mask
+	// suffix says ids are the positions [sufLo, sufHi) of the
+	// dictionary's suffix order (a pattern "*" then a literal): a union
+	// reads their rows in that order (StrTerms.OrSuffixRows), so the ids
+	// need not be put in order.
+	suffix       bool
+	sufLo, sufHi int
+}
+
+// setSuffix makes s the terms at positions [lo, hi) of the suffix order
+// of its dictionary.
+func (s *termSet) setSuffix(lo, hi int) {
+	s.ids, s.suffix, s.sufLo, s.sufHi = s.dict.SuffixIDs(lo, hi), true, lo, hi
 }
 
 // setBits makes s the terms of the bitset set, which it only reads.
 func (s *termSet) setBits(set []uint64) {
-	s.bits, s.nbits, s.ids = set, 0, nil
+	s.bits, s.nbits, s.ids, s.suffix = set, 0, nil, false
 	for _, w := range set {
 		s.nbits += bits.OnesCount64(w)
 	}
@@ -89,7 +101,7 @@ const ascendFrom = 1024
 // (they may be shared, so they are not sorted in place): the union then
 // lists them ascending, and the mask is that bitset as it is.
 func (s *termSet) ascend() {
-	if s.bits != nil || len(s.ids) < ascendFrom || slices.IsSorted(s.ids) {
+	if s.bits != nil || s.suffix || len(s.ids) < ascendFrom || slices.IsSorted(s.ids) {
 		return
 	}
 	s.setBits(idBits(s.dict.Len(), s.ids))
@@ -292,6 +304,15 @@ func unionWithin(dl *deadline, cand *roaring.Bitmap, sets []*termSet) *roaring.B
 	union := newRowSet(cand)
 	defer union.release()
 	for _, s := range sets {
+		if s.suffix {
+			for i := s.sufLo; i < s.sufHi; i += checkEvery {
+				if dl.expired() {
+					return roaring.New()
+				}
+				s.dict.OrSuffixRows(union.words, i, min(i+checkEvery, s.sufHi))
+			}
+			continue
+		}
 		ids := s.list()
 		for i := 0; i < len(ids); i += checkEvery {
 			if dl.expired() {

@@ -148,13 +148,21 @@ func TestRowsWithinMatchesNaive(t *testing.T) {
 		if got := unionWithin(nil, cand, ref); !got.Equals(want) {
 			t.Fatalf("case %d: unionWithin kept %d rows, the plain mask %d", i, got.GetCardinality(), want.GetCardinality())
 		}
+		if got := unionWithin(nil, cand, sets); !got.Equals(want) {
+			t.Fatalf("case %d: unionWithin of the sets as given kept %d rows, the plain mask %d", i, got.GetCardinality(), want.GetCardinality())
+		}
 	}
 }
 
-// randomTerms returns a set of a few or many terms of dict, ascending or
-// shuffled.
+// randomTerms returns a set of a few or many terms of dict, ascending,
+// shuffled, or a range of its suffix order.
 func randomTerms(r *rand.Rand, dict *index.StrTerms) *termSet {
 	s := &termSet{dict: dict}
+	if r.IntN(4) == 0 {
+		lo := r.IntN(dict.Len())
+		s.setSuffix(lo, lo+r.IntN(dict.Len()-lo+1))
+		return s
+	}
 	keep := []int{2, 20, 500}[r.IntN(3)]
 	for id := range dict.Len() {
 		if r.IntN(1000) < keep {

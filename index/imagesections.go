@@ -441,8 +441,11 @@ func (r *imgReader) strTerms(n int) *StrTerms {
 	t.postings = r.postings(len(ends), n)
 	t.suffixes = r.bool()
 	if !r.isNil() {
-		t.bySuffix = readWords[uint32](r, len(ends), "suffix order")
-		below(r, t.bySuffix, uint64(len(ends)), "suffix order")
+		ids := readWords[uint32](r, len(ends), "suffix order")
+		below(r, ids, uint64(len(ends)), "suffix order")
+		if r.err == nil {
+			t.setSuffixOrder(ids)
+		}
 	}
 	t.suffixOnce.Do(func() {}) // read, or not wanted when nil
 	if t.suffixes && t.bySuffix == nil && len(ends) > 0 {

@@ -177,3 +177,60 @@ func TestPostingsImageDamage(t *testing.T) {
 		}
 	}
 }
+
+// TestOrSuffixRows checks SuffixRange and OrSuffixRows against the rows
+// whose value ends with a suffix, on a dictionary built and read back
+// from an image, with span, listed and bitmap terms.
+func TestOrSuffixRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	// 60 names over 3,000 rows: scattered names hold about 50 rows
+	// (listed), or more when the generator repeats them (bitmaps).
+	var names []string
+	for i := range 60 {
+		names = append(names, string(rune('a'+i%26))+[]string{"_gse_agent", "gse_agent", "_nginx", "_agent", "agent", "x"}[i%6]+strings.Repeat("y", i/26))
+	}
+	n := 3000
+	rowTerm := randomRowTerms(rng, n, len(names))
+	value := func(row int) string {
+		if row < 100 { // one run of rows: a span
+			return "run_gse_agent"
+		}
+		return names[rowTerm[row]]
+	}
+	built := buildStrTerms(n, value, true)
+	kinds := map[string]int{}
+	for id := range uint32(built.Len()) {
+		kinds[kindOf(&built.postings, id)]++
+	}
+	if len(kinds) != 3 {
+		t.Fatalf("kinds of terms %v: want all three", kinds)
+	}
+	w := &imgWriter{}
+	w.strTerms(built)
+	r := &imgReader{b: w.buf}
+	read := r.strTerms(n)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for name, d := range map[string]*StrTerms{"built": built, "read": read} {
+		for _, suf := range []string{"_gse_agent", "agent", "gse_agent", "nginx", "q", "", "a_gse_agent", "xyy"} {
+			lo, hi := d.SuffixRange(suf)
+			var want []uint32
+			for row := range n {
+				if strings.HasSuffix(value(row), suf) {
+					want = append(want, uint32(row))
+				}
+			}
+			words := make([]uint64, (n+63)/64)
+			d.OrSuffixRows(words, lo, hi)
+			if got := roaring.FromDense(words, true).ToArray(); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+				t.Errorf("%s: suffix %q: rows %v, want %v", name, suf, got, want)
+			}
+			for _, id := range d.SuffixTerms(suf) {
+				if !strings.HasSuffix(d.Term(id), suf) {
+					t.Errorf("%s: suffix %q: term %q", name, suf, d.Term(id))
+				}
+			}
+		}
+	}
+}
