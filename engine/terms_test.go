@@ -109,7 +109,7 @@ func TestMaskRowsEmptyAndExpired(t *testing.T) {
 
 // TestRowsWithinMatchesNaive checks every way rowsWithin may take (the
 // roaring union, the dense union of ascending or unordered ids, roaring's
-// OR, the mask), with terms as ids or as a bitset, against the plain mask, on the dictionaries of a synth
+// OR, each term ANDed with the candidates, the mask), with terms as ids or as a bitset, against the plain mask, on the dictionaries of a synth
 // index with random subsets of terms and random candidates.
 func TestRowsWithinMatchesNaive(t *testing.T) {
 	recs, err := synth.Collect(synth.Options{Processes: 20000, Seed: 7})
@@ -147,6 +147,9 @@ func TestRowsWithinMatchesNaive(t *testing.T) {
 		}
 		if got := unionWithin(nil, cand, ref); !got.Equals(want) {
 			t.Fatalf("case %d: unionWithin kept %d rows, the plain mask %d", i, got.GetCardinality(), want.GetCardinality())
+		}
+		if got := andEach(cand, termBitmaps(ref)); !got.Equals(want) {
+			t.Fatalf("case %d: andEach kept %d rows, the plain mask %d", i, got.GetCardinality(), want.GetCardinality())
 		}
 		if got := unionWithin(nil, cand, sets); !got.Equals(want) {
 			t.Fatalf("case %d: unionWithin of the sets as given kept %d rows, the plain mask %d", i, got.GetCardinality(), want.GetCardinality())
