@@ -12,7 +12,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -54,32 +53,40 @@ type answerSet map[string][]byte
 // precompute answers every request of the file at reqPath with the
 // engine of the snapshot at path, and counts the requests it refuses.
 func precompute(path, reqPath string) (answerSet, int, error) {
-	f, err := os.Open(reqPath)
+	reqs, err := readRequests(reqPath)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer f.Close()
 	e, err := engine.Load(path)
 	if err != nil {
 		return nil, 0, err
 	}
 	refused := 0
 	answers := answerSet{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		out, err := e.Do(context.Background(), line)
+	for _, req := range reqs {
+		out, err := e.Do(context.Background(), req)
 		if err != nil {
 			refused++
 			continue
 		}
-		answers[string(line)] = out
+		answers[string(req)] = out
 	}
-	return answers, refused, sc.Err()
+	return answers, refused, nil
+}
+
+// readRequests returns the non-blank lines of the file at path, trimmed.
+func readRequests(path string) ([][]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var reqs [][]byte
+	for line := range bytes.Lines(b) {
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			reqs = append(reqs, line)
+		}
+	}
+	return reqs, nil
 }
 
 // maxBody bounds the request bodies read.

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 
 	"github.com/procq/procq/engine"
@@ -28,19 +26,12 @@ func TestAnswers(t *testing.T) {
 	}
 	srv := httptest.NewServer(answers)
 	defer srv.Close()
-	f, err := os.Open(reqs)
+	lines, err := readRequests(reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
 	n, bad := 0, 0
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
+	for _, line := range lines {
 		want, err := e.Do(context.Background(), line)
 		if err != nil {
 			bad++

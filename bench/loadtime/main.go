@@ -60,20 +60,31 @@ func main() {
 	}
 }
 
-func run(path, reqPath string, rounds, n int, each, touch, rss bool) error {
+// readRequests returns the non-blank lines of the file at path, or none
+// when path is "".
+func readRequests(path string) ([][]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
 	var reqs [][]byte
-	if reqPath != "" {
-		b, err := os.ReadFile(reqPath)
-		if err != nil {
-			return err
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
+			reqs = append(reqs, bytes.Clone(line))
 		}
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-				reqs = append(reqs, bytes.Clone(line))
-			}
-		}
+	}
+	return reqs, sc.Err()
+}
+
+func run(path, reqPath string, rounds, n int, each, touch, rss bool) error {
+	reqs, err := readRequests(reqPath)
+	if err != nil {
+		return err
 	}
 	var e *engine.Engine
 	wall, cpu := measure(func() (err error) { e, err = engine.Load(path); return err })
@@ -85,22 +96,7 @@ func run(path, reqPath string, rounds, n int, each, touch, rss bool) error {
 	// FreeOSMemory hands the free heap back, which a pretouch would have
 	// to fault in again: measure one or the other.
 	if rss {
-		if b, ok := residentAfterGC(); ok && e.Len() > 0 {
-			fmt.Printf("rss after load and a collection %d MB, %d B/record\n", b>>20, b/uint64(e.Len()))
-		}
-		// What a collection of the loaded heap costs: the mark work
-		// each GC cycle repeats while the engine serves.
-		var ms runtime.MemStats
-		start := time.Now()
-		runtime.GC()
-		took := time.Since(start)
-		runtime.ReadMemStats(&ms)
-		fmt.Printf("a forced collection %v, %d heap objects\n", took.Round(time.Millisecond/10), ms.HeapObjects)
-		if *sizes && e.Len() > 0 {
-			for _, kv := range sortedSizes(e.IndexSizes()) {
-				fmt.Printf("  %-20s %6.1f B/record\n", kv.name, float64(kv.bytes)/float64(e.Len()))
-			}
-		}
+		printResidence(e)
 	}
 	if touch {
 		var touched uint64
@@ -255,5 +251,26 @@ func measure(f func() error) (time.Duration, usage) {
 		minflt:   r1.Minflt - r0.Minflt,
 		maxrssMB: r1.Maxrss >> 10,
 		err:      err,
+	}
+}
+
+// printResidence prints the RSS of the loaded engine e after a
+// collection, what a collection costs, and with -sizes its index sizes.
+func printResidence(e *engine.Engine) {
+	if b, ok := residentAfterGC(); ok && e.Len() > 0 {
+		fmt.Printf("rss after load and a collection %d MB, %d B/record\n", b>>20, b/uint64(e.Len()))
+	}
+	// What a collection of the loaded heap costs: the mark work
+	// each GC cycle repeats while the engine serves.
+	var ms runtime.MemStats
+	start := time.Now()
+	runtime.GC()
+	took := time.Since(start)
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("a forced collection %v, %d heap objects\n", took.Round(time.Millisecond/10), ms.HeapObjects)
+	if *sizes && e.Len() > 0 {
+		for _, kv := range sortedSizes(e.IndexSizes()) {
+			fmt.Printf("  %-20s %6.1f B/record\n", kv.name, float64(kv.bytes)/float64(e.Len()))
+		}
 	}
 }
