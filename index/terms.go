@@ -527,6 +527,10 @@ func (t *StrTerms) OrRows(words []uint64, id uint32) { t.orRows(words, id) }
 // short list (cheap to OR in) rather than a bitmap.
 func (t *StrTerms) Flat(id uint32) bool { return t.flat(id) }
 
+// Listed reports whether the rows of term id are a short list of
+// scattered rows.
+func (t *StrTerms) Listed(id uint32) bool { _, ok := t.list(id); return ok }
+
 // OrRowsOf is OrRows for each of ids.
 func (t *StrTerms) OrRowsOf(words []uint64, ids []uint32) { t.orRowsOf(words, ids) }
 
