@@ -83,7 +83,6 @@ func evalExpr(dl *deadline, x *api.ExprScope, ix *index.Index, span index.Span, 
 // dictionary's trigram index).
 func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roaring.Bitmap, cache *termCache) *roaring.Bitmap {
 	lo, hi := uint32(0), uint32(dict.Len())
-	var bySuffix []uint32
 	var sufLo, sufHi int
 	useSuffix, useGrams := false, false
 	if pre := p.Prefix(); pre != "" {
@@ -92,8 +91,7 @@ func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roari
 	nTerms := int(hi - lo)
 	if suf := p.Suffix(); suf != "" {
 		if l, h := dict.SuffixRange(suf); h-l < nTerms {
-			bySuffix, useSuffix, nTerms = dict.SuffixIDs(l, h), true, h-l
-			sufLo, sufHi = l, h
+			useSuffix, nTerms, sufLo, sufHi = true, h-l, l, h
 		}
 	}
 	pieces := p.Pieces()
@@ -139,7 +137,8 @@ func matchTerms(dl *deadline, dict *index.StrTerms, p *expr.Pattern, cand *roari
 			ids := grams()
 			n, id = len(ids), func(i int) uint32 { return ids[i] }
 		case useSuffix:
-			n, id = len(bySuffix), func(i int) uint32 { return bySuffix[i] }
+			ids := dict.SuffixIDs(sufLo, sufHi)
+			n, id = len(ids), func(i int) uint32 { return ids[i] }
 		}
 		set.ids = matchingTerms(dl, dict, p, n, id)
 		if dl.expired() {

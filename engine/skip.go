@@ -183,12 +183,14 @@ var edgeScanRows uint64 = 16384 // a variable for the tests
 // edgeScanLimit is edgeScanRows forward, four times it backward, where
 // each probe of the prefix bitmaps is an AndCardinality of the result
 // (does the prefix hold all of it?) rather than an Intersects that stops
-// at the first common row. At 1M, a test answering one request 300 times
-// (p50, 16384 against 65536 both ways, alternated three times):
-// ["10.0.1"] on env 0 by address, page 3, 0.60-0.63 -> 0.49-0.52 ms;
-// ["10.1.1", "area"] likewise (39k rows) 0.84-0.85 -> 0.66 ms; but
-// BenchmarkDo's order_bk_set_id_asc (forward) 35 -> 91 us, so forward
-// keeps 16384.
+// at the first common row. At 1M, p50 of each request answered 300
+// times, backward limit 16384 against 65536, two processes each,
+// alternated (go run ./bench/loadtime -rss=false -pretouch -each -n 300
+// -requests TWO.jsonl v3.snap): ["10.0.1"] on env 0 by address, page 3,
+// 614-620 -> 499-507 us; ["10.1.1", "area"] likewise (39k rows) 845-846
+// -> 636-637 us. 65536 both ways made BenchmarkDo's order_bk_set_id_asc
+// (forward) 35 -> 91 us (1M, four alternated runs, benchstat), so
+// forward keeps 16384.
 func edgeScanLimit(forward bool) uint64 {
 	if forward {
 		return edgeScanRows

@@ -38,10 +38,11 @@ const bitmapTermCost = 96
 
 // listedRowCost is what a row of a listed term (an address's few
 // scattered rows) costs unionWithin beyond the row counted: a bit set in
-// a word anywhere in the dense array, not the next one. Measured at 1M
-// with a CPU profile: the search "5" on env 3 (30k addresses, 340k rows)
-// took the union at 0.73 ms, 2.1 ns a row, where the mask over its 623k
-// candidates takes about 0.6 ms.
+// a word anywhere in the dense array, not the next one. At 1M the search
+// "5" on env 3 (30k addresses, 340k rows) takes the union when this is 0
+// and the mask when it is 1: p50 924-960 against 442-446 us, two
+// processes each, alternated (go run ./bench/loadtime -rss=false
+// -pretouch -each -n 300 -requests ONE.jsonl v3.snap).
 const listedRowCost = 1
 
 // smallUnionRows is the number of rows below which rowsWithin ORs the
@@ -89,6 +90,17 @@ type termSet struct {
 // of its dictionary.
 func (s *termSet) setSuffix(lo, hi int) {
 	s.ids, s.suffix, s.sufLo, s.sufHi = s.dict.SuffixIDs(lo, hi), true, lo, hi
+}
+
+// orRows sets in words the rows of the terms at positions [i, j) of the
+// list of s (built), read in the order of the suffix order for a suffix
+// set.
+func (s *termSet) orRows(words []uint64, i, j int) {
+	if s.suffix {
+		s.dict.OrSuffixRows(words, s.sufLo+i, s.sufLo+j)
+		return
+	}
+	s.dict.OrRowsOf(words, s.ids[i:j])
 }
 
 // setBits makes s the terms of the bitset set, which it only reads.
@@ -154,7 +166,7 @@ func idBits(n int, lists ...[]uint32) []uint64 {
 
 // rowsWithin returns the rows of cand whose term in any of sets matches.
 //
-// It takes the cheapest of four ways, by a cost counted in candidate rows:
+// It takes the cheapest of five ways, by a cost counted in candidate rows:
 //   - index.Union of the terms' bitmaps, when they are few (fewTerms) or
 //     hold fewer than smallUnionRows rows, and those rows and a
 //     roaringTermCost per term are fewer than the candidates: an IP
@@ -164,6 +176,9 @@ func idBits(n int, lists ...[]uint32) []uint64 {
 //     candidates: a pattern matching thousands of service instances;
 //   - roaring's own OR, a container at a time (a cost per byte): for a
 //     few dense terms, "default area" holding most of the rows;
+//   - each of those few terms ANDed with the candidates (andEach), when
+//     the candidates' bitmap is small for their count: the cloud names
+//     of "area" over the 55k rows an earlier search kept;
 //   - otherwise a mask of the matching term ids, tested once per
 //     candidate row (about a nanosecond a row: maskRows).
 //
@@ -229,8 +244,13 @@ func rowsWithin(dl *deadline, cand *roaring.Bitmap, sets ...*termSet) *roaring.B
 }
 
 // andBytesPerRow is how many bytes of the candidates' bitmap ANDing a
-// term's bitmap with it reads for the cost of a row of the mask: a
-// container at a time, a bitmap container (8 KiB) in about a microsecond.
+// term's bitmap with it reads for the cost of a row of the mask (it goes
+// a container at a time). 8 is not measured per byte: it is where the
+// two cloud names of "area" over the 55k rows "10.1.1" left (105 KiB of
+// containers) take andEach, which made that request 0.72-0.74 -> 0.53-0.56
+// ms p50: go run ./bench/loadtime -rss=false -pretouch -each -n 150
+// -requests search.jsonl v3.snap, three processes per build
+// (BENCHMARKS.md, round 6).
 const andBytesPerRow = 8
 
 // andEach returns the rows of cand in any of bms, ANDing each with cand
@@ -322,7 +342,7 @@ const denseWordRows = 24
 
 // unionWithin returns the rows of cand holding a term of sets: the rows
 // of every term are set in a dense word array (a span term is a few word
-// writes: StrTerms.OrRows), which is then ANDed with cand's words. It
+// writes: StrTerms.OrRowsOf), which is then ANDed with cand's words. It
 // stops, with a partial result, once dl expires.
 func unionWithin(dl *deadline, cand *roaring.Bitmap, sets []*termSet) *roaring.Bitmap {
 	if cand.IsEmpty() {
@@ -331,21 +351,12 @@ func unionWithin(dl *deadline, cand *roaring.Bitmap, sets []*termSet) *roaring.B
 	union := newRowSet(cand)
 	defer union.release()
 	for _, s := range sets {
-		if s.suffix {
-			for i := s.sufLo; i < s.sufHi; i += checkEvery {
-				if dl.expired() {
-					return roaring.New()
-				}
-				s.dict.OrSuffixRows(union.words, i, min(i+checkEvery, s.sufHi))
-			}
-			continue
-		}
-		ids := s.list()
-		for i := 0; i < len(ids); i += checkEvery {
+		n := len(s.list())
+		for i := 0; i < n; i += checkEvery {
 			if dl.expired() {
 				return roaring.New()
 			}
-			s.dict.OrRowsOf(union.words, ids[i:min(i+checkEvery, len(ids))])
+			s.orRows(union.words, i, min(i+checkEvery, n))
 		}
 	}
 	rows := newRowSet(cand)

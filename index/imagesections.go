@@ -311,8 +311,8 @@ func (r *imgReader) postings(terms, n int) postings {
 	}
 	for i := range p.spans {
 		s := Span{flat[2*i], flat[2*i+1]}
-		if err := p.checkSpan(s, n); err != "" {
-			r.failf("term %d: %s", i, err)
+		if err := p.checkSpan(s, n); err != nil {
+			r.failf("term %d: %v", i, err)
 			break
 		}
 		p.spans[i] = s
@@ -341,29 +341,29 @@ func (r *imgReader) postings(terms, n int) postings {
 	return p
 }
 
-// checkSpan returns what is wrong with span s of a term over n rows (a
-// range within the rows, or a list within p.lists of rows ascending and
-// below n), or "".
-func (p *postings) checkSpan(s Span, n int) string {
+// checkSpan says what is wrong with span s of a term over n rows: it must
+// be a range within the rows, or a list within p.lists of rows ascending
+// and below n.
+func (p *postings) checkSpan(s Span, n int) error {
 	switch {
 	case s.Lo >= listed:
 		lo := s.Lo - listed
 		if lo >= s.Hi || int(s.Hi) > len(p.lists) {
-			return fmt.Sprintf("list [%d, %d) of %d listed rows", lo, s.Hi, len(p.lists))
+			return fmt.Errorf("list [%d, %d) of %d listed rows", lo, s.Hi, len(p.lists))
 		}
 		l := p.lists[lo:s.Hi]
 		for i := 1; i < len(l); i++ {
 			if l[i] <= l[i-1] {
-				return fmt.Sprintf("list rows not ascending at %d", lo+uint32(i))
+				return fmt.Errorf("list rows not ascending at %d", lo+uint32(i))
 			}
 		}
 		if int(l[len(l)-1]) >= n {
-			return fmt.Sprintf("listed row %d of %d rows", l[len(l)-1], n)
+			return fmt.Errorf("listed row %d of %d rows", l[len(l)-1], n)
 		}
 	case s.Hi != 0 && (s.Lo >= s.Hi || int(s.Hi) > n):
-		return fmt.Sprintf("span [%d, %d) of %d rows", s.Lo, s.Hi, n)
+		return fmt.Errorf("span [%d, %d) of %d rows", s.Lo, s.Hi, n)
 	}
-	return ""
+	return nil
 }
 
 // countBitmapTerms returns how many of spans are not spans (Hi 0).

@@ -40,8 +40,11 @@ const (
 )
 
 // list returns the rows of term id when they are a list.
-func (p *postings) list(id uint32) ([]uint32, bool) {
-	s := p.spans[id]
+func (p *postings) list(id uint32) ([]uint32, bool) { return p.listOf(p.spans[id]) }
+
+// listOf returns the rows of the term whose span is s when they are a
+// list.
+func (p *postings) listOf(s Span) ([]uint32, bool) {
 	if s.Lo < listed {
 		return nil, false
 	}
@@ -77,10 +80,11 @@ func (p *postings) rows(id uint32) *roaring.Bitmap {
 
 // count returns the number of rows of term id.
 func (p *postings) count(id uint32) uint64 {
-	switch s := p.spans[id]; {
-	case s.Lo >= listed:
-		return uint64(s.Hi - (s.Lo - listed))
-	case s.Hi != 0:
+	s := p.spans[id]
+	if l, ok := p.listOf(s); ok {
+		return uint64(len(l))
+	}
+	if s.Hi != 0 {
 		return uint64(s.Len())
 	}
 	return p.bitmap(id).GetCardinality()
@@ -95,18 +99,18 @@ func (p *postings) union(ids []uint32) *roaring.Bitmap {
 	var bms []*roaring.Bitmap
 	var spanned *roaring.Bitmap
 	for _, id := range ids {
-		if p.spans[id].Hi == 0 {
-			bms = append(bms, p.bitmap(id))
+		s := p.spans[id]
+		if s.Hi == 0 {
+			bms = append(bms, p.bms[s.Lo])
 			continue
 		}
 		if spanned == nil {
 			spanned = roaring.New()
 		}
-		if l, ok := p.list(id); ok {
+		if l, ok := p.listOf(s); ok {
 			spanned.AddMany(l)
 			continue
 		}
-		s := p.spans[id]
 		spanned.AddRange(uint64(s.Lo), uint64(s.Hi))
 	}
 	if spanned != nil {
@@ -115,23 +119,8 @@ func (p *postings) union(ids []uint32) *roaring.Bitmap {
 	return union(bms)
 }
 
-// orRows sets the bit of every row of term id in words (row r is bit
-// r%64 of words[r/64]); rows past the end of words are left out.
-func (p *postings) orRows(words []uint64, id uint32) {
-	end := uint32(min(len(words)*64, listed))
-	if l, ok := p.list(id); ok {
-		orList(words, l, end)
-		return
-	}
-	if s := p.spans[id]; s.Hi != 0 {
-		setRange(words, s.Lo, min(s.Hi, end))
-		return
-	}
-	p.orBitmap(words, p.bitmap(id), end)
-}
-
 // orBitmap sets the rows of b below end.
-func (p *postings) orBitmap(words []uint64, b *roaring.Bitmap, end uint32) {
+func orBitmap(words []uint64, b *roaring.Bitmap, end uint32) {
 	// Iterate, not ManyIterator: a many-iterator and its buffer were two
 	// allocations a term (8 MB a search for "10.0.1" at 1M).
 	// Iterate promises no order, so rows past end are skipped, not a stop.
@@ -153,7 +142,8 @@ func orList(words []uint64, rows []uint32, end uint32) {
 	}
 }
 
-// orRowsOf is orRows for each of ids.
+// orRowsOf sets the bit of every row of each of ids in words (row r is
+// bit r%64 of words[r/64]); rows past the end of words are left out.
 func (p *postings) orRowsOf(words []uint64, ids []uint32) { p.orSpans(words, p.spans, ids, true) }
 
 // orSpans sets the rows of the terms whose spans are spans[ids[i]] for
@@ -173,12 +163,12 @@ func (p *postings) orSpans(words []uint64, spans []Span, ids []uint32, byID bool
 		} else {
 			s = spans[i]
 		}
-		switch {
-		case s.Lo >= listed:
-			orList(words, p.lists[s.Lo-listed:s.Hi], end)
+		if l, ok := p.listOf(s); ok {
+			orList(words, l, end)
 			continue
-		case s.Hi == 0:
-			p.orBitmap(words, p.bms[s.Lo], end)
+		}
+		if s.Hi == 0 {
+			orBitmap(words, p.bms[s.Lo], end)
 			continue
 		}
 		lo, hi := s.Lo, min(s.Hi, end)
@@ -517,12 +507,6 @@ func (t *StrTerms) Term(id uint32) string { return t.terms[id] }
 // Rows returns the rows of term id; possibly shared, read only.
 func (t *StrTerms) Rows(id uint32) *roaring.Bitmap { return t.rows(id) }
 
-// OrRows sets the bit of every row of term id in words (row r is bit
-// r%64 of words[r/64]), leaving out rows past the end of words: a union
-// of many terms, each one contiguous run of rows, costs a few word writes
-// a term instead of a bitmap a term.
-func (t *StrTerms) OrRows(words []uint64, id uint32) { t.orRows(words, id) }
-
 // Flat reports whether the rows of term id are one range of rows or a
 // short list (cheap to OR in) rather than a bitmap.
 func (t *StrTerms) Flat(id uint32) bool { return t.flat(id) }
@@ -531,7 +515,10 @@ func (t *StrTerms) Flat(id uint32) bool { return t.flat(id) }
 // scattered rows.
 func (t *StrTerms) Listed(id uint32) bool { _, ok := t.list(id); return ok }
 
-// OrRowsOf is OrRows for each of ids.
+// OrRowsOf sets the bit of every row of each of ids in words (row r is
+// bit r%64 of words[r/64]), leaving out rows past the end of words: a
+// union of many terms, each one contiguous run of rows or a short list,
+// costs a few word writes a term instead of a bitmap a term.
 func (t *StrTerms) OrRowsOf(words []uint64, ids []uint32) { t.orRowsOf(words, ids) }
 
 // Count returns the number of rows of term id.
@@ -597,10 +584,10 @@ func (t *StrTerms) SuffixRange(s string) (lo, hi int) {
 	return lo, hi
 }
 
-// OrSuffixRows is OrRows for the terms at positions [lo, hi) of the
+// OrSuffixRows is OrRowsOf for the terms at positions [lo, hi) of the
 // suffix order (SuffixRange), read in that order.
 func (t *StrTerms) OrSuffixRows(words []uint64, lo, hi int) {
-	t.suffixOrder()
+	t.suffixOrder() // sorts the suffix order, and sufSpans with it, once
 	t.orSpans(words, t.sufSpans[lo:hi], nil, false)
 }
 

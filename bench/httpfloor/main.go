@@ -24,6 +24,7 @@ import (
 	"strconv"
 
 	"github.com/procq/procq/engine"
+	"github.com/procq/procq/workload"
 )
 
 func main() {
@@ -64,29 +65,25 @@ func precompute(path, reqPath string) (answerSet, int, error) {
 	refused := 0
 	answers := answerSet{}
 	for _, req := range reqs {
-		out, err := e.Do(context.Background(), req)
+		out, err := e.Do(context.Background(), req.Body)
 		if err != nil {
 			refused++
 			continue
 		}
-		answers[string(req)] = out
+		answers[string(req.Body)] = out
 	}
 	return answers, refused, nil
 }
 
-// readRequests returns the non-blank lines of the file at path, trimmed.
-func readRequests(path string) ([][]byte, error) {
-	b, err := os.ReadFile(path)
+// readRequests reads the request log at path as procq loadtest does
+// (workload.ReadLog), so that its bodies are the keys loadtest sends.
+func readRequests(path string) ([]workload.Request, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	var reqs [][]byte
-	for line := range bytes.Lines(b) {
-		if line = bytes.TrimSpace(line); len(line) > 0 {
-			reqs = append(reqs, line)
-		}
-	}
-	return reqs, nil
+	defer f.Close()
+	return workload.ReadLog(f, path)
 }
 
 // maxBody bounds the request bodies read.

@@ -31,7 +31,8 @@ func TestAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, bad := 0, 0
-	for _, line := range lines {
+	for _, req := range lines {
+		line := req.Body
 		want, err := e.Do(context.Background(), line)
 		if err != nil {
 			bad++

@@ -17,8 +17,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
 	"context"
 	"flag"
@@ -35,6 +33,7 @@ import (
 
 	"github.com/procq/procq/engine"
 	"github.com/procq/procq/pretouch"
+	"github.com/procq/procq/workload"
 )
 
 func main() {
@@ -60,25 +59,23 @@ func main() {
 	}
 }
 
-// readRequests returns the non-blank lines of the file at path, or none
-// when path is "".
+// readRequests returns the request bodies of the log at path, read as
+// procq loadtest reads it (workload.ReadLog), or none when path is "".
 func readRequests(path string) ([][]byte, error) {
 	if path == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	var reqs [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-			reqs = append(reqs, bytes.Clone(line))
-		}
+	defer f.Close()
+	log, err := workload.ReadLog(f, path)
+	reqs := make([][]byte, len(log))
+	for i, r := range log {
+		reqs[i] = r.Body
 	}
-	return reqs, sc.Err()
+	return reqs, err
 }
 
 func run(path, reqPath string, rounds, n int, each, touch, rss bool) error {
